@@ -1,0 +1,1 @@
+"""Sub-commands of `usc`: each module has `configure(parser)` and `run(args) -> int`."""
