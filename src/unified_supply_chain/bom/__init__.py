@@ -1,0 +1,1 @@
+"""Building, validating and writing CycloneDX documents."""
