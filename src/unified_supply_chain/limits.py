@@ -35,3 +35,52 @@ MAX_ROWCOUNT_BYTES = 256 * 1024 * 1024
 PER_FILE_SECONDS = 30.0
 #: Flattened hyperparameters kept per set.
 MAX_PARAMS = 10_000
+#: Requirements files: depth of `-r` includes we follow.
+MAX_REQUIREMENTS_INCLUDE_DEPTH = 8
+#: Libraries read from one manifest (with its includes).
+MAX_MANIFEST_ENTRIES = 100_000
+#: Hydra: levels of nested defaults lists we follow (primary = level 1).
+MAX_HYDRA_DEPTH = 3
+#: Hydra: config files composed into one set.
+MAX_HYDRA_FILES = 1_000
+#: CSV/JSONL: bytes read to find the header line or first record.
+MAX_DATASET_HEADER_BYTES = 1024 * 1024
+#: CSV with quoted fields: files up to this size get an exact record count with the csv module.
+MAX_CSV_RECORD_COUNT_BYTES = 32 * 1024 * 1024
+#: Parquet: largest footer (Thrift FileMetaData) we parse.
+MAX_PARQUET_FOOTER = 32 * 1024 * 1024
+#: Parquet: schema elements we read.
+MAX_PARQUET_SCHEMA = 100_000
+#: Arrow IPC: largest footer we parse.
+MAX_ARROW_FOOTER = 16 * 1024 * 1024
+#: Dataset descriptors: URLs kept per dataset.
+MAX_DESCRIPTOR_URLS = 1_000
+#: Zip archives: largest central directory we read to count members before opening.
+MAX_ZIP_CENTRAL_DIRECTORY = 64 * 1024 * 1024
+#: Pickle opcode walks (never an unpickling): opcodes walked, and largest argument kept in memory
+#: (longer string/bytes arguments, i.e. weight data, are skipped by seeking).
+MAX_PICKLE_OPCODES = 2_000_000
+MAX_PICKLE_ARG_READ = 64 * 1024
+#: Decompressed bytes of a compressed joblib file walked for opcode metadata.
+MAX_PICKLE_DECOMPRESS = 64 * 1024 * 1024
+#: HDF5: bytes searched for Keras attributes; largest config.json read from a .keras zip.
+MAX_HDF5_SNIFF = 4 * 1024 * 1024
+#: TensorFlow SavedModel: largest saved_model.pb walked.
+MAX_SAVED_MODEL_PB = 256 * 1024 * 1024
+#: GGUF: longest string array we walk (token lists and merges are a few 100k long in practice).
+MAX_GGUF_STRING_ARRAY = 4_000_000
+#: GGUF: longest chat template kept in properties for the security scanner (longer is cut).
+MAX_GGUF_CHAT_TEMPLATE = 256 * 1024
+#: Metrics files: largest file read and most metrics kept from one file.
+MAX_METRICS_FILE = 16 * 1024 * 1024
+MAX_METRICS = 10_000
+#: DVC: stages generated from one dvc.yaml (after foreach/matrix expansion), and files read.
+MAX_DVC_STAGES = 10_000
+#: MLflow: runs read from committed mlruns/ trees, and lines read from one metric history file.
+MAX_MLFLOW_RUNS = 10_000
+MAX_MLFLOW_METRIC_LINES = 1_000_000
+#: Lockfiles: packages read from one lockfile.
+MAX_LOCK_PACKAGES = 100_000
+#: SBOM merge: largest input document and most components taken from one input.
+MAX_MERGE_BYTES = 256 * 1024 * 1024
+MAX_MERGE_COMPONENTS = 500_000
