@@ -84,3 +84,5 @@ MAX_LOCK_PACKAGES = 100_000
 #: SBOM merge: largest input document and most components taken from one input.
 MAX_MERGE_BYTES = 256 * 1024 * 1024
 MAX_MERGE_COMPONENTS = 500_000
+#: ONNX: protobuf fields walked outside tensor data (a 50k-node graph needs well under 1M).
+MAX_ONNX_FIELDS = 4_000_000

@@ -1,0 +1,1 @@
+"""Discover and inspect: walk the tree, classify files, read format headers."""
