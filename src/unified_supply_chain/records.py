@@ -175,6 +175,10 @@ class Artifact:
     """Performance metrics (from metrics files, model cards, MLflow runs)."""
     considerations: dict[str, list[str]] = field(default_factory=dict)
     """Model-card considerations, keyed by CycloneDX field (useCases, technicalLimitations, ...)."""
+    model_inputs: tuple[str, ...] = ()
+    """Model input formats (e.g. from an MLflow signature)."""
+    model_outputs: tuple[str, ...] = ()
+    """Model output formats."""
     description: str | None = None
     """Free text, e.g. from a model card or a dataset descriptor."""
     extra_properties: tuple[tuple[str, str], ...] = ()

@@ -1,0 +1,283 @@
+"""Build the CycloneDX document from an Inventory.
+
+cyclonedx-python-lib builds everything it has classes for (metadata, components, hashes,
+licences, evidence, properties, dependencies); `mlbom.py` then adds `modelCard`, component `data`
+and `formulation` to the JSON, which the library cannot express. The result is validated by the
+caller before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from unified_supply_chain import __version__
+from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.records import Artifact, ArtifactKind, Inventory, Library
+
+TOOL_NAME = "unified-supply-chain"
+TOOL_URL = "https://github.com/org/unified-supply-chain"
+
+
+def clean_text(value: str) -> str:
+    """Make surrogate-escaped (non-UTF-8) names printable and JSON-safe."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def app_ref(inventory: Inventory) -> str:
+    """bom-ref of the application component."""
+    return f"app:{clean_text(inventory.root_name)}"
+
+
+def _timestamp(reproducible: bool) -> datetime.datetime:
+    if reproducible:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "0").strip() or "0"
+        try:
+            seconds = int(epoch)
+        except ValueError:
+            seconds = 0
+        return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
+    return datetime.datetime.now(tz=datetime.timezone.utc).replace(microsecond=0)
+
+
+def _props(pairs: Iterable[tuple[str, str]]) -> list[Any]:
+    from cyclonedx.model import Property
+
+    return [Property(name=clean_text(n), value=clean_text(v)) for n, v in pairs]
+
+
+def _hashes(artifact_hashes: Iterable[Any]) -> list[Any]:
+    from cyclonedx.model import HashAlgorithm, HashType
+
+    algs = {"SHA-256": HashAlgorithm.SHA_256, "MD5": HashAlgorithm.MD5, "SHA-512": HashAlgorithm.SHA_512,
+            "SHA-1": HashAlgorithm.SHA_1, "SHA-384": HashAlgorithm.SHA_384}
+    out = []
+    seen = set()
+    for h in artifact_hashes:
+        alg = algs.get(h.alg)
+        if alg is None or (h.alg, h.content) in seen:
+            continue
+        seen.add((h.alg, h.content))
+        out.append(HashType(alg=alg, content=h.content))
+    return out
+
+
+def _licenses(names: Iterable[str]) -> list[Any]:
+    from cyclonedx.factory.license import LicenseFactory
+
+    factory = LicenseFactory()
+    out = []
+    for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
+        try:
+            out.append(factory.make_from_string(name))
+        except Exception:  # noqa: BLE001 - an odd licence string must not fail the run
+            from cyclonedx.model.license import DisjunctiveLicense
+
+            out.append(DisjunctiveLicense(name=clean_text(name)))
+    # Expressions and single licences cannot be mixed in one `licenses` array.
+    from cyclonedx.model.license import LicenseExpression
+
+    if any(isinstance(lic, LicenseExpression) for lic in out) and len(out) > 1:
+        from cyclonedx.model.license import DisjunctiveLicense
+
+        out = [DisjunctiveLicense(name=clean_text(str(getattr(lic, "value", lic)))) if isinstance(lic, LicenseExpression) else lic for lic in out]
+    return out
+
+
+def artifact_properties(a: Artifact) -> list[tuple[str, str]]:
+    """All `usc:*` properties of an artifact's component, in a stable order."""
+    pairs: list[tuple[str, str]] = [(Prop.KIND.value, a.kind.value)]
+    if a.path is not None:
+        pairs.append((Prop.PATH.value, a.path))
+    if a.format:
+        pairs.append((Prop.FORMAT.value, a.format))
+    pairs.append((Prop.STORAGE.value, a.storage.value))
+    if not a.content_present:
+        pairs.append((Prop.CONTENT_PRESENT.value, "false"))
+    if a.size is not None:
+        pairs.append((Prop.SIZE.value, str(a.size)))
+    for h in a.hashes:
+        if h.source != "computed":
+            pairs.append((Prop.HASH_SOURCE.key(h.alg), h.source))
+    header = a.header
+    if header is not None:
+        if header.architecture:
+            pairs.append((Prop.ARCHITECTURE.value, header.architecture))
+        if header.parameter_count is not None:
+            pairs.append((Prop.PARAMETER_COUNT.value, str(header.parameter_count)))
+        if header.rows is not None:
+            pairs.append((Prop.ROWS.value, str(header.rows)))
+        if header.columns is not None:
+            pairs.append((Prop.COLUMNS.value, str(header.columns)))
+        for k in sorted(header.properties):
+            pairs.append((Prop.HEADER.key(k), str(header.properties[k])[:4096]))
+    pairs.extend(a.extra_properties)
+    for w in a.warnings:
+        pairs.append((Prop.WARNING.value, w))
+    for f in a.findings:
+        pairs.append(
+            (
+                Prop.FINDING.value,
+                json.dumps(
+                    {"rule": f.rule, "severity": f.severity.value, "message": f.message,
+                     "path": f.path, "details": list(f.details)},
+                    sort_keys=True,
+                ),
+            )
+        )
+    return pairs
+
+
+def _artifact_component(a: Artifact) -> Any:
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+
+    ctype = ComponentType.MACHINE_LEARNING_MODEL if a.kind is ArtifactKind.MODEL else ComponentType.DATA
+    evidence = None
+    if a.path is not None:
+        evidence = ComponentEvidence(occurrences=[Occurrence(location=clean_text(a.path))])
+    purl = None
+    if a.purl:
+        from packageurl import PackageURL
+
+        purl = PackageURL.from_string(a.purl)
+    nested = []
+    if len(a.files) > 1 or (a.files and a.files[0][0] != a.path):
+        from cyclonedx.model import HashAlgorithm, HashType
+
+        for fpath, fsize, fsha in a.files:
+            nested.append(
+                Component(
+                    type=ComponentType.FILE,
+                    name=clean_text(fpath),
+                    bom_ref=f"file:{clean_text(fpath)}",
+                    hashes=[HashType(alg=HashAlgorithm.SHA_256, content=fsha)] if fsha else [],
+                    properties=_props([(Prop.PATH.value, fpath), (Prop.SIZE.value, str(fsize))]),
+                )
+            )
+    return Component(
+        type=ctype,
+        name=clean_text(a.name),
+        version=a.version,
+        bom_ref=clean_text(a.ref),
+        hashes=_hashes(a.hashes),
+        licenses=_licenses(a.licenses),
+        description=clean_text(a.description) if a.description else None,
+        purl=purl,
+        evidence=evidence,
+        properties=_props(artifact_properties(a)),
+        components=nested,
+    )
+
+
+def _library_component(lib: Library) -> Any:
+    from cyclonedx.model.component import Component, ComponentScope, ComponentType
+    from packageurl import PackageURL
+
+    props = [(Prop.SOURCE.value, lib.source)]
+    if not lib.direct:
+        props.append(("usc:dependency", "transitive"))
+    return Component(
+        type=ComponentType.LIBRARY,
+        name=clean_text(lib.name),
+        version=lib.version,
+        bom_ref=clean_text(lib.purl),
+        purl=PackageURL.from_string(lib.purl),
+        hashes=_hashes(lib.hashes),
+        licenses=_licenses(lib.licenses),
+        scope=ComponentScope.OPTIONAL if lib.scope == "optional" else None,
+        properties=_props(props),
+    )
+
+
+def serial_for(document_seed: str) -> uuid.UUID:
+    """Serial number derived from content, for reproducible documents."""
+    return uuid.UUID(hashlib.sha256(document_seed.encode("utf-8")).hexdigest()[:32], version=4)
+
+
+def build_core(
+    inventory: Inventory,
+    *,
+    spec_version: str,
+    reproducible: bool,
+    metadata_properties: Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """Everything the library can express, as a JSON-ready dict."""
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+
+    bom = Bom()
+    bom.metadata.timestamp = _timestamp(reproducible)
+    bom.metadata.tools.components.add(
+        Component(type=ComponentType.APPLICATION, name=TOOL_NAME, version=__version__,
+                  group="unified-supply-chain")
+    )
+    app = Component(
+        type=ComponentType.APPLICATION,
+        name=clean_text(inventory.root_name),
+        version=inventory.root_version,
+        bom_ref=app_ref(inventory),
+    )
+    bom.metadata.component = app
+    meta_props = list(metadata_properties)
+    if meta_props:
+        bom.metadata.properties.update(_props(meta_props))
+
+    by_ref: dict[str, Any] = {}
+    for a in inventory.artifacts:
+        comp = _artifact_component(a)
+        by_ref[a.ref] = comp
+        bom.components.add(comp)
+    for lib in inventory.libraries:
+        if lib.purl in by_ref:
+            continue
+        comp = _library_component(lib)
+        by_ref[lib.purl] = comp
+        bom.components.add(comp)
+
+    # Lineage: application -> models, libraries (direct), and everything else reachable.
+    depended: dict[str, set[str]] = {}
+    for e in inventory.edges:
+        if e.ref in by_ref and e.depends_on in by_ref and e.ref != e.depends_on:
+            depended.setdefault(e.ref, set()).add(e.depends_on)
+    for lib in inventory.libraries:
+        for dep in lib.depends_on:
+            if dep in by_ref and dep != lib.purl:
+                depended.setdefault(lib.purl, set()).add(dep)
+    app_deps = [by_ref[a.ref] for a in inventory.artifacts if a.kind is ArtifactKind.MODEL]
+    app_deps += [by_ref[lib.purl] for lib in inventory.libraries if lib.direct and lib.purl in by_ref]
+    # Datasets and parameter sets nobody depends on still belong to the application.
+    used = {d for deps in depended.values() for d in deps}
+    app_deps += [by_ref[a.ref] for a in inventory.artifacts
+                 if a.kind is not ArtifactKind.MODEL and a.ref not in used]
+    bom.register_dependency(app, app_deps)
+    for ref, deps in sorted(depended.items()):
+        bom.register_dependency(by_ref[ref], [by_ref[d] for d in sorted(deps)])
+
+    if reproducible:
+        seed = json.dumps(
+            [inventory.root_name, [a.ref for a in inventory.artifacts],
+             [[h.content for h in a.hashes] for a in inventory.artifacts],
+             [lib.purl for lib in inventory.libraries]],
+        )
+        bom.serial_number = serial_for(seed)
+    outputter = make_outputter(bom, OutputFormat.JSON, SchemaVersion.from_version(spec_version))
+    # The library warns about components without dependencies on a stray logger; silence it.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = outputter.output_as_string()
+    document: dict[str, Any] = json.loads(text)
+    return document
