@@ -206,6 +206,9 @@ def _mask(token: str) -> None:
         actions_io = importlib.import_module("unified_supply_chain.actions_io")
     except ImportError:
         return
+    in_actions = getattr(actions_io, "in_actions", None)
+    if callable(in_actions) and not in_actions():
+        return
     for name in ("add_mask", "mask"):
         fn = getattr(actions_io, name, None)
         if callable(fn):
@@ -271,6 +274,8 @@ def make_github(
         base_url=base_url,
         timeout=timeout,
         retry=make_retry(retry_total, backoff_factor) if retry else None,
+        # Lazy objects: `get_repo(...)` costs no request, so one report is only the writes it needs.
+        lazy=True,
         **kwargs,
     )
 
