@@ -1,0 +1,175 @@
+"""`usc diff BASE HEAD`: compare two SBOMs, ML-aware.
+
+Each side is an SBOM file, a directory (an SBOM is generated from it) or a git ref of the
+repository given by `--repo` (checked out into a temporary worktree, generated, removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from unified_supply_chain.errors import FormatError, OutputError, UsageError, UscError
+
+EPILOG = """\
+Each of BASE and HEAD is, tried in this order: a CycloneDX JSON file, a directory to scan, or a
+git ref (branch, tag, commit) of the repository given by --repo, checked out into a temporary
+worktree and scanned.
+
+Exit status: 0 = no differences, 1 = differences found, 2 = usage error, 3 = an input could not
+be read or generated.
+"""
+
+#: Seconds allowed for one git command (worktree add of a large repository included).
+GIT_TIMEOUT = 600
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `usc diff` (argparse only: cheap)."""
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("base", metavar="BASE", help="SBOM file, directory or git ref (before)")
+    parser.add_argument("head", metavar="HEAD", help="SBOM file, directory or git ref (after)")
+    parser.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
+        help="output format (default: markdown)",
+    )
+    parser.add_argument(
+        "--output", "-o", type=Path, help="write the report to FILE (default: stdout)"
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        help="git repository for refs (default: the current directory)",
+    )
+
+
+def load_sbom_file(path: Path) -> dict[str, Any]:
+    """Read a CycloneDX JSON SBOM (read-only, bounded); UsageError when it is not one."""
+    from unified_supply_chain.safeparse import load_json_file
+
+    try:
+        doc = load_json_file(path)
+    except FormatError as exc:
+        raise UsageError(f"{path}: not a readable JSON SBOM: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
+        raise UsageError(f"{path}: not a CycloneDX JSON document (no bomFormat: CycloneDX)")
+    return doc
+
+
+def generate_document(root: Path) -> dict[str, Any]:
+    """Generate an SBOM of the directory `root` with the pipeline (in memory, nothing written)."""
+    import importlib
+
+    from unified_supply_chain.options import ScanOptions
+
+    try:
+        # Imported by name: the scan pipeline is the heaviest import of the package.
+        pipeline = importlib.import_module("unified_supply_chain.pipeline")
+    except ImportError as exc:
+        raise UscError(
+            f"cannot generate an SBOM of {root}: the scan pipeline is unavailable ({exc})"
+        ) from exc
+    generated = pipeline.generate(ScanOptions(root=root, reproducible=True))
+    document: dict[str, Any] = generated.document
+    return document
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise UscError("git is not installed") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise UscError(f"git {' '.join(args[:2])} took longer than {GIT_TIMEOUT} s") from exc
+
+
+def resolve_commit(repo: Path, ref: str, *, fetch: bool = False) -> str | None:
+    """The commit `ref` names in `repo`, or None. With `fetch`, try `git fetch origin REF` once."""
+    if ref.startswith("-"):
+        raise UsageError(f"not a git ref: {ref!r}")
+    found = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if found.returncode == 0:
+        return found.stdout.strip()
+    if fetch:
+        # Shallow CI checkouts lack the PR base commit: fetch just that commit.
+        fetched = _git(repo, "fetch", "--no-tags", "--depth=1", "origin", ref)
+        if fetched.returncode == 0:
+            found = _git(repo, "rev-parse", "--verify", "--quiet", "FETCH_HEAD^{commit}")
+            if found.returncode == 0:
+                return found.stdout.strip()
+    return None
+
+
+def sbom_from_git_ref(repo: Path, ref: str, *, fetch: bool = False) -> dict[str, Any]:
+    """Check `ref` out into a temporary detached worktree, generate its SBOM, remove the tree."""
+    commit = resolve_commit(repo, ref, fetch=fetch)
+    if commit is None:
+        hint = " (a shallow checkout? use actions/checkout with fetch-depth: 0)" if fetch else ""
+        raise UsageError(f"{ref!r} is neither a file, a directory nor a git ref of {repo}{hint}")
+    with tempfile.TemporaryDirectory(prefix="usc-worktree-") as tmp:
+        tree = Path(tmp) / "tree"
+        added = _git(repo, "worktree", "add", "--detach", str(tree), commit)
+        if added.returncode != 0:
+            raise UscError(f"git worktree add {ref} failed: {added.stderr.strip()}")
+        try:
+            return generate_document(tree)
+        finally:
+            _git(repo, "worktree", "remove", "--force", str(tree))
+            _git(repo, "worktree", "prune")
+
+
+def load_side(spec: str, repo: Path, *, fetch: bool = False) -> dict[str, Any]:
+    """One side of a diff: an SBOM file, a directory to scan, or a git ref of `repo`."""
+    path = Path(spec)
+    if path.is_file():
+        return load_sbom_file(path)
+    if path.is_dir():
+        return generate_document(path)
+    return sbom_from_git_ref(repo, spec, fetch=fetch)
+
+
+def write_text(text: str, output: Path | None) -> None:
+    """Write `text` to `output` (atomically: temp file + rename) or to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare BASE and HEAD; exit 1 when they differ."""
+    from unified_supply_chain.diff import diff_sboms, render_markdown, to_json
+
+    repo = args.repo if args.repo is not None else Path.cwd()
+    base = load_side(args.base, repo)
+    head = load_side(args.head, repo)
+    diff = diff_sboms(base, head)
+    if args.format == "json":
+        text = json.dumps(to_json(diff), indent=2, sort_keys=False) + "\n"
+    else:
+        # No GitHub limit on a file or a terminal: render everything.
+        text = render_markdown(diff, max_chars=sys.maxsize, title="ML supply chain changes")
+    write_text(text, args.output)
+    return 1 if diff.has_changes else 0
