@@ -253,24 +253,28 @@ def resolve(
                     )
     for ref, metrics in metrics_for.items():
         a = index.items[ref]
-        merged = list(a.metrics) + [m for m in metrics if m not in a.metrics]
+        merged = list(dict.fromkeys(list(a.metrics) + metrics))
         index.replace(dataclasses.replace(a, metrics=tuple(merged)))
 
-    # 4. Datasets named by model cards.
-    by_name: dict[str, Artifact] = {}
+    # 4. Datasets named by model cards (matched by name, file stem or descriptor name).
+    by_name: dict[str, list[Artifact]] = {}
     for a in index.items.values():
-        if a.kind is ArtifactKind.DATASET:
-            by_name.setdefault(a.name.lower(), a)
-            if a.path:
-                by_name.setdefault(posixpath.splitext(posixpath.basename(a.path))[0].lower(), a)
+        if a.kind is not ArtifactKind.DATASET:
+            continue
+        names = {a.name.lower()}
+        if a.path:
+            names.add(posixpath.splitext(posixpath.basename(a.path))[0].lower())
+        names.update(v.lower() for k, v in a.extra_properties if k == "usc:dataset-name")
+        for n in names:
+            by_name.setdefault(n, []).append(a)
     for a in list(index.items.values()):
         if a.kind is not ArtifactKind.MODEL:
             continue
         for name in a.dataset_names:
-            target = by_name.get(name.lower()) or by_name.get(name.split("/")[-1].lower())
-            if target is None:
+            targets = by_name.get(name.lower()) or by_name.get(name.split("/")[-1].lower())
+            if not targets:
                 ref = f"dataset:remote:{name}"
-                target = index.items.get(ref) or Artifact(
+                remote = index.items.get(ref) or Artifact(
                     kind=ArtifactKind.DATASET,
                     ref=ref,
                     name=name,
@@ -280,9 +284,11 @@ def resolve(
                     content_present=False,
                     extra_properties=(("usc:named-by", a.path or a.ref),),
                 )
-                index.add(target)
-                by_name[name.lower()] = target
-            edges.append(Edge(a.ref, target.ref, f"model card of {a.path}"))
+                index.add(remote)
+                targets = [remote]
+                by_name[name.lower()] = targets
+            for t in targets:
+                edges.append(Edge(a.ref, t.ref, f"model card of {a.path}"))
 
     # Hyperparameter sets inside a model directory (Hugging Face config.json) configure it.
     for a in list(index.items.values()):
@@ -315,8 +321,10 @@ def resolve(
 
 
 def _hf_like(name: str) -> bool:
-    parts = name.split("/")
-    return 1 <= len(parts) <= 2 and all(p and " " not in p for p in parts)
+    """An `org/name` id: only then is a Hugging Face URL a fact rather than a guess."""
+    from unified_supply_chain.inventory.huggingface import is_hf_repo_id
+
+    return name.count("/") == 1 and is_hf_repo_id(name)
 
 
 def declared_hash(alg: str, content: str, source: str) -> Hash:

@@ -119,6 +119,8 @@ def artifact_properties(a: Artifact) -> list[tuple[str, str]]:
         if header.columns is not None:
             pairs.append((Prop.COLUMNS.value, str(header.columns)))
         for k in sorted(header.properties):
+            if k in ("rows", "columns", "parameter_count", "architecture"):
+                continue  # already first-class properties above
             pairs.append((Prop.HEADER.key(k), str(header.properties[k])[:4096]))
     pairs.extend(a.extra_properties)
     for w in a.warnings:

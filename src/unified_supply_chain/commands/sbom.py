@@ -1,0 +1,144 @@
+"""`usc sbom PATH -o FILE`: write a validated CycloneDX ML-BOM of a repository."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUTPUT = "sbom.cdx.json"
+SEVERITIES = ("none", "info", "low", "medium", "high", "critical")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", help="repository directory (default: .)")
+    parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT,
+                        help=f"SBOM file to write atomically, '-' for stdout (default: {DEFAULT_OUTPUT})")
+    parser.add_argument("--spec-version", default="1.6", choices=("1.6", "1.7"),
+                        help="CycloneDX specification version (default: 1.6)")
+    parser.add_argument("--include", action="append", default=[], metavar="GLOB",
+                        help="only consider files matching this gitignore-style glob (repeatable)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="also exclude files matching this gitignore-style glob (repeatable)")
+    parser.add_argument("--merge", action="append", default=[], metavar="SBOM", type=Path,
+                        help="merge a CycloneDX JSON SBOM from another tool (repeatable)")
+    parser.add_argument("--reproducible", action="store_true",
+                        help="byte-identical output for identical input (SOURCE_DATE_EPOCH or 0 "
+                             "as timestamp, serial number derived from content)")
+    parser.add_argument("--name", help="application name (default: project name or directory)")
+    parser.add_argument("--app-version", help="application version")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="hash cache directory (default: $USC_CACHE_DIR or ~/.cache/unified-supply-chain)")
+    parser.add_argument("--no-cache", action="store_true", help="hash every file, use no cache")
+    parser.add_argument("--jobs", type=int, default=0, help="hashing threads (default: one per core)")
+    parser.add_argument("--policy", type=Path, default=None,
+                        help="policy file (default: .github/unified-supply-chain.yml when present)")
+    parser.add_argument("--fail-on", choices=SEVERITIES, default=None,
+                        help="exit 1 when a finding has this severity or higher (default: the "
+                             "policy's fail-on, else none)")
+    parser.add_argument("--sarif", type=Path, default=None, help="also write findings as SARIF 2.1.0")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no summary, no progress")
+
+
+def default_cache_dir() -> Path:
+    import os
+
+    env = os.environ.get("USC_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "unified-supply-chain"
+
+
+def options_from_args(args: argparse.Namespace) -> Any:
+    from unified_supply_chain.options import ScanOptions
+
+    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    return ScanOptions(
+        root=Path(args.path),
+        spec_version=args.spec_version,
+        include=tuple(args.include),
+        exclude=tuple(args.exclude),
+        merge=tuple(args.merge),
+        reproducible=args.reproducible,
+        cache_dir=cache_dir,
+        jobs=max(0, args.jobs),
+        app_name=args.name,
+        app_version=args.app_version,
+        progress=not args.quiet,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from unified_supply_chain.bom.write import serialise, write_document
+    from unified_supply_chain.pipeline import generate
+    from unified_supply_chain.textsummary import render_text_summary
+
+    options = options_from_args(args)
+    progress = None
+    if options.progress:
+        from unified_supply_chain.progress import Progress
+
+        progress = Progress(sys.stderr)
+    try:
+        generated = generate(options, on_hashed=progress.file_done if progress else None)
+    finally:
+        if progress is not None:
+            progress.close()
+    document = generated.document
+    findings = _policy_findings(args, document, options.root)
+    if args.output == "-":
+        sys.stdout.buffer.write(serialise(document))
+        sys.stdout.flush()
+        digest = None
+    else:
+        digest = write_document(document, Path(args.output))
+    if args.sarif is not None:
+        _write_sarif(args.sarif, findings)
+    for p in generated.inventory.problems:
+        print(f"usc: warning: {p.path}: {p.message}", file=sys.stderr)
+    for a in generated.inventory.artifacts:
+        for w in a.warnings:
+            print(f"usc: warning: {a.path or a.name}: {w}", file=sys.stderr)
+    if not args.quiet:
+        print(render_text_summary(document, output=None if args.output == "-" else args.output,
+                                  sha256=digest), file=sys.stderr)
+        for f in findings:
+            print(f"usc: finding: [{f.severity.value}] {f.rule}: {f.path}: {f.message}", file=sys.stderr)
+    return _exit_for(args, findings, options.root)
+
+
+def _policy_findings(args: argparse.Namespace, document: dict[str, Any], root: Path) -> list[Any]:
+    try:
+        from unified_supply_chain.policy import evaluate, load_policy
+    except ImportError:
+        return []
+    policy = load_policy(args.policy, root)
+    args._policy = policy
+    return list(evaluate(document, policy))
+
+
+def _exit_for(args: argparse.Namespace, findings: list[Any], root: Path) -> int:
+    from unified_supply_chain.records import Severity
+
+    threshold: Severity | None
+    if args.fail_on is not None:
+        threshold = None if args.fail_on == "none" else Severity(args.fail_on)
+    else:
+        policy = getattr(args, "_policy", None)
+        threshold = getattr(policy, "fail_on", None)
+    if threshold is None:
+        return 0
+    return 1 if any(f.severity.rank >= threshold.rank for f in findings) else 0
+
+
+def _write_sarif(path: Path, findings: list[Any]) -> None:
+    import json
+
+    from unified_supply_chain import __version__
+    from unified_supply_chain.bom.write import write_atomic
+    from unified_supply_chain.policy.sarif import to_sarif
+
+    data = json.dumps(to_sarif(findings, __version__), indent=2).encode("utf-8") + b"\n"
+    write_atomic(data, path)

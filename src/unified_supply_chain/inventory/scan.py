@@ -1,0 +1,741 @@
+"""One pass over a repository: discover, classify, inspect, hash, resolve lineage -> Inventory.
+
+Only this module decides what a classified file becomes (model, dataset, hyperparameter set,
+library, lineage record); the readers it calls only describe files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import os
+import posixpath
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from unified_supply_chain import limits
+from unified_supply_chain.errors import FormatError, LimitExceeded, UsageError
+from unified_supply_chain.hashing import HashCacheProtocol, HashResult, hash_files
+from unified_supply_chain.inventory.walk import walk
+from unified_supply_chain.lineage import Resolved, artifact_ref, resolve
+from unified_supply_chain.options import ScanOptions
+from unified_supply_chain.records import (
+    Artifact,
+    ArtifactKind,
+    Contribution,
+    FileEntry,
+    Hash,
+    HeaderInfo,
+    Inventory,
+    Library,
+    MetricsSource,
+    Problem,
+    Storage,
+)
+
+#: format id -> (module under unified_supply_chain.inventory, function, extra kwargs)
+READERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "safetensors": ("formats.safetensors", "read_safetensors", {}),
+    "gguf": ("formats.gguf", "read_gguf", {}),
+    "onnx": ("formats.onnx", "read_onnx", {}),
+    "git-lfs-pointer": ("formats.lfs", "read_lfs_pointer", {}),
+    "pytorch": ("formats.pytorch", "read_pytorch_zip", {}),
+    "pytorch-legacy": ("formats.pytorch", "read_pytorch_legacy", {}),
+    "pickle": ("formats.pickles", "read_pickle", {}),
+    "joblib": ("formats.pickles", "read_pickle", {}),
+    "npy": ("formats.numpy_files", "read_npy", {}),
+    "npz": ("formats.numpy_files", "read_npz", {}),
+    "keras": ("formats.keras", "read_keras_zip", {}),
+    "hdf5": ("formats.keras", "read_hdf5", {}),
+    "tf-savedmodel": ("formats.savedmodel", "read_saved_model", {}),
+    "csv": ("datasets", "read_csv", {}),
+    "tsv": ("datasets", "read_csv", {"delimiter": "\t"}),
+    "parquet": ("datasets", "read_parquet", {}),
+    "jsonl": ("datasets", "read_jsonl", {}),
+    "arrow": ("datasets", "read_arrow", {}),
+    "feather": ("datasets", "read_arrow", {}),
+}
+
+#: Formats whose bytes can hold pickles (scanned for unsafe serialization).
+PICKLE_BEARING = frozenset(
+    {"pytorch", "pytorch-legacy", "pickle", "joblib", "npy", "npz", "keras", "gguf"}
+)
+
+_DATA_DIRS = frozenset({"data", "dataset", "datasets", "raw", "processed", "interim", "external"})
+_MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODEL_CARD.MD", "readme.md")
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Raise LimitExceeded in the main thread when a reader runs longer than `seconds`."""
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise LimitExceeded(f"{what} took longer than {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _reader(fmt: str) -> Callable[..., HeaderInfo] | None:
+    spec = READERS.get(fmt)
+    if spec is None:
+        return None
+    module_name, func_name, kwargs = spec
+    module = importlib.import_module(f"unified_supply_chain.inventory.{module_name}")
+    func = getattr(module, func_name)
+    if kwargs:
+        return lambda p: func(p, **kwargs)  # type: ignore[no-any-return]
+    return func  # type: ignore[no-any-return]
+
+
+def read_header(path: Path, fmt: str) -> tuple[HeaderInfo | None, str | None]:
+    """Run the format's reader; a bad file gives (None, warning), never an exception."""
+    reader = _reader(fmt)
+    if reader is None:
+        return HeaderInfo(format=fmt), None
+    try:
+        with time_limit(limits.PER_FILE_SECONDS, f"reading the {fmt} header"):
+            return reader(path), None
+    except FormatError as exc:
+        return None, f"unreadable {fmt} file: {exc}"
+    except (OSError, MemoryError, RecursionError) as exc:  # filesystem faults, defensive caps
+        return None, f"unreadable {fmt} file: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the SBOM
+        return None, f"unreadable {fmt} file (reader error {type(exc).__name__}: {exc})"
+
+
+def _sniff(path: str) -> tuple[bytes | None, str | None]:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return None, f"cannot open: {exc.strerror or exc}"
+    try:
+        return os.read(fd, limits.SNIFF_BYTES), None
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+
+
+def _data_dir(relpath: str) -> bool:
+    return bool(_DATA_DIRS.intersection(p.lower() for p in relpath.split("/")[:-1]))
+
+
+def _kind_of(fmt: str, relpath: str, header: HeaderInfo | None) -> ArtifactKind | None:
+    from unified_supply_chain.inventory.classify import DATASET_FORMATS, MODEL_FORMATS
+
+    if fmt == "npz":
+        role = header.properties.get("npz.role") if header else None
+        if role == "dataset" or (role is None and _data_dir(relpath)):
+            return ArtifactKind.DATASET
+        return ArtifactKind.MODEL
+    if fmt == "npy" and _data_dir(relpath):
+        return ArtifactKind.DATASET
+    if fmt == "hdf5":
+        if header is not None and header.properties.get("keras") == "true":
+            return ArtifactKind.MODEL
+        return ArtifactKind.DATASET if _data_dir(relpath) or header is not None else ArtifactKind.MODEL
+    if fmt in MODEL_FORMATS:
+        return ArtifactKind.MODEL
+    if fmt in DATASET_FORMATS:
+        return ArtifactKind.DATASET
+    return None
+
+
+def _stem(relpath: str) -> str:
+    base = posixpath.basename(relpath)
+    return base.split(".")[0] if not base.startswith(".") else base
+
+
+def _model_name(path: str) -> str:
+    """A model file named like `model.safetensors` is better named after its directory."""
+    stem = _stem(path)
+    generic = {"model", "weights", "pytorch_model", "tf_model", "saved_model", "checkpoint"}
+    parent = posixpath.basename(posixpath.dirname(path))
+    if stem.lower() in generic and parent:
+        return parent if parent.lower() not in {"model", "models"} else (
+            posixpath.basename(posixpath.dirname(posixpath.dirname(path))) or stem)
+    return stem
+
+
+@dataclasses.dataclass
+class _State:
+    root: Path
+    files: tuple[FileEntry, ...]
+    by_path: dict[str, FileEntry]
+    formats: dict[str, str]
+    problems: list[Problem]
+    artifacts: list[Artifact]
+    libraries: list[Library]
+    contributions: list[Contribution]
+    app_name: str | None = None
+    app_version: str | None = None
+
+    def abs(self, rel: str) -> Path:
+        return self.root / rel
+
+
+def _group_directories(st: _State) -> dict[str, tuple[str, str]]:
+    """Multi-file models: member path -> (model directory, format). SavedModel, MLflow, HF."""
+    groups: dict[str, tuple[str, str]] = {}
+    dirs: dict[str, set[str]] = {}
+    for f in st.files:
+        d = posixpath.dirname(f.path)
+        dirs.setdefault(d, set()).add(posixpath.basename(f.path))
+    roots: list[tuple[str, str]] = []
+    for d, names in dirs.items():
+        if "saved_model.pb" in names or "saved_model.pbtxt" in names:
+            roots.append((d, "tf-savedmodel"))
+        elif "MLmodel" in names:
+            roots.append((d, "mlflow-model"))
+        elif "config.json" in names:
+            from unified_supply_chain.inventory.huggingface import is_hf_model_dir
+
+            if is_hf_model_dir(names):
+                roots.append((d, "huggingface"))
+    for d, fmt in sorted(roots, key=lambda r: len(r[0])):
+        prefix = d + "/" if d else ""
+        for f in st.files:
+            inside = f.path.startswith(prefix)
+            direct = posixpath.dirname(f.path) == d
+            if (direct if fmt == "huggingface" else inside) and f.path not in groups:
+                groups[f.path] = (d, fmt)
+    return groups
+
+
+def _hyperparameter_artifact(st: _State, rel: str, fmt: str) -> Artifact | None:
+    from unified_supply_chain.inventory import params as params_mod
+
+    path = st.abs(rel)
+    warnings: list[str] = []
+    members: tuple[str, ...] = ()
+    values: tuple[tuple[str, str], ...] = ()
+    try:
+        if fmt == "hydra-config":
+            if not params_mod.is_hydra_primary(path):
+                return None
+            composed = params_mod.compose_hydra(st.root, rel)
+            values, members, warnings = composed.params, composed.members, list(composed.warnings)
+        else:
+            values = params_mod.read_params_file(path, fmt)
+    except FormatError as exc:
+        warnings.append(f"unreadable {fmt} file: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        warnings.append(f"unreadable {fmt} file ({type(exc).__name__}: {exc})")
+    entry = st.by_path.get(rel)
+    return Artifact(
+        kind=ArtifactKind.HYPERPARAMETERS,
+        ref=artifact_ref(ArtifactKind.HYPERPARAMETERS, rel),
+        name=rel,
+        path=rel,
+        format=fmt,
+        size=entry.size if entry else None,
+        params=values,
+        files=tuple((m, st.by_path[m].size if m in st.by_path else 0, None) for m in members)
+        if len(members) > 1 else (),
+        warnings=tuple(warnings),
+    )
+
+
+def _library_sources(st: _State, rel: str, fmt: str) -> None:
+    path = st.abs(rel)
+    try:
+        if fmt == "requirements":
+            from unified_supply_chain.inventory.manifests import read_requirements
+
+            res: Any = read_requirements(path, rel, st.root)
+        elif fmt == "pyproject":
+            from unified_supply_chain.inventory.manifests import read_pyproject
+
+            res = read_pyproject(path, rel)
+            if posixpath.dirname(rel) == "" and res.name:
+                st.app_name, st.app_version = res.name, res.version
+        else:
+            from unified_supply_chain.inventory.lockfiles import read_lockfile
+
+            res = read_lockfile(path, rel, fmt)
+    except FormatError as exc:
+        st.problems.append(Problem(rel, f"unreadable {fmt}: {exc}"))
+        return
+    except ImportError:
+        return
+    except Exception as exc:  # noqa: BLE001
+        st.problems.append(Problem(rel, f"unreadable {fmt} ({type(exc).__name__}: {exc})"))
+        return
+    st.libraries.extend(res.libraries)
+    st.problems.extend(res.problems)
+
+
+def _lineage_sources(st: _State) -> None:
+    all_paths = [f.path for f in st.files]
+    fmts = set(st.formats.values())
+    for fmt_set, module_name, func_name in (
+        ({"dvc-file", "dvc-yaml", "dvc-lock"}, "dvc", "read_dvc"),
+        ({"mlproject", "mlmodel"}, "mlflow", "read_mlflow"),
+    ):
+        if not fmts & fmt_set and not (module_name == "mlflow" and any("mlruns/" in p for p in all_paths)):
+            continue
+        try:
+            module = importlib.import_module(f"unified_supply_chain.inventory.{module_name}")
+            contribution = getattr(module, func_name)(st.root, all_paths)
+        except ImportError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - a lineage reader bug must not lose the SBOM
+            st.problems.append(Problem(module_name, f"{module_name} records not read ({type(exc).__name__}: {exc})"))
+            continue
+        st.contributions.append(contribution)
+        st.problems.extend(contribution.problems)
+        st.libraries.extend(contribution.libraries)
+    from unified_supply_chain.inventory.training_record import read_training_record
+
+    # Metrics files a lineage record already names are read there, with their context.
+    named_metrics = {m.path for c in st.contributions for m in c.metrics} | {
+        p for c in st.contributions for s in c.stages for p in s.metrics_files}
+    for rel, fmt in st.formats.items():
+        if fmt == "training-record":
+            try:
+                st.contributions.append(read_training_record(st.abs(rel), rel))
+            except FormatError as exc:
+                st.problems.append(Problem(rel, f"unreadable training record: {exc}"))
+        elif fmt == "metrics-json" and rel not in named_metrics:
+            from unified_supply_chain.inventory.metrics import read_metrics_file
+
+            try:
+                metrics = read_metrics_file(st.abs(rel), rel)
+            except FormatError as exc:
+                st.problems.append(Problem(rel, f"unreadable metrics file: {exc}"))
+                continue
+            if metrics:
+                st.contributions.append(Contribution(metrics=(MetricsSource(rel, metrics),)))
+
+
+def _descriptor_datasets(st: _State, rel: str) -> None:
+    """Dataset descriptors: remote datasets, or metadata (licence, description) of local files."""
+    try:
+        from unified_supply_chain.inventory.datasets import read_dataset_descriptor
+    except ImportError:
+        return
+    try:
+        descriptors = read_dataset_descriptor(st.abs(rel))
+    except FormatError as exc:
+        st.problems.append(Problem(rel, f"unreadable dataset descriptor: {exc}"))
+        return
+    directory = posixpath.dirname(rel)
+    prefix = directory + "/" if directory else ""
+    for d in descriptors:
+        urls = tuple(d.urls)
+        if not urls:
+            # Describes the data files beside it: lend them its licence and description.
+            for i, a in enumerate(st.artifacts):
+                if a.kind is ArtifactKind.DATASET and a.path and a.path.startswith(prefix) and a.storage is not Storage.REMOTE:
+                    st.artifacts[i] = dataclasses.replace(
+                        a,
+                        licenses=a.licenses or ((d.license,) if d.license else ()),
+                        description=a.description or d.description,
+                        extra_properties=a.extra_properties + (("usc:descriptor", rel),)
+                        + ((("usc:dataset-name", d.name),) if d.name else ()),
+                    )
+            continue
+        ref = f"dataset:{rel}#{d.name}"
+        st.artifacts.append(
+            Artifact(
+                kind=ArtifactKind.DATASET,
+                ref=ref,
+                name=d.name,
+                path=rel,
+                format="dataset-descriptor",
+                url=urls[0],
+                storage=Storage.REMOTE,
+                content_present=False,
+                licenses=(d.license,) if d.license else (),
+                description=d.description,
+                hashes=(Hash("SHA-256", d.sha256.lower(), "descriptor"),) if d.sha256 else (),
+                extra_properties=tuple(("usc:url", u) for u in urls[1:])
+                + ((("usc:classification", d.classification),) if d.classification else ()),
+            )
+        )
+
+
+def _apply_model_cards(st: _State) -> None:
+    from unified_supply_chain.inventory.huggingface import read_model_card
+
+    models_by_dir: dict[str, list[int]] = {}
+    for i, a in enumerate(st.artifacts):
+        if a.kind is ArtifactKind.MODEL and a.path is not None and a.content_present is not None:
+            d = a.path if a.files else posixpath.dirname(a.path)
+            models_by_dir.setdefault(d, []).append(i)
+    for d, idxs in models_by_dir.items():
+        card_rel = next((f"{d}/{n}" if d else n for n in _MODEL_CARD_NAMES
+                         if (f"{d}/{n}" if d else n) in st.by_path), None)
+        if card_rel is None:
+            continue
+        try:
+            card = read_model_card(st.abs(card_rel), card_rel)
+        except FormatError as exc:
+            for i in idxs:
+                a = st.artifacts[i]
+                st.artifacts[i] = dataclasses.replace(
+                    a, warnings=a.warnings + (f"model card {card_rel} unreadable: {exc}",))
+            continue
+        except Exception as exc:  # noqa: BLE001
+            st.problems.append(Problem(card_rel, f"model card not read ({type(exc).__name__})"))
+            continue
+        if not card.has_front_matter and not card.considerations:
+            continue
+        for i in idxs:
+            a = st.artifacts[i]
+            st.artifacts[i] = dataclasses.replace(
+                a,
+                licenses=a.licenses or card.licenses or ((card.license,) if card.license else ()),
+                dataset_names=tuple(dict.fromkeys(a.dataset_names + card.datasets)),
+                task=a.task or card.task,
+                metrics=a.metrics + tuple(dataclasses.replace(m, source=m.source or card_rel)
+                                          for m in card.metrics),
+                considerations={**card.considerations, **a.considerations},
+                description=a.description or card.description,
+                name=card.model_name or a.name if not a.files else a.name,
+                extra_properties=a.extra_properties + (("usc:model-card", card_rel),),
+                warnings=a.warnings + tuple(f"model card: {w}" for w in card.warnings),
+            )
+
+
+def _security(st: _State, a: Artifact) -> Artifact:
+    if a.format not in PICKLE_BEARING and not a.files:
+        return a
+    try:
+        from unified_supply_chain.policy import scan_file
+    except ImportError:
+        return a
+    findings = list(a.findings)
+    targets = [(a.path, a.format)] if not a.files else [
+        (f[0], st.formats.get(f[0])) for f in a.files if st.formats.get(f[0]) in PICKLE_BEARING
+    ]
+    for rel, fmt in targets:
+        if rel is None or fmt is None or rel not in st.by_path:
+            continue
+        try:
+            findings.extend(scan_file(st.abs(rel), rel, fmt))
+        except Exception as exc:  # noqa: BLE001 - the scanner promises not to raise; be safe
+            st.problems.append(Problem(rel, f"safety scan failed ({type(exc).__name__})"))
+    return dataclasses.replace(a, findings=tuple(findings)) if findings else a
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanResult:
+    """What one scan found: the inventory and how lineage was resolved."""
+
+    inventory: Inventory
+    """Artifacts, libraries, edges, tasks, problems."""
+    lineage: Resolved
+    """Per-model hyperparameters and datasets for model cards, and the runs of tasks."""
+
+
+def scan(
+    options: ScanOptions,
+    *,
+    cache: HashCacheProtocol | None = None,
+    on_hashed: Callable[[HashResult], None] | None = None,
+) -> ScanResult:
+    """Inventory of one repository."""
+    root = options.root
+    if not root.exists():
+        raise UsageError(f"path does not exist: {root}")
+    if not root.is_dir():
+        raise UsageError(f"path is not a directory: {root}")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise UsageError(f"path is not readable: {root}")
+    walked = walk(root, include=options.include, exclude=options.exclude)
+    st = _State(root, walked.files, {f.path: f for f in walked.files}, {}, list(walked.problems),
+                [], [], [])
+    from unified_supply_chain.inventory.classify import HYPERPARAMETER_FORMATS, classify
+
+    unreadable: dict[str, str] = {}
+    for f in walked.files:
+        head, err = _sniff(os.path.join(root, f.path))
+        fmt = classify(head or b"", f.path)
+        if err is not None:
+            if fmt is not None:
+                unreadable[f.path] = err
+            else:
+                st.problems.append(Problem(f.path, err))
+        if fmt is not None:
+            st.formats[f.path] = fmt
+    for f in walked.files:
+        try:
+            f.path.encode("utf-8")
+        except UnicodeEncodeError:
+            st.problems.append(Problem(f.path, "file name is not valid UTF-8; shown with replacement characters"))
+
+    groups = _group_directories(st)
+    grouped: dict[str, list[str]] = {}
+    for member, (d, _) in groups.items():
+        grouped.setdefault(d, []).append(member)
+
+    # Single-file artifacts.
+    for rel, fmt in st.formats.items():
+        if rel in groups:
+            continue
+        entry = st.by_path[rel]
+        if rel in unreadable:
+            kind = _kind_of(fmt, rel, None)
+            if kind is not None:
+                st.artifacts.append(Artifact(kind=kind, ref=artifact_ref(kind, rel), name=_stem(rel),
+                                             path=rel, format=fmt, size=entry.size,
+                                             warnings=(unreadable[rel],)))
+            else:
+                st.problems.append(Problem(rel, unreadable[rel]))
+            continue
+        if fmt == "git-lfs-pointer":
+            st.artifacts.append(_lfs_artifact(st, rel))
+            continue
+        if fmt in HYPERPARAMETER_FORMATS:
+            if fmt == "hf-config":
+                continue  # only inside a Hugging Face model directory (handled with the group)
+            hp = _hyperparameter_artifact(st, rel, fmt)
+            if hp is not None:
+                st.artifacts.append(hp)
+            continue
+        if fmt in ("requirements", "pyproject", "lockfile-poetry", "lockfile-uv",
+                   "lockfile-pipfile", "conda-env", "lockfile-npm"):
+            _library_sources(st, rel, fmt)
+            continue
+        header, warning = read_header(st.abs(rel), fmt) if fmt in READERS else (None, None)
+        kind = _kind_of(fmt, rel, header)
+        if kind is None:
+            continue
+        st.artifacts.append(
+            Artifact(
+                kind=kind,
+                ref=artifact_ref(kind, rel),
+                name=_model_name(rel) if kind is ArtifactKind.MODEL else _stem(rel),
+                path=rel,
+                format=fmt,
+                size=entry.size,
+                header=header,
+                licenses=(header.license,) if header and header.license else (),
+                warnings=(warning,) if warning else (),
+            )
+        )
+
+    # Multi-file models.
+    for d, members in sorted(grouped.items()):
+        st.artifacts.append(_group_artifact(st, d, groups[members[0]][1], sorted(members)))
+
+    for rel, fmt in st.formats.items():
+        if fmt == "dataset-descriptor" and rel not in groups:
+            _descriptor_datasets(st, rel)
+    _apply_model_cards(st)
+    _lineage_sources(st)
+
+    # Hash every artifact file whose content is here.
+    to_hash: list[str] = []
+    for a in st.artifacts:
+        if not a.content_present or a.storage is Storage.REMOTE:
+            continue
+        if a.files:
+            to_hash.extend(f[0] for f in a.files if f[0] in st.by_path)
+        elif a.path in st.by_path and a.path not in unreadable:
+            to_hash.append(a.path)
+    to_hash = list(dict.fromkeys(to_hash))
+    hashed = hash_files(root, to_hash, jobs=options.jobs, cache=cache, on_done=on_hashed)
+    bytes_hashed = sum(r.size for r in hashed.values() if not r.cached)
+    st.artifacts = [_with_hashes(a, hashed) for a in st.artifacts]
+    st.artifacts = [_security(st, a) for a in st.artifacts]
+
+    resolved = resolve(st.artifacts, st.contributions)
+    libraries = _dedupe_libraries(st.libraries)
+    root_name = options.app_name or st.app_name or root.resolve().name or "application"
+    inventory = Inventory(
+        root_name=root_name,
+        root_version=options.app_version or st.app_version,
+        artifacts=resolved.artifacts,
+        libraries=libraries,
+        edges=resolved.edges,
+        tasks=resolved.tasks,
+        problems=tuple(st.problems),
+        files_seen=len(walked.files),
+        bytes_hashed=bytes_hashed,
+    )
+    return ScanResult(inventory, resolved)
+
+
+def _lfs_artifact(st: _State, rel: str) -> Artifact:
+    from unified_supply_chain.inventory.classify import guess_kind_from_name
+
+    header, warning = read_header(st.abs(rel), "git-lfs-pointer")
+    guess = guess_kind_from_name(rel)
+    kind = ArtifactKind.MODEL if guess == "model" else ArtifactKind.DATASET
+    hashes: tuple[Hash, ...] = ()
+    size = None
+    if header is not None:
+        oid = header.properties.get("lfs.oid")
+        if oid:
+            hashes = (Hash("SHA-256", oid, "git-lfs-pointer"),)
+        try:
+            size = int(header.properties.get("lfs.size", ""))
+        except ValueError:
+            size = None
+    return Artifact(
+        kind=kind,
+        ref=artifact_ref(kind, rel),
+        name=_model_name(rel) if kind is ArtifactKind.MODEL else _stem(rel),
+        path=rel,
+        format=posixpath.splitext(rel)[1].lstrip(".").lower() or None,
+        size=size,
+        hashes=hashes,
+        storage=Storage.GIT_LFS_POINTER,
+        content_present=False,
+        header=header,
+        warnings=(warning,) if warning else ("only a Git LFS pointer is in the checkout; content not inspected",),
+    )
+
+
+def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifact:
+    """One model component for a directory model (SavedModel, MLflow model, Hugging Face)."""
+    warnings: list[str] = []
+    header: HeaderInfo | None = None
+    props: dict[str, str] = {}
+    arch = family = task = None
+    licenses: tuple[str, ...] = ()
+    weights = [m for m in members if st.formats.get(m) in READERS
+               and st.formats.get(m) not in ("csv", "tsv", "jsonl")]
+    main = None
+    if fmt == "tf-savedmodel":
+        main = next((m for m in members if posixpath.basename(m) == "saved_model.pb"), None)
+    else:
+        main = next((m for m in weights if st.formats.get(m) == "safetensors"), None) or (
+            weights[0] if weights else None)
+    if main is not None and main not in ("",):
+        header, warning = read_header(st.abs(main), st.formats.get(main, fmt))
+        if warning:
+            warnings.append(f"{main}: {warning}")
+    param_total = 0
+    for m in weights:
+        if m == main:
+            if header and header.parameter_count:
+                param_total += header.parameter_count
+            continue
+        if st.formats.get(m) in ("safetensors", "gguf", "onnx"):
+            h, w = read_header(st.abs(m), st.formats[m])
+            if w:
+                warnings.append(f"{m}: {w}")
+            elif h and h.parameter_count:
+                param_total += h.parameter_count
+    hp_members: list[str] = []
+    if fmt == "huggingface":
+        cfg_rel = f"{d}/config.json" if d else "config.json"
+        from unified_supply_chain.inventory.huggingface import read_hf_config
+
+        try:
+            cfg = read_hf_config(st.abs(cfg_rel))
+            arch = cfg.architectures[0] if cfg.architectures else cfg.model_type
+            family, task = cfg.architecture_family, cfg.task
+            if cfg.model_type:
+                props["usc:hf:model-type"] = cfg.model_type
+            if cfg.torch_dtype:
+                props["usc:hf:torch-dtype"] = cfg.torch_dtype
+            st.artifacts.append(Artifact(
+                kind=ArtifactKind.HYPERPARAMETERS,
+                ref=artifact_ref(ArtifactKind.HYPERPARAMETERS, cfg_rel),
+                name=cfg_rel, path=cfg_rel, format="hf-config", params=cfg.params,
+                size=st.by_path[cfg_rel].size))
+            hp_members.append(cfg_rel)
+        except FormatError as exc:
+            warnings.append(f"{cfg_rel}: unreadable config: {exc}")
+    if header is not None and header.license:
+        licenses = (header.license,)
+    size = sum(st.by_path[m].size for m in members)
+    if header is not None and param_total:
+        header = dataclasses.replace(header, parameter_count=param_total)
+    return Artifact(
+        kind=ArtifactKind.MODEL,
+        ref=artifact_ref(ArtifactKind.MODEL, d),
+        name=posixpath.basename(d) or st.root.resolve().name,
+        path=d,
+        format=fmt,
+        size=size,
+        files=tuple((m, st.by_path[m].size, None) for m in members),
+        header=header,
+        licenses=licenses,
+        model_architecture=arch,
+        architecture_family=family,
+        task=task,
+        extra_properties=tuple(props.items()) + ((("usc:main-file", main),) if main else ()),
+        warnings=tuple(warnings),
+    )
+
+
+def _with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
+    if not a.content_present:
+        return a
+    if a.files:
+        files = []
+        warnings = list(a.warnings)
+        import hashlib
+
+        combined = hashlib.sha256()
+        complete = True
+        for path, size, _ in a.files:
+            r = hashed.get(path)
+            if r is None or r.sha256 is None:
+                complete = False
+                files.append((path, size, None))
+                if r is not None and r.error:
+                    warnings.append(f"{path}: cannot read: {r.error}")
+                continue
+            if r.changed:
+                warnings.append(f"{path}: changed while it was being hashed")
+            files.append((path, r.size, r.sha256))
+            combined.update(f"{r.sha256}  {path[len(a.path or '') :].lstrip('/')}\n".encode(
+                "utf-8", "surrogateescape"))
+        # A directory's digest: SHA-256 over the sorted "sha256  relative-path" lines (like a
+        # sha256sum manifest), so the same tree always gives the same digest.
+        hashes = a.hashes + ((Hash("SHA-256", combined.hexdigest(), "directory-manifest"),)
+                             if complete and files else ())
+        return dataclasses.replace(a, files=tuple(files), hashes=hashes,
+                                   size=sum(f[1] for f in files), warnings=tuple(warnings))
+    r = hashed.get(a.path or "")
+    if r is None:
+        return a
+    if r.sha256 is None:
+        return dataclasses.replace(a, warnings=a.warnings + (f"cannot read: {r.error}",))
+    warnings = a.warnings + (("changed while it was being hashed; digest and size are of the bytes read",)
+                             if r.changed else ())
+    return dataclasses.replace(a, hashes=(Hash("SHA-256", r.sha256),) + a.hashes, size=r.size,
+                               warnings=warnings)
+
+
+def _dedupe_libraries(libs: Sequence[Library]) -> tuple[Library, ...]:
+    out: dict[str, Library] = {}
+    for lib in libs:
+        old = out.get(lib.purl)
+        if old is None:
+            out[lib.purl] = lib
+            continue
+        hashes = old.hashes + tuple(h for h in lib.hashes if h not in old.hashes)
+        out[lib.purl] = dataclasses.replace(
+            old,
+            hashes=hashes,
+            direct=old.direct or lib.direct,
+            depends_on=tuple(dict.fromkeys(old.depends_on + lib.depends_on)),
+            licenses=old.licenses or lib.licenses,
+            scope="required" if "required" in (old.scope, lib.scope) or None in (old.scope, lib.scope) else old.scope,
+        )
+    return tuple(sorted(out.values(), key=lambda x: x.purl))

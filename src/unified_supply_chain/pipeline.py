@@ -1,0 +1,97 @@
+"""Generate one validated CycloneDX document for a repository: the whole data flow in one call.
+
+    repo tree -> scan (discover, inspect, hash, lineage) -> build -> ML fields -> merge -> validate
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from typing import Any
+
+from unified_supply_chain.hashing import HashResult
+from unified_supply_chain.inventory.scan import ScanResult, scan
+from unified_supply_chain.lineage import Resolved
+from unified_supply_chain.options import ScanOptions
+from unified_supply_chain.records import Inventory
+
+#: GitHub Actions variables recorded in metadata (never secrets: ids, names, refs only).
+_RUN_ENV = (
+    ("GITHUB_REPOSITORY", "usc:run:repository"),
+    ("GITHUB_SHA", "usc:run:commit"),
+    ("GITHUB_REF", "usc:run:ref"),
+    ("GITHUB_RUN_ID", "usc:run:run-id"),
+    ("GITHUB_RUN_ATTEMPT", "usc:run:run-attempt"),
+    ("GITHUB_WORKFLOW_REF", "usc:run:workflow-ref"),
+    ("GITHUB_EVENT_NAME", "usc:run:event"),
+    ("GITHUB_SERVER_URL", "usc:run:server-url"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Generated:
+    """A validated document and what it was built from."""
+
+    document: dict[str, Any]
+    """The final CycloneDX JSON object (schema-valid)."""
+    inventory: Inventory
+    """What the scan found."""
+    lineage: Resolved
+    """How lineage was resolved."""
+
+
+def run_properties() -> list[tuple[str, str]]:
+    """Metadata properties naming the CI run that generates the document, when there is one."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    from unified_supply_chain.inventory.datasets import redact_url
+
+    out = []
+    for var, name in _RUN_ENV:
+        value = os.environ.get(var, "").strip()
+        if value:
+            out.append((name, redact_url(value) if "://" in value else value))
+    return out
+
+
+def generate(
+    options: ScanOptions,
+    *,
+    on_hashed: Callable[[HashResult], None] | None = None,
+) -> Generated:
+    """Scan `options.root` and build, merge and validate its SBOM. Nothing is written."""
+    from unified_supply_chain.bom.build import build_core
+    from unified_supply_chain.bom.mlbom import add_ml_fields
+    from unified_supply_chain.bom.validate import validate_document
+
+    cache = None
+    if options.cache_dir is not None:
+        from unified_supply_chain.hashcache import HashCache
+
+        cache = HashCache.open(options.cache_dir, options.root)
+    try:
+        result: ScanResult = scan(options, cache=cache, on_hashed=on_hashed)
+    finally:
+        if cache is not None:
+            cache.save()
+    inventory = result.inventory
+    document = build_core(
+        inventory,
+        spec_version=options.spec_version,
+        reproducible=options.reproducible,
+        metadata_properties=run_properties(),
+    )
+    add_ml_fields(
+        document,
+        inventory,
+        hyperparameters_for=result.lineage.hyperparameters_for,
+        datasets_for=result.lineage.datasets_for,
+        runs=result.lineage.runs,
+    )
+    if options.merge:
+        from unified_supply_chain.bom.merge import merge_sboms
+
+        document = merge_sboms(document, list(options.merge))
+    validate_document(document, options.spec_version)
+    return Generated(document, inventory, result.lineage)
