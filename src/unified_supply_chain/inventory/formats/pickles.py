@@ -1,0 +1,553 @@
+"""Raw pickle and joblib files: protocol, opcodes and named globals, without ever unpickling.
+
+The walk reads opcodes with `pickletools`' own opcode table and argument decoders, but reads
+each argument itself so that long string/bytes arguments (weight data) are skipped by seeking
+and memory stays flat. A small stack model (ints, strings, tuples, globals, memo) lets callers
+see the shapes given to torch's tensor rebuild functions; everything else is an opaque value.
+Nothing is executed: no object is ever constructed from the stream.
+"""
+
+from __future__ import annotations
+
+import bz2
+import io
+import lzma
+import pickletools
+import struct
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from unified_supply_chain import limits
+from unified_supply_chain.errors import FormatError
+from unified_supply_chain.records import HeaderInfo
+
+#: Magic number that opens a legacy (pre-zip) torch.save file, pickled as the first object.
+TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+#: Calls that rebuild a tensor from (storage, offset, size, stride, ...) in torch pickles.
+TENSOR_REBUILDERS = frozenset(
+    {
+        "torch._utils._rebuild_tensor",
+        "torch._utils._rebuild_tensor_v2",
+        "torch._utils._rebuild_qtensor",
+    }
+)
+#: Storage classes named in torch persistent ids, mapped to dtype names.
+STORAGE_DTYPES = {
+    "FloatStorage": "float32",
+    "DoubleStorage": "float64",
+    "HalfStorage": "float16",
+    "BFloat16Storage": "bfloat16",
+    "LongStorage": "int64",
+    "IntStorage": "int32",
+    "ShortStorage": "int16",
+    "CharStorage": "int8",
+    "ByteStorage": "uint8",
+    "BoolStorage": "bool",
+    "ComplexFloatStorage": "complex64",
+    "ComplexDoubleStorage": "complex128",
+    "QInt8Storage": "qint8",
+    "QUInt8Storage": "quint8",
+    "QInt32Storage": "qint32",
+}
+#: Globals that are serialization plumbing, never the model's own class.
+_PLUMBING_PREFIXES = (
+    "builtins.",
+    "__builtin__.",
+    "copyreg.",
+    "copy_reg.",
+    "collections.",
+    "_codecs.",
+    "numpy.",
+    "joblib.",
+    "torch._utils.",
+    "torch.serialization.",
+    "_operator.",
+    "operator.",
+    "functools.",
+    "datetime.",
+    "decimal.",
+    "pathlib.",
+)
+#: Plumbing class names in any module (torch storages and tensor metadata).
+_PLUMBING_NAMES = frozenset({"Size", "device", "dtype", "OrderedDict", "Parameter", "Tensor"})
+#: Most globals listed in properties["pickle.globals"].
+TOP_GLOBALS = 20
+#: Longest text line (protocol 0 arguments) we accept.
+_MAX_LINE = 64 * 1024
+
+_OPS = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
+_LENGTH_PREFIX = {
+    pickletools.TAKEN_FROM_ARGUMENT1: ("<B", 1),
+    pickletools.TAKEN_FROM_ARGUMENT4: ("<i", 4),
+    pickletools.TAKEN_FROM_ARGUMENT4U: ("<I", 4),
+    pickletools.TAKEN_FROM_ARGUMENT8U: ("<Q", 8),
+}
+_VALUE_OPS = frozenset(
+    {
+        "INT",
+        "BININT",
+        "BININT1",
+        "BININT2",
+        "LONG",
+        "LONG1",
+        "LONG4",
+        "STRING",
+        "BINSTRING",
+        "SHORT_BINSTRING",
+        "UNICODE",
+        "SHORT_BINUNICODE",
+        "BINUNICODE",
+        "BINUNICODE8",
+        "FLOAT",
+        "BINFLOAT",
+    }
+)
+_COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"]\x00\x00", "lzma"),
+    (b'\x04"M\x18', "lz4"),
+    (b"ZF", "zlib-legacy"),
+)
+
+
+class _Opaque:
+    """A value the stack model does not follow."""
+
+
+_OPAQUE = _Opaque()
+_MARK = object()
+
+
+@dataclass(frozen=True)
+class _Global:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Storage:
+    dtype: str | None
+
+
+@dataclass(frozen=True)
+class PickleWalk:
+    """What an opcode walk over one pickle stream found."""
+
+    protocol: int
+    """PROTO argument, or the highest protocol of the opcodes seen when there is none."""
+    opcodes: int
+    """Opcodes walked."""
+    globals: tuple[tuple[str, int], ...]
+    """Referenced globals ("module.name", uses) in order of first appearance."""
+    complete: bool
+    """True when the STOP opcode was reached."""
+    end: int
+    """Offset just after the last opcode walked (after STOP when complete)."""
+    value: object
+    """The pickled top-level value when it is a plain int/str/bool/None, else None."""
+    tensor_shapes: tuple[tuple[int, ...] | None, ...] = ()
+    """Shape passed to each torch tensor rebuild call (None when not a literal tuple of ints)."""
+    dtypes: tuple[str, ...] = ()
+    """Tensor dtypes named by torch storage persistent ids, in order of first appearance."""
+    storages: int = 0
+    """Persistent-id storage references seen (torch)."""
+    error: str | None = None
+    """Why the walk stopped early (lenient walks only)."""
+
+
+class _Source:
+    """Bounded reads from a seekable stream, tracking the position."""
+
+    def __init__(self, fh: BinaryIO, start: int, size: int) -> None:
+        self.fh = fh
+        self.pos = start
+        self.size = size
+        fh.seek(start)
+
+    def read(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > self.size:
+            raise FormatError(f"pickle truncated at byte {self.pos} (needs {n} more bytes)")
+        data = self.fh.read(n)
+        if len(data) != n:
+            raise FormatError(f"pickle truncated at byte {self.pos}")
+        self.pos += n
+        return data
+
+    def skip(self, n: int) -> None:
+        if n < 0 or self.pos + n > self.size:
+            raise FormatError(f"pickle truncated at byte {self.pos} (argument of {n} bytes)")
+        self.pos += n
+        self.fh.seek(self.pos)
+
+    def readline(self) -> bytes:
+        line = self.fh.readline(_MAX_LINE)
+        if not line.endswith(b"\n"):
+            raise FormatError(f"pickle text argument at byte {self.pos} has no end of line")
+        self.pos += len(line)
+        return line
+
+
+def _read_arg(src: _Source, op: pickletools.OpcodeInfo) -> object:
+    arg = op.arg
+    if arg is None:
+        return None
+    n = arg.n
+    if n >= 0:
+        raw = src.read(n)
+    elif n == pickletools.UP_TO_NEWLINE:
+        lines = 2 if arg.name == "stringnl_noescape_pair" else 1
+        raw = b"".join(src.readline() for _ in range(lines))
+    else:
+        fmt, width = _LENGTH_PREFIX[n]
+        head = src.read(width)
+        (length,) = struct.unpack(fmt, head)
+        if length < 0:
+            raise FormatError(f"negative argument length at byte {src.pos - width}")
+        if length > limits.MAX_PICKLE_ARG_READ:
+            src.skip(length)
+            return _OPAQUE
+        raw = head + src.read(length)
+    try:
+        return arg.reader(io.BytesIO(raw))
+    except (ValueError, TypeError, UnicodeDecodeError, struct.error, OverflowError) as exc:
+        raise FormatError(f"bad {op.name} argument: {exc}") from exc
+
+
+class _Model:
+    """Just enough of the unpickler's stack to read literal tuples handed to known calls."""
+
+    def __init__(self) -> None:
+        self.stack: list[object] = []
+        self.memo: dict[int, object] = {}
+        self.broken = False
+        self.shapes: list[tuple[int, ...] | None] = []
+        self.dtypes: dict[str, None] = {}
+        self.storages = 0
+
+    def pop(self) -> object:
+        if not self.stack:
+            raise IndexError("stack underflow")
+        return self.stack.pop()
+
+    def pop_mark(self) -> list[object]:
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i] is _MARK:
+                items = self.stack[i + 1 :]
+                del self.stack[i:]
+                return items
+        raise IndexError("no mark")
+
+    def step(self, op: pickletools.OpcodeInfo, arg: object) -> str | None:
+        """Apply one opcode; return the global it names, if any."""
+        name = op.name
+        named: str | None = None
+        if name in _VALUE_OPS:
+            self.stack.append(arg if isinstance(arg, (int, str, float)) else _OPAQUE)
+        elif name == "NONE":
+            self.stack.append(None)
+        elif name in ("NEWTRUE", "NEWFALSE"):
+            self.stack.append(name == "NEWTRUE")
+        elif name == "MARK":
+            self.stack.append(_MARK)
+        elif name == "EMPTY_TUPLE":
+            self.stack.append(())
+        elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+            count = int(name[-1])
+            items = [self.pop() for _ in range(count)]
+            self.stack.append(tuple(reversed(items)))
+        elif name == "TUPLE":
+            self.stack.append(tuple(self.pop_mark()))
+        elif name == "GLOBAL":
+            named = str(arg).replace(" ", ".", 1)
+            self.stack.append(_Global(named))
+        elif name == "STACK_GLOBAL":
+            attr, module = self.pop(), self.pop()
+            named = f"{module}.{attr}" if isinstance(module, str) and isinstance(attr, str) else "?"
+            self.stack.append(_Global(named))
+        elif name == "INST":
+            named = str(arg).replace(" ", ".", 1)
+            self.pop_mark()
+            self.stack.append(_OPAQUE)
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            if not self.stack:
+                raise IndexError("memo put on empty stack")
+            self.memo[int(str(arg))] = self.stack[-1]
+        elif name == "MEMOIZE":
+            if not self.stack:
+                raise IndexError("memo put on empty stack")
+            self.memo[len(self.memo)] = self.stack[-1]
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            self.stack.append(self.memo.get(int(str(arg)), _OPAQUE))
+        elif name == "DUP":
+            if not self.stack:
+                raise IndexError("dup on empty stack")
+            self.stack.append(self.stack[-1])
+        elif name == "BINPERSID":
+            self.stack.append(self._storage(self.pop()))
+        elif name == "REDUCE":
+            args, func = self.pop(), self.pop()
+            if isinstance(func, _Global) and func.name in TENSOR_REBUILDERS:
+                self.shapes.append(_shape(args))
+            self.stack.append(_OPAQUE)
+        else:
+            self._generic(op)
+        return named
+
+    def _storage(self, pid: object) -> _Storage:
+        if not (isinstance(pid, tuple) and len(pid) >= 2 and pid[0] == "storage"):
+            return _Storage(None)
+        self.storages += 1
+        dtype = None
+        if isinstance(pid[1], _Global):
+            dtype = STORAGE_DTYPES.get(pid[1].name.rsplit(".", 1)[-1])
+            if dtype is not None:
+                self.dtypes[dtype] = None
+        return _Storage(dtype)
+
+    def _generic(self, op: pickletools.OpcodeInfo) -> None:
+        before = op.stack_before
+        if pickletools.markobject in before:
+            self.pop_mark()
+            for _ in range(before.index(pickletools.markobject)):
+                self.pop()
+        else:
+            for _ in before:
+                self.pop()
+        self.stack.extend(_OPAQUE for _ in op.stack_after)
+
+
+def _shape(args: object) -> tuple[int, ...] | None:
+    if not (isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], tuple)):
+        return None
+    size = args[2]
+    if all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in size):
+        return tuple(int(d) for d in size)
+    return None
+
+
+def walk_pickle(
+    fh: BinaryIO,
+    size: int,
+    start: int = 0,
+    *,
+    lenient: bool = False,
+    max_opcodes: int = limits.MAX_PICKLE_OPCODES,
+) -> PickleWalk:
+    """Walk the opcodes of the pickle that starts at `start` in `fh` (`size` bytes long).
+
+    Raises FormatError for a bad opcode, a truncated stream or a bad argument, unless `lenient`,
+    in which case the walk stops there and `error` says why. Stopping at `max_opcodes` is not an
+    error: `complete` is then False.
+    """
+    src = _Source(fh, start, size)
+    model = _Model()
+    seen: Counter[str] = Counter()
+    protocol: int | None = None
+    highest = 0
+    count = 0
+    complete = False
+    error: str | None = None
+    value: object = None
+    try:
+        while count < max_opcodes:
+            code = src.read(1) if src.pos < size else b""
+            if not code:
+                raise FormatError(f"pickle ends at byte {src.pos} without STOP")
+            op = _OPS.get(code)
+            if op is None:
+                raise FormatError(f"unknown pickle opcode {code!r} at byte {src.pos - 1}")
+            arg = _read_arg(src, op)
+            count += 1
+            highest = max(highest, op.proto)
+            if op.name == "PROTO" and protocol is None and isinstance(arg, int):
+                protocol = arg
+            if op.name == "STOP":
+                complete = True
+                if not model.broken and len(model.stack) == 1:
+                    top = model.stack[0]
+                    if top is None or isinstance(top, (int, str)):
+                        value = top
+                break
+            named = None
+            if op.name == "GLOBAL" or op.name == "INST":
+                named = str(arg).replace(" ", ".", 1)
+            if not model.broken:
+                try:
+                    named = model.step(op, arg)
+                except (IndexError, ValueError, TypeError):
+                    # A stream the real unpickler would reject; keep walking for globals only.
+                    model.broken = True
+            if named is not None:
+                seen[named] += 1
+    except FormatError as exc:
+        if not lenient:
+            raise
+        error = str(exc)
+    except (OSError, MemoryError, RecursionError) as exc:
+        if not lenient:
+            raise FormatError(f"cannot walk pickle: {exc}") from exc
+        error = str(exc)
+    return PickleWalk(
+        protocol=protocol if protocol is not None else highest,
+        opcodes=count,
+        globals=tuple(seen.items()),
+        complete=complete,
+        end=src.pos,
+        value=value,
+        tensor_shapes=tuple(model.shapes),
+        dtypes=tuple(model.dtypes),
+        storages=model.storages,
+        error=error,
+    )
+
+
+def walk_pickle_bytes(data: bytes, *, lenient: bool = False) -> PickleWalk:
+    """`walk_pickle` over an in-memory stream (a zip member)."""
+    return walk_pickle(io.BytesIO(data), len(data), lenient=lenient)
+
+
+def is_pickle_head(head: bytes) -> bool:
+    """True when bytes start like a protocol 2-5 pickle (PROTO opcode then a valid protocol)."""
+    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+def architecture_from_globals(names: list[str] | tuple[str, ...]) -> str | None:
+    """First class-like global that is not serialization plumbing (the outermost object's class)."""
+    for name in names:
+        if name.startswith(_PLUMBING_PREFIXES) or "." not in name:
+            continue
+        last = name.rsplit(".", 1)[-1]
+        if last in _PLUMBING_NAMES or last.endswith("Storage"):
+            continue
+        if last[:1].isupper():
+            return last
+    return None
+
+
+def compression_of(head: bytes) -> str | None:
+    """Compression named by a file's first bytes (joblib's compressors), or None."""
+    for magic, name in _COMPRESSION_MAGIC:
+        if head.startswith(magic):
+            return name
+    if len(head) >= 2 and head[0] == 0x78 and ((head[0] << 8) | head[1]) % 31 == 0:
+        return "zlib"
+    return None
+
+
+def _decompress_prefix(fh: BinaryIO, kind: str, cap: int) -> bytes | None:
+    """Up to `cap` decompressed bytes, or None for codecs the standard library lacks."""
+    fh.seek(0)
+    if kind == "zlib-legacy":
+        # joblib < 0.10: b"ZF" + hex length padded to 19 bytes, then a zlib stream.
+        fh.seek(19)
+        kind = "zlib"
+    decoder: Any
+    if kind in ("zlib", "gzip"):
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | (16 if kind == "gzip" else 0))
+    elif kind == "bz2":
+        decoder = bz2.BZ2Decompressor()
+    elif kind in ("xz", "lzma"):
+        decoder = lzma.LZMADecompressor()
+    else:
+        return None
+    out = bytearray()
+    try:
+        while len(out) < cap and not decoder.eof:
+            room = cap - len(out)
+            if isinstance(decoder, (bz2.BZ2Decompressor, lzma.LZMADecompressor)):
+                chunk = fh.read(64 * 1024) if decoder.needs_input else b""
+                if not chunk and decoder.needs_input:
+                    break
+                out += decoder.decompress(chunk, max_length=room)
+            else:
+                chunk = decoder.unconsumed_tail or fh.read(64 * 1024)
+                if not chunk:
+                    break
+                out += decoder.decompress(chunk, room)
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+        raise FormatError(f"corrupt {kind} stream: {exc}") from exc
+    if len(out) < cap and not decoder.eof:
+        raise FormatError(f"{kind} stream is truncated")
+    return bytes(out[:cap])
+
+
+def _summarise(walk: PickleWalk, properties: dict[str, str]) -> str | None:
+    names = [name for name, _ in walk.globals]
+    properties["protocol"] = str(walk.protocol)
+    properties["opcode_count"] = str(walk.opcodes)
+    properties["pickle.global_count"] = str(len(names))
+    if names:
+        properties["pickle.globals"] = ",".join(names[:TOP_GLOBALS])
+    if not walk.complete:
+        properties["pickle.walk"] = "partial"
+    if walk.value == TORCH_LEGACY_MAGIC:
+        properties["pytorch.legacy_magic"] = "true"
+    return architecture_from_globals(names)
+
+
+def read_pickle(path: Path) -> HeaderInfo:
+    """Read a pickle or joblib file's metadata from its opcodes. Raises FormatError only."""
+    properties: dict[str, str] = {}
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(0)
+            head = fh.read(16)
+            if not head:
+                raise FormatError("empty file")
+            kind = compression_of(head)
+            if kind is not None:
+                return _read_compressed(fh, kind, properties)
+            walk = walk_pickle(fh, size, lenient=True)
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    names = [name for name, _ in walk.globals]
+    joblib_inline = any(name.startswith("joblib.numpy_pickle.") for name in names)
+    if walk.error is not None:
+        if not joblib_inline:
+            raise FormatError(walk.error)
+        # joblib writes array bytes inline between opcodes; a walk cannot step over them.
+        properties["pickle.walk_stopped"] = walk.error
+    architecture = _summarise(walk, properties)
+    fmt = "joblib" if joblib_inline else "pickle"
+    return HeaderInfo(
+        format=fmt, properties=properties, architecture=architecture, pickle_members=("",)
+    )
+
+
+def _read_compressed(fh: BinaryIO, kind: str, properties: dict[str, str]) -> HeaderInfo:
+    properties["compression"] = kind
+    # The safety scanner must decompress (bounded) before it can look inside.
+    properties["pickle.compressed"] = "true"
+    data = _decompress_prefix(fh, kind, limits.MAX_PICKLE_DECOMPRESS)
+    architecture = None
+    if data is None:
+        properties["pickle.walk"] = "skipped"
+    else:
+        walk = walk_pickle_bytes(data, lenient=True)
+        if walk.error is not None and not is_pickle_head(data[:2]):
+            raise FormatError(f"{kind} stream does not hold a pickle: {walk.error}")
+        if walk.error is not None:
+            properties["pickle.walk_stopped"] = walk.error
+        architecture = _summarise(walk, properties)
+    return HeaderInfo(
+        format="joblib", properties=properties, architecture=architecture, pickle_members=("",)
+    )
+
+
+__all__ = [
+    "STORAGE_DTYPES",
+    "TENSOR_REBUILDERS",
+    "TORCH_LEGACY_MAGIC",
+    "PickleWalk",
+    "architecture_from_globals",
+    "compression_of",
+    "is_pickle_head",
+    "read_pickle",
+    "walk_pickle",
+    "walk_pickle_bytes",
+]

@@ -1,0 +1,242 @@
+"""Raw pickle and joblib readers: opcode walks over generated pickles, which are never loaded."""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+import pickle
+import pickletools
+import sys
+import types
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from unified_supply_chain import limits
+from unified_supply_chain.errors import FormatError
+from unified_supply_chain.inventory.formats import pickles
+from unified_supply_chain.inventory.formats.pickles import read_pickle, walk_pickle_bytes
+
+
+class LogisticRegression:
+    """Pickled under scikit-learn's module name; the pickle is only ever written."""
+
+    def __init__(self) -> None:
+        self.coef_ = [[0.5, -0.25, 1.0]]
+        self.intercept_ = [0.1]
+        self.classes_ = ["a", "b"]
+
+
+LogisticRegression.__module__ = "sklearn.linear_model._logistic"
+LogisticRegression.__qualname__ = "LogisticRegression"
+
+
+class NumpyArrayWrapper:
+    """Pickled under joblib's module name, like joblib's inline-array marker."""
+
+
+NumpyArrayWrapper.__module__ = "joblib.numpy_pickle"
+
+
+@contextlib.contextmanager
+def _fake_module(name: str, **attrs: object) -> Iterator[None]:
+    """Register `name` (and its parent packages) in sys.modules while a pickle is dumped."""
+    parts = name.split(".")
+    names = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    saved = {n: sys.modules.get(n) for n in names}
+    for n in names:
+        sys.modules[n] = types.ModuleType(n)
+    for key, value in attrs.items():
+        setattr(sys.modules[name], key, value)
+    try:
+        yield
+    finally:
+        for n, old in saved.items():
+            if old is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = old
+
+
+def _dump_sklearn(protocol: int) -> bytes:
+    # pickle checks that the class is importable under its module name while dumping.
+    with _fake_module("sklearn.linear_model._logistic", LogisticRegression=LogisticRegression):
+        return pickle.dumps({"model": LogisticRegression(), "version": "1.5"}, protocol=protocol)
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 3, 4, 5])
+def test_sklearn_like_pickle_every_protocol(tmp_path: Path, protocol: int) -> None:
+    path = tmp_path / "model.pkl"
+    path.write_bytes(_dump_sklearn(protocol))
+    info = read_pickle(path)
+    assert info.format == "pickle"
+    assert info.architecture == "LogisticRegression"
+    assert info.pickle_members == ("",)
+    assert "sklearn.linear_model._logistic.LogisticRegression" in info.properties["pickle.globals"]
+    assert info.properties["protocol"] == str(max(protocol, 2) if protocol >= 2 else protocol)
+    ops = sum(1 for _ in pickletools.genops(io.BytesIO(path.read_bytes())))
+    assert info.properties["opcode_count"] == str(ops)
+    assert "pickle.walk" not in info.properties
+
+
+def test_globals_are_ordered_and_counted(tmp_path: Path) -> None:
+    data = b"\x80\x02cos\nsystem\nq\x00cbuiltins\neval\nq\x01cos\nsystem\nq\x02\x85q\x03\x86q\x04."
+    walk = walk_pickle_bytes(data)
+    assert walk.globals == (("os.system", 2), ("builtins.eval", 1))
+    assert walk.complete and walk.protocol == 2 and walk.end == len(data)
+
+
+def test_stack_global_through_memo(tmp_path: Path) -> None:
+    # protocol 4 STACK_GLOBAL whose module string is fetched back from the memo.
+    data = pickle.dumps([pickletools.genops, pickletools.dis], protocol=4)
+    walk = walk_pickle_bytes(data)
+    names = dict(walk.globals)
+    assert names == {"pickletools.genops": 1, "pickletools.dis": 1}
+
+
+def test_truncated_mid_opcode_is_format_error(tmp_path: Path) -> None:
+    data = _dump_sklearn(4)
+    for cut in (1, 3, len(data) // 2, len(data) - 1):
+        path = tmp_path / f"cut{cut}.pkl"
+        path.write_bytes(data[:cut])
+        with pytest.raises(FormatError):
+            read_pickle(path)
+
+
+def test_bad_opcode_and_bad_arguments_are_format_errors(tmp_path: Path) -> None:
+    cases = {
+        "unknown": b"\x80\x02\xff.",
+        "negative_len": b"\x80\x02T\xff\xff\xff\xff.",
+        "huge_len": b"\x80\x04\x8e" + (2**62).to_bytes(8, "little") + b".",
+        "no_newline": b"cos" + b"x" * 100,
+        "bad_int": b"Inot-a-number\n.",
+        "empty": b"",
+    }
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.pkl"
+        path.write_bytes(data)
+        with pytest.raises(FormatError):
+            read_pickle(path)
+
+
+def test_large_arguments_are_skipped_not_read(tmp_path: Path) -> None:
+    blob = b"\x01" * (limits.MAX_PICKLE_ARG_READ * 4)
+    path = tmp_path / "big.pkl"
+    path.write_bytes(pickle.dumps({"w": blob, "n": "x" * 100}, protocol=4))
+    info = read_pickle(path)
+    assert info.format == "pickle"
+    assert info.properties["pickle.global_count"] == "0"
+
+
+def test_opcode_cap_gives_partial_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "list.pkl"
+    path.write_bytes(pickle.dumps(list(range(1000)), protocol=2))
+    monkeypatch.setattr(limits, "MAX_PICKLE_OPCODES", 50)
+    monkeypatch.setattr(pickles.limits, "MAX_PICKLE_OPCODES", 50)
+    walk = pickles.walk_pickle(io.BytesIO(path.read_bytes()), path.stat().st_size, max_opcodes=50)
+    assert walk.opcodes == 50 and not walk.complete
+
+
+def test_stack_underflow_does_not_crash(tmp_path: Path) -> None:
+    path = tmp_path / "odd.pkl"
+    path.write_bytes(b"\x80\x02tR0cos\nsystem\n.")  # TUPLE without MARK, REDUCE on nothing
+    info = read_pickle(path)
+    assert info.properties["pickle.globals"] == "os.system"
+
+
+def test_joblib_inline_arrays(tmp_path: Path) -> None:
+    with _fake_module("joblib.numpy_pickle", NumpyArrayWrapper=NumpyArrayWrapper):
+        head = pickle.dumps(NumpyArrayWrapper(), protocol=4)[:-1]  # drop STOP
+    # joblib writes raw array bytes right after the wrapper; a walk cannot step over them.
+    path = tmp_path / "model.joblib"
+    path.write_bytes(head + b"\xff\xfe\x00\x01" * 16 + b".")
+    info = read_pickle(path)
+    assert info.format == "joblib"
+    assert "pickle.walk_stopped" in info.properties
+    assert info.pickle_members == ("",)
+
+
+@pytest.mark.parametrize(
+    ("kind", "compress"),
+    [
+        ("zlib", zlib.compress),
+        ("gzip", gzip.compress),
+        ("bz2", bz2.compress),
+        ("xz", lzma.compress),
+        ("lzma", lambda d: lzma.compress(d, format=lzma.FORMAT_ALONE)),
+    ],
+)
+def test_compressed_joblib(tmp_path: Path, kind: str, compress: object) -> None:
+    assert callable(compress)
+    path = tmp_path / "model.joblib"
+    path.write_bytes(compress(_dump_sklearn(4)))
+    info = read_pickle(path)
+    assert info.format == "joblib"
+    assert info.properties["compression"] == kind
+    assert info.properties["pickle.compressed"] == "true"
+    assert info.pickle_members == ("",)
+    assert info.architecture == "LogisticRegression"
+
+
+def test_lz4_is_named_but_not_walked(tmp_path: Path) -> None:
+    path = tmp_path / "m.joblib"
+    path.write_bytes(b'\x04"M\x18' + b"\x00" * 32)
+    info = read_pickle(path)
+    assert info.properties["compression"] == "lz4"
+    assert info.properties["pickle.walk"] == "skipped"
+
+
+def test_corrupt_compressed_stream_is_format_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.joblib"
+    path.write_bytes(zlib.compress(_dump_sklearn(4))[:2] + b"\xff" * 50)
+    with pytest.raises(FormatError):
+        read_pickle(path)
+    path.write_bytes(zlib.compress(b"this is not a pickle at all"))
+    with pytest.raises(FormatError):
+        read_pickle(path)
+
+
+def test_compressed_bomb_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_PICKLE_DECOMPRESS", 1024 * 1024)
+    payload = b"\x80\x04(" + b"N" * (50 * 1024 * 1024)
+    path = tmp_path / "bomb.joblib"
+    path.write_bytes(zlib.compress(payload, 9))
+    info = read_pickle(path)  # stops at 1 MiB of output
+    assert info.properties["pickle.walk"] == "partial"
+
+
+def test_compression_sniffing() -> None:
+    assert pickles.compression_of(zlib.compress(b"x")) == "zlib"
+    assert pickles.compression_of(b"\x80\x04\x95") is None
+    assert pickles.compression_of(b"(dp0\n") is None
+    assert pickles.is_pickle_head(b"\x80\x05") and not pickles.is_pickle_head(b"\x80\x09")
+
+
+def test_architecture_skips_plumbing() -> None:
+    names = [
+        "numpy.core.multiarray._reconstruct",
+        "copyreg._reconstructor",
+        "torch.FloatStorage",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._data.StandardScaler",
+    ]
+    assert pickles.architecture_from_globals(names) == "Pipeline"
+    assert pickles.architecture_from_globals(["builtins.dict"]) is None
+    assert pickles.architecture_from_globals(["__main__.MyNet"]) == "MyNet"
+
+
+@pytest.mark.parametrize("compress", [zlib.compress, gzip.compress, bz2.compress, lzma.compress])
+def test_truncated_compressed_stream_is_format_error(tmp_path: Path, compress: object) -> None:
+    assert callable(compress)
+    data = compress(_dump_sklearn(4) * 50)
+    path = tmp_path / "cut.joblib"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(FormatError, match=r"truncated|corrupt"):
+        read_pickle(path)
+    path.write_bytes(data + b"trailing")  # data after the end of the stream is ignored
+    assert read_pickle(path).architecture == "LogisticRegression"
