@@ -93,6 +93,14 @@ def _walk(components: Iterable[Any]) -> Iterable[_Component]:
             yield from _walk(component.get("components") or [])
 
 
+def count_kinds(document: Mapping[str, Any]) -> dict[str, int]:
+    """Components of the document by kind: model, dataset, hyperparameters, library, other."""
+    counts = dict.fromkeys((*_KINDS, "other"), 0)
+    for component in _walk(document.get("components") or []):
+        counts[component.kind] += 1
+    return counts
+
+
 # ----------------------------------------------------------------------------------- formatting
 
 
