@@ -203,7 +203,8 @@ def read_npz(path: Path) -> HeaderInfo:
         for member in members:
             if not member.name.endswith(".npy"):
                 # numpy hands such members back as bytes, but a pickle may still hide there.
-                if pickles_mod.is_pickle_head(reader.read(member.name, 2, prefix=True)):
+                probe = reader.read(member.name, pickles_mod.TEXT_PICKLE_PROBE, prefix=True)
+                if pickles_mod.looks_like_pickle(probe):
                     pickles.append(member.name)
                 continue
             try:

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
+from unified_supply_chain.inventory.formats.zipsafe import ZipReader
 from unified_supply_chain.records import HeaderInfo
 
 #: Magic number that opens a legacy (pre-zip) torch.save file, pickled as the first object.
@@ -157,6 +158,12 @@ class PickleWalk:
     """Persistent-id storage references seen (torch)."""
     error: str | None = None
     """Why the walk stopped early (lenient walks only)."""
+    truncated: bool = False
+    """True when the walk stopped because the bytes ran out (not because of a bad opcode)."""
+
+
+class _Truncated(FormatError):
+    """The stream ended before the pickle did."""
 
 
 class _Source:
@@ -170,21 +177,23 @@ class _Source:
 
     def read(self, n: int) -> bytes:
         if n < 0 or self.pos + n > self.size:
-            raise FormatError(f"pickle truncated at byte {self.pos} (needs {n} more bytes)")
+            raise _Truncated(f"pickle truncated at byte {self.pos} (needs {n} more bytes)")
         data = self.fh.read(n)
         if len(data) != n:
-            raise FormatError(f"pickle truncated at byte {self.pos}")
+            raise _Truncated(f"pickle truncated at byte {self.pos}")
         self.pos += n
         return data
 
     def skip(self, n: int) -> None:
         if n < 0 or self.pos + n > self.size:
-            raise FormatError(f"pickle truncated at byte {self.pos} (argument of {n} bytes)")
+            raise _Truncated(f"pickle truncated at byte {self.pos} (argument of {n} bytes)")
         self.pos += n
         self.fh.seek(self.pos)
 
     def readline(self) -> bytes:
         line = self.fh.readline(_MAX_LINE)
+        if not line.endswith(b"\n") and self.pos + len(line) >= self.size:
+            raise _Truncated(f"pickle text argument at byte {self.pos} runs past the end")
         if not line.endswith(b"\n"):
             raise FormatError(f"pickle text argument at byte {self.pos} has no end of line")
         self.pos += len(line)
@@ -351,12 +360,13 @@ def walk_pickle(
     count = 0
     complete = False
     error: str | None = None
+    truncated = False
     value: object = None
     try:
         while count < max_opcodes:
             code = src.read(1) if src.pos < size else b""
             if not code:
-                raise FormatError(f"pickle ends at byte {src.pos} without STOP")
+                raise _Truncated(f"pickle ends at byte {src.pos} without STOP")
             op = _OPS.get(code)
             if op is None:
                 raise FormatError(f"unknown pickle opcode {code!r} at byte {src.pos - 1}")
@@ -387,6 +397,7 @@ def walk_pickle(
         if not lenient:
             raise
         error = str(exc)
+        truncated = isinstance(exc, _Truncated)
     except (OSError, MemoryError, RecursionError) as exc:
         if not lenient:
             raise FormatError(f"cannot walk pickle: {exc}") from exc
@@ -402,6 +413,7 @@ def walk_pickle(
         dtypes=tuple(model.dtypes),
         storages=model.storages,
         error=error,
+        truncated=truncated,
     )
 
 
@@ -413,6 +425,48 @@ def walk_pickle_bytes(data: bytes, *, lenient: bool = False) -> PickleWalk:
 def is_pickle_head(head: bytes) -> bool:
     """True when bytes start like a protocol 2-5 pickle (PROTO opcode then a valid protocol)."""
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+#: Opcodes that can open a protocol 0/1 pickle (no PROTO header to recognise it by).
+_TEXT_PICKLE_STARTS = frozenset(
+    code for code, op in _OPS.items() if op.proto < 2 and op.name not in ("STOP", "POP")
+)
+#: Bytes of a member walked to decide whether a header-less stream is a protocol 0/1 pickle.
+TEXT_PICKLE_PROBE = 64 * 1024
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """True for a protocol 2-5 pickle head, or bytes that walk cleanly to STOP as protocol 0/1.
+
+    `head` should hold up to TEXT_PICKLE_PROBE bytes; pickles hide under any member name.
+    """
+    if is_pickle_head(head):
+        return True
+    if head[:1] not in _TEXT_PICKLE_STARTS:
+        return False
+    walk = walk_pickle_bytes(head, lenient=True)
+    if walk.complete:
+        return True
+    # A long text pickle cut off by the probe: many clean opcodes, then the bytes ran out.
+    return walk.truncated and walk.opcodes >= 100 and len(head) >= TEXT_PICKLE_PROBE
+
+
+def zip_pickle_members(reader: ZipReader) -> list[str]:
+    """Members of an open archive that hold a pickle, by name (*.pkl) or by content."""
+    found: list[str] = []
+    for member in reader.listing.members:
+        if member.is_dir:
+            continue
+        if member.name.endswith((".pkl", ".pickle")):
+            found.append(member.name)
+            continue
+        head = reader.read(member.name, 2, prefix=True)
+        if is_pickle_head(head) or (
+            head[:1] in _TEXT_PICKLE_STARTS
+            and looks_like_pickle(reader.read(member.name, TEXT_PICKLE_PROBE, prefix=True))
+        ):
+            found.append(member.name)
+    return found
 
 
 def architecture_from_globals(names: list[str] | tuple[str, ...]) -> str | None:
@@ -547,7 +601,9 @@ __all__ = [
     "architecture_from_globals",
     "compression_of",
     "is_pickle_head",
+    "looks_like_pickle",
     "read_pickle",
     "walk_pickle",
     "walk_pickle_bytes",
+    "zip_pickle_members",
 ]
