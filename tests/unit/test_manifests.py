@@ -244,3 +244,27 @@ def test_pyproject_dynamic_version_and_bad_toml(tmp_path: Path) -> None:
     binary = _write(tmp_path / "bin.toml", b"\x00\xff\xfe" * 100)
     with pytest.raises(FormatError):
         read_pyproject(binary, "bin.toml")
+
+
+def test_problem_messages_never_carry_credentials_or_absolute_paths(tmp_path: Path) -> None:
+    (tmp_path / "self.txt").symlink_to("self.txt")
+    req = _write(
+        tmp_path / "requirements.txt",
+        "foo @ https://bob:hunter2@files.example/foo.whl ; python_version >>> '3'\n"
+        "git+https://bob:hunter2@github.com/org/repo.git\n"
+        "-r self.txt\n",
+    )
+    result = read_requirements(req, "requirements.txt")
+    assert result.libraries == ()
+    assert len(result.problems) == 3
+    text = repr(result.problems)
+    assert "hunter2" not in text and "bob" not in text
+    assert str(tmp_path) not in text
+    assert "symlink loop" in result.problems[2].message
+    pyproject = _write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "x"\ndependencies = ["bar @ https://u:s3cr3t@h.example/b.whl ; ;"]\n',
+    )
+    res = read_pyproject(pyproject, "pyproject.toml")
+    assert res.libraries == () and len(res.problems) == 1
+    assert "s3cr3t" not in repr(res.problems)

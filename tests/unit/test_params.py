@@ -244,3 +244,13 @@ def test_hydra_depth_cap_and_bad_members(tmp_path: Path) -> None:
     outside = _write(tmp_path.parent / f"{tmp_path.name}-outside.yaml", "defaults: []\n")
     with pytest.raises(FormatError):
         compose_hydra(tmp_path, f"../{outside.name}")
+
+
+def test_empty_mappings_have_no_parameters(tmp_path: Path) -> None:
+    assert read_params_file(_write(tmp_path / "p.yaml", "{}\n"), "params-yaml") == ()
+    only_meta = _write(tmp_path / "conf" / "config.yaml", "defaults:\n  - m: gone\n")
+    result = compose_hydra(tmp_path, "conf/config.yaml")
+    assert result.params == ()
+    assert result.members == ("conf/config.yaml",)
+    assert result.warnings == ("conf/config.yaml: config m/gone not found in conf",)
+    assert read_params_file(only_meta, "hydra-config") == ()

@@ -50,6 +50,7 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 #: Start of the per-requirement options part of a line (`pkg==1 --hash=...`).
 _OPTIONS_START = re.compile(r"(?:^|\s)(?=--?[A-Za-z])")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 #: File-name words that mark a requirements file as development-only.
 _OPTIONAL_WORDS = frozenset({"dev", "develop", "test", "tests", "testing", "doc", "docs", "lint"})
@@ -113,11 +114,17 @@ def _library_from_requirement(
     )
 
 
+def _scrub(text: str) -> str:
+    """Text with every URL in it redacted (parser messages quote the offending line)."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
 def _parse_requirement(text: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        raise FormatError(str(exc).splitlines()[0] if str(exc) else "invalid requirement") from exc
+        message = str(exc).splitlines()[0] if str(exc) else "invalid requirement"
+        raise FormatError(_scrub(message)) from exc
 
 
 def _url_requirement(target: str) -> Requirement:
@@ -197,7 +204,8 @@ class _RequirementsReader:
         try:
             resolved = (current.parent / candidate).resolve()
         except (OSError, RuntimeError) as exc:
-            self.problem(where, f"include {target!r} cannot be resolved: {exc}")
+            reason = "symlink loop" if isinstance(exc, RuntimeError) else exc.strerror or "error"
+            self.problem(where, f"include {target!r} cannot be resolved ({reason})")
             return
         if not resolved.is_relative_to(self.root):
             self.problem(where, f"include {target!r} points outside the repository; not read")
@@ -331,7 +339,8 @@ def read_requirements(path: Path, relpath: str, root: Path | None = None) -> Man
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError) as exc:
-        raise FormatError(f"cannot resolve: {exc}") from exc
+        reason = "symlink loop" if isinstance(exc, RuntimeError) else exc.strerror or "error"
+        raise FormatError(f"cannot resolve the path ({reason})") from exc
     if not resolved.is_relative_to(reader.root):
         raise FormatError("requirements file lies outside the repository")
     reader.read(resolved, ())
@@ -385,7 +394,7 @@ class _Collector:
             try:
                 req = _parse_requirement(entry)
             except FormatError as exc:
-                self.problem(where, f"skipped {entry[:80]!r}: {exc}")
+                self.problem(where, f"skipped {_scrub(entry)[:80]!r}: {exc}")
                 continue
             self.add(_library_from_requirement(req, self.relpath, scope))
 

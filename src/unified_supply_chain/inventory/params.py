@@ -81,7 +81,7 @@ def read_params_file(path: Path, fmt: str) -> tuple[tuple[str, str], ...]:
         data = {k: v for k, v in data.items() if not str(k).startswith("_")}
     elif fmt == "hydra-config":
         data = {k: v for k, v in data.items() if k not in _HYDRA_META_KEYS}
-    return tuple(flatten(data))
+    return tuple(flatten(data)) if data else ()
 
 
 def is_hydra_primary(path: Path) -> bool:
@@ -332,7 +332,7 @@ def compose_hydra(root: Path, primary_rel: str) -> ComposedConfig:
     composer.overrides = _collect_overrides(data.get("defaults"))
     composed = composer.compose(primary, "", "", 1)
     return ComposedConfig(
-        params=tuple(flatten(composed)),
+        params=tuple(flatten(composed)) if composed else (),
         members=tuple(composer.members),
         warnings=tuple(composer.warnings),
     )
