@@ -86,3 +86,5 @@ MAX_MERGE_BYTES = 256 * 1024 * 1024
 MAX_MERGE_COMPONENTS = 500_000
 #: ONNX: protobuf fields walked outside tensor data (a 50k-node graph needs well under 1M).
 MAX_ONNX_FIELDS = 4_000_000
+#: Parquet: footers larger than this are read only up to the row-group list (writer name skipped).
+MAX_PARQUET_FULL_PARSE = 1024 * 1024

@@ -437,3 +437,18 @@ def test_mutated_files_raise_only_format_error(tmp_path: Path) -> None:
                 outcomes["ok"] += 1
                 assert info.rows is None or info.rows >= 0
         assert outcomes["error"] > 0, name
+
+
+def test_parquet_large_footer_is_read_partially(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({f"c{i}": list(range(40)) for i in range(30)}), path, row_group_size=4)
+    full = read_parquet(path)
+    assert "created_by" in full.properties and "footer_read" not in full.properties
+    monkeypatch.setattr(limits, "MAX_PARQUET_FULL_PARSE", 100)
+    info = read_parquet(path)
+    assert (info.rows, info.columns) == (40, 30)
+    assert info.properties["row_groups"] == "10"
+    assert info.properties["footer_read"] == "partial"
+    assert "created_by" not in info.properties

@@ -452,6 +452,7 @@ def read_parquet(path: Path) -> HeaderInfo:
     created_by: str | None = None
     row_groups: int | None = None
     elements: list[tuple[str, int | None]] = []
+    partial = False
     try:
         for fid, ftype in t.fields():
             if fid == 1 and ftype == _T_I32:
@@ -468,6 +469,11 @@ def read_parquet(path: Path) -> HeaderInfo:
             elif fid == 4 and ftype == _T_LIST:
                 count, etype = t.list_header()
                 row_groups = count
+                if len(footer) - t.pos > limits.MAX_PARQUET_FULL_PARSE:
+                    # Walking every row group's column chunks costs seconds on wide files;
+                    # the fields after them (writer name, key/value metadata) are not worth it.
+                    partial = True
+                    break
                 for _ in range(count):
                     t.skip(etype)
             elif fid == 6 and ftype == _T_BINARY:
@@ -488,6 +494,8 @@ def read_parquet(path: Path) -> HeaderInfo:
         props["created_by"] = created_by
     if row_groups is not None:
         props["row_groups"] = str(row_groups)
+    if partial:
+        props["footer_read"] = "partial"
     return HeaderInfo(format="parquet", properties=props, rows=num_rows, columns=len(leaves))
 
 
