@@ -365,8 +365,15 @@ def test_single_descriptor_and_mapping_of_datasets(tmp_path: Path) -> None:
             license="CC0-1.0",
         )
     ]
-    no_url = _write(tmp_path / "other.yaml", "name: x\nlr: 0.1\n")
-    assert read_dataset_descriptor(no_url) == []
+    local = _write(
+        tmp_path / "dataset.yaml",
+        "name: iris\nlicense: CC0-1.0\ndescription: Local data.\nfiles: [{path: train.csv}]\n",
+    )
+    assert read_dataset_descriptor(local) == [
+        DatasetDescriptor(name="iris", urls=(), license="CC0-1.0", description="Local data.")
+    ]
+    unrelated = _write(tmp_path / "data.yaml", "lr: 0.1\nepochs: 3\n")
+    assert read_dataset_descriptor(unrelated) == []
     mapping = _write(
         tmp_path / "data.json",
         json.dumps(

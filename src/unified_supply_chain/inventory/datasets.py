@@ -802,8 +802,9 @@ def read_dataset_descriptor(path: Path) -> list[DatasetDescriptor]:
 
     The file (YAML, or JSON by extension) is either one mapping with a URL key (`url`, `urls`,
     `download_url`, `source`, per-split URLs under `splits`), or holds a `datasets:` list (or is
-    a list) of such mappings. Entries of a list are kept even without a URL; a lone mapping
-    without one is not a descriptor (empty result). Every URL passes through `redact_url`.
+    a list) of such mappings. A descriptor without URLs describes local data (its licence and
+    description still count); a lone mapping with neither URLs nor a name, licence or
+    description gives an empty result. Every URL passes through `redact_url`.
     """
     data = load_json_file(path) if path.suffix.lower() == ".json" else load_yaml_file(path)
     stem = path.name.split(".")[0] or path.name
@@ -819,7 +820,8 @@ def read_dataset_descriptor(path: Path) -> list[DatasetDescriptor]:
         entries = data
     elif isinstance(data, dict):
         single = _descriptor(data, stem)
-        return [single] if single.urls else []
+        described = any(k in data for k in (*_NAME_KEYS, "license", "licence", "description"))
+        return [single] if single.urls or described else []
     elif data is None:
         return []
     else:
