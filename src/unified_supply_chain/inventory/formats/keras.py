@@ -1,0 +1,196 @@
+"""Keras models: the Keras 3 `.keras` zip (config.json, metadata.json, model.weights.h5) and
+HDF5 files (`.h5`), read from their headers and configuration without loading any weight.
+
+Lambda layers carry Python bytecode that runs when the model is loaded; they are counted and
+named here so that the safety scanner can flag them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from unified_supply_chain import limits, safeparse
+from unified_supply_chain.errors import FormatError
+from unified_supply_chain.inventory.formats import pickles
+from unified_supply_chain.inventory.formats.zipsafe import ZipReader
+from unified_supply_chain.records import HeaderInfo
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+#: Layer class names listed in properties["layer_classes"].
+MAX_LISTED_CLASSES = 10
+#: Lambda layer names listed in properties["keras.lambda_names"].
+MAX_LISTED_LAMBDAS = 20
+#: Highest offset at which we look for a user-block-shifted HDF5 superblock.
+_MAX_SUPERBLOCK_OFFSET = 1 << 40
+_KERAS_MARKERS = (b"keras_version", b"model_config", b"backend")
+_JSON_STARTS = (b'{"class_name":', b'{"module":')
+
+
+def _walk_layers(config: Any, classes: list[str], depth: int = 0) -> None:
+    """Collect layer class names of a Sequential/Functional config, nested models included."""
+    if depth > limits.MAX_JSON_DEPTH or not isinstance(config, dict):
+        return
+    inner = config.get("config")
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list):
+        return
+    for layer in layers:
+        if not isinstance(layer, dict):
+            continue
+        name = layer.get("class_name")
+        if isinstance(name, str):
+            classes.append(name)
+        _walk_layers(layer, classes, depth + 1)
+
+
+def _find_lambdas(config: Any) -> list[str]:
+    """Names of every Lambda layer anywhere in the config (wrappers and nested models too)."""
+    found: list[str] = []
+    stack: list[Any] = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "Lambda":
+                inner = item.get("config")
+                name = inner.get("name") if isinstance(inner, dict) else item.get("name")
+                found.append(str(name) if name is not None else "?")
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
+
+
+def describe_config(config: Any, properties: dict[str, str]) -> str | None:
+    """Fill layer and Lambda properties from a model config; return its class name."""
+    if not isinstance(config, dict):
+        raise FormatError("Keras model config is not a JSON object")
+    class_name = config.get("class_name")
+    classes: list[str] = []
+    _walk_layers(config, classes)
+    properties["layer_count"] = str(len(classes))
+    if classes:
+        common = Counter(classes)
+        properties["layer_classes"] = ",".join(
+            f"{name}:{count}" for name, count in list(common.items())[:MAX_LISTED_CLASSES]
+        )
+    lambdas = _find_lambdas(config)
+    properties["keras.lambda_layers"] = str(len(lambdas))
+    if lambdas:
+        properties["keras.lambda_names"] = ",".join(lambdas[:MAX_LISTED_LAMBDAS])
+    if isinstance(class_name, str):
+        properties["class_name"] = class_name
+        return class_name
+    return None
+
+
+def _json_member(reader: ZipReader, name: str) -> Any:
+    raw = reader.read(name, limits.MAX_TEXT_PARSE)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{name} is not UTF-8") from exc
+    return safeparse.loads_json(text)
+
+
+def read_keras_zip(path: Path) -> HeaderInfo:
+    """Read a Keras 3 `.keras` archive's config and metadata. Raises FormatError only."""
+    properties: dict[str, str] = {}
+    with ZipReader(path) as reader:
+        listing = reader.listing
+        if listing.get("config.json") is None:
+            raise FormatError("zip archive has no config.json: not a .keras model")
+        config = _json_member(reader, "config.json")
+        architecture = describe_config(config, properties)
+        if listing.get("metadata.json") is not None:
+            metadata = _json_member(reader, "metadata.json")
+            if isinstance(metadata, dict):
+                for key in ("keras_version", "date_saved"):
+                    value = metadata.get(key)
+                    if isinstance(value, (str, int, float)):
+                        properties[key] = str(value)
+        weights = listing.get("model.weights.h5")
+        if weights is not None:
+            properties["weights_member"] = weights.name
+            properties["weights_bytes"] = str(weights.size)
+            head = reader.read(weights.name, len(HDF5_SIGNATURE), prefix=True)
+            properties["weights_hdf5"] = "true" if head == HDF5_SIGNATURE else "false"
+        elif listing.get("model.weights.npz") is not None:
+            properties["weights_member"] = "model.weights.npz"
+        pickle_members = pickles.zip_pickle_members(reader)
+    return HeaderInfo(
+        format="keras",
+        properties=properties,
+        architecture=architecture,
+        pickle_members=tuple(pickle_members),
+    )
+
+
+def find_hdf5_superblock(path: Path) -> tuple[int, int]:
+    """(offset, superblock version) of the HDF5 signature at 0, 512, 1024, 2048, ..."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            offset = 0
+            while offset + len(HDF5_SIGNATURE) + 1 <= size and offset <= _MAX_SUPERBLOCK_OFFSET:
+                fh.seek(offset)
+                head = fh.read(len(HDF5_SIGNATURE) + 1)
+                if head[: len(HDF5_SIGNATURE)] == HDF5_SIGNATURE:
+                    return offset, head[-1]
+                offset = 512 if offset == 0 else offset * 2
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    raise FormatError("no HDF5 superblock signature")
+
+
+def _model_config(window: bytes) -> Any:
+    """The first parseable model_config JSON object found as contiguous text, or None."""
+    starts = sorted(
+        m.start() for pattern in _JSON_STARTS for m in re.finditer(re.escape(pattern), window)
+    )
+    for start in starts[:16]:
+        text = window[start:].decode("utf-8", "replace")
+        try:
+            # raw_decode stops at the end of the first object: heap bytes after it are ignored.
+            _, end = json.JSONDecoder().raw_decode(text)
+            value = safeparse.loads_json(text[:end])
+        except (ValueError, RecursionError, FormatError):
+            continue
+        if isinstance(value, dict) and "config" in value:
+            return value
+    return None
+
+
+def read_hdf5(path: Path) -> HeaderInfo:
+    """Read an HDF5 file's superblock and sniff (bounded) for Keras attributes.
+
+    Raises FormatError only. h5py is not used: the Keras attributes are found by a byte search
+    of the first limits.MAX_HDF5_SNIFF bytes, and the model config only when stored as one
+    contiguous JSON string there (best effort).
+    """
+    offset, version = find_hdf5_superblock(path)
+    if version > 3:
+        raise FormatError(f"unknown HDF5 superblock version {version}")
+    properties = {"superblock_version": str(version)}
+    if offset:
+        properties["userblock_bytes"] = str(offset)
+    try:
+        with path.open("rb") as fh:
+            window = fh.read(limits.MAX_HDF5_SNIFF)
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    markers = [m.decode() for m in _KERAS_MARKERS if m in window]
+    architecture = None
+    if markers:
+        properties["keras"] = "true"
+        properties["keras.attributes"] = ",".join(markers)
+        version_match = re.search(rb"keras_version.{0,64}?(\d+\.\d+\.\d+)", window, re.DOTALL)
+        if version_match is not None:
+            properties["keras_version"] = version_match.group(1).decode()
+        config = _model_config(window)
+        if config is not None:
+            architecture = describe_config(config, properties)
+    return HeaderInfo(format="hdf5", properties=properties, architecture=architecture)
