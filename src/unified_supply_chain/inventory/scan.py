@@ -123,7 +123,9 @@ def read_header(path: Path, fmt: str) -> tuple[HeaderInfo | None, str | None]:
 
 def _sniff(path: str) -> tuple[bytes | None, str | None]:
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
     except OSError as exc:
         return None, f"cannot open: {exc.strerror or exc}"
     try:
@@ -151,7 +153,9 @@ def _kind_of(fmt: str, relpath: str, header: HeaderInfo | None) -> ArtifactKind 
     if fmt == "hdf5":
         if header is not None and header.properties.get("keras") == "true":
             return ArtifactKind.MODEL
-        return ArtifactKind.DATASET if _data_dir(relpath) or header is not None else ArtifactKind.MODEL
+        return (
+            ArtifactKind.DATASET if _data_dir(relpath) or header is not None else ArtifactKind.MODEL
+        )
     if fmt in MODEL_FORMATS:
         return ArtifactKind.MODEL
     if fmt in DATASET_FORMATS:
@@ -170,8 +174,11 @@ def _model_name(path: str) -> str:
     generic = {"model", "weights", "pytorch_model", "tf_model", "saved_model", "checkpoint"}
     parent = posixpath.basename(posixpath.dirname(path))
     if stem.lower() in generic and parent:
-        return parent if parent.lower() not in {"model", "models"} else (
-            posixpath.basename(posixpath.dirname(posixpath.dirname(path))) or stem)
+        return (
+            parent
+            if parent.lower() not in {"model", "models"}
+            else (posixpath.basename(posixpath.dirname(posixpath.dirname(path))) or stem)
+        )
     return stem
 
 
@@ -249,7 +256,8 @@ def _hyperparameter_artifact(st: _State, rel: str, fmt: str) -> Artifact | None:
         size=entry.size if entry else None,
         params=values,
         files=tuple((m, st.by_path[m].size if m in st.by_path else 0, None) for m in members)
-        if len(members) > 1 else (),
+        if len(members) > 1
+        else (),
         warnings=tuple(warnings),
     )
 
@@ -290,7 +298,9 @@ def _lineage_sources(st: _State) -> None:
         ({"dvc-file", "dvc-yaml", "dvc-lock"}, "dvc", "read_dvc"),
         ({"mlproject", "mlmodel"}, "mlflow", "read_mlflow"),
     ):
-        if not fmts & fmt_set and not (module_name == "mlflow" and any("mlruns/" in p for p in all_paths)):
+        if not fmts & fmt_set and not (
+            module_name == "mlflow" and any("mlruns/" in p for p in all_paths)
+        ):
             continue
         try:
             module = importlib.import_module(f"unified_supply_chain.inventory.{module_name}")
@@ -298,7 +308,11 @@ def _lineage_sources(st: _State) -> None:
         except ImportError:
             continue
         except Exception as exc:  # noqa: BLE001 - a lineage reader bug must not lose the SBOM
-            st.problems.append(Problem(module_name, f"{module_name} records not read ({type(exc).__name__}: {exc})"))
+            st.problems.append(
+                Problem(
+                    module_name, f"{module_name} records not read ({type(exc).__name__}: {exc})"
+                )
+            )
             continue
         st.contributions.append(contribution)
         st.problems.extend(contribution.problems)
@@ -307,7 +321,8 @@ def _lineage_sources(st: _State) -> None:
 
     # Metrics files a lineage record already names are read there, with their context.
     named_metrics = {m.path for c in st.contributions for m in c.metrics} | {
-        p for c in st.contributions for s in c.stages for p in s.metrics_files}
+        p for c in st.contributions for s in c.stages for p in s.metrics_files
+    }
     for rel, fmt in st.formats.items():
         if fmt == "training-record":
             try:
@@ -344,12 +359,18 @@ def _descriptor_datasets(st: _State, rel: str) -> None:
         if not urls:
             # Describes the data files beside it: lend them its licence and description.
             for i, a in enumerate(st.artifacts):
-                if a.kind is ArtifactKind.DATASET and a.path and a.path.startswith(prefix) and a.storage is not Storage.REMOTE:
+                if (
+                    a.kind is ArtifactKind.DATASET
+                    and a.path
+                    and a.path.startswith(prefix)
+                    and a.storage is not Storage.REMOTE
+                ):
                     st.artifacts[i] = dataclasses.replace(
                         a,
                         licenses=a.licenses or ((d.license,) if d.license else ()),
                         description=a.description or d.description,
-                        extra_properties=a.extra_properties + (("usc:descriptor", rel),)
+                        extra_properties=a.extra_properties
+                        + (("usc:descriptor", rel),)
                         + ((("usc:dataset-name", d.name),) if d.name else ()),
                     )
             continue
@@ -382,8 +403,14 @@ def _apply_model_cards(st: _State) -> None:
             d = a.path if a.files else posixpath.dirname(a.path)
             models_by_dir.setdefault(d, []).append(i)
     for d, idxs in models_by_dir.items():
-        card_rel = next((f"{d}/{n}" if d else n for n in _MODEL_CARD_NAMES
-                         if (f"{d}/{n}" if d else n) in st.by_path), None)
+        card_rel = next(
+            (
+                f"{d}/{n}" if d else n
+                for n in _MODEL_CARD_NAMES
+                if (f"{d}/{n}" if d else n) in st.by_path
+            ),
+            None,
+        )
         if card_rel is None:
             continue
         try:
@@ -392,7 +419,8 @@ def _apply_model_cards(st: _State) -> None:
             for i in idxs:
                 a = st.artifacts[i]
                 st.artifacts[i] = dataclasses.replace(
-                    a, warnings=a.warnings + (f"model card {card_rel} unreadable: {exc}",))
+                    a, warnings=a.warnings + (f"model card {card_rel} unreadable: {exc}",)
+                )
             continue
         except Exception as exc:  # noqa: BLE001
             st.problems.append(Problem(card_rel, f"model card not read ({type(exc).__name__})"))
@@ -406,8 +434,8 @@ def _apply_model_cards(st: _State) -> None:
                 licenses=a.licenses or card.licenses or ((card.license,) if card.license else ()),
                 dataset_names=tuple(dict.fromkeys(a.dataset_names + card.datasets)),
                 task=a.task or card.task,
-                metrics=a.metrics + tuple(dataclasses.replace(m, source=m.source or card_rel)
-                                          for m in card.metrics),
+                metrics=a.metrics
+                + tuple(dataclasses.replace(m, source=m.source or card_rel) for m in card.metrics),
                 considerations={**card.considerations, **a.considerations},
                 description=a.description or card.description,
                 name=card.model_name or a.name if not a.files else a.name,
@@ -424,9 +452,13 @@ def _security(st: _State, a: Artifact) -> Artifact:
     except ImportError:
         return a
     findings = list(a.findings)
-    targets = [(a.path, a.format)] if not a.files else [
-        (f[0], st.formats.get(f[0])) for f in a.files if st.formats.get(f[0]) in PICKLE_BEARING
-    ]
+    targets = (
+        [(a.path, a.format)]
+        if not a.files
+        else [
+            (f[0], st.formats.get(f[0])) for f in a.files if st.formats.get(f[0]) in PICKLE_BEARING
+        ]
+    )
     for rel, fmt in targets:
         if rel is None or fmt is None or rel not in st.by_path:
             continue
@@ -462,8 +494,9 @@ def scan(
     if not os.access(root, os.R_OK | os.X_OK):
         raise UsageError(f"path is not readable: {root}")
     walked = walk(root, include=options.include, exclude=options.exclude)
-    st = _State(root, walked.files, {f.path: f for f in walked.files}, {}, list(walked.problems),
-                [], [], [])
+    st = _State(
+        root, walked.files, {f.path: f for f in walked.files}, {}, list(walked.problems), [], [], []
+    )
     from unified_supply_chain.inventory.classify import HYPERPARAMETER_FORMATS, classify
 
     unreadable: dict[str, str] = {}
@@ -481,7 +514,9 @@ def scan(
         try:
             f.path.encode("utf-8")
         except UnicodeEncodeError:
-            st.problems.append(Problem(f.path, "file name is not valid UTF-8; shown with replacement characters"))
+            st.problems.append(
+                Problem(f.path, "file name is not valid UTF-8; shown with replacement characters")
+            )
 
     groups = _group_directories(st)
     grouped: dict[str, list[str]] = {}
@@ -496,9 +531,17 @@ def scan(
         if rel in unreadable:
             kind = _kind_of(fmt, rel, None)
             if kind is not None:
-                st.artifacts.append(Artifact(kind=kind, ref=artifact_ref(kind, rel), name=_stem(rel),
-                                             path=rel, format=fmt, size=entry.size,
-                                             warnings=(unreadable[rel],)))
+                st.artifacts.append(
+                    Artifact(
+                        kind=kind,
+                        ref=artifact_ref(kind, rel),
+                        name=_stem(rel),
+                        path=rel,
+                        format=fmt,
+                        size=entry.size,
+                        warnings=(unreadable[rel],),
+                    )
+                )
             else:
                 st.problems.append(Problem(rel, unreadable[rel]))
             continue
@@ -512,8 +555,15 @@ def scan(
             if hp is not None:
                 st.artifacts.append(hp)
             continue
-        if fmt in ("requirements", "pyproject", "lockfile-poetry", "lockfile-uv",
-                   "lockfile-pipfile", "conda-env", "lockfile-npm"):
+        if fmt in (
+            "requirements",
+            "pyproject",
+            "lockfile-poetry",
+            "lockfile-uv",
+            "lockfile-pipfile",
+            "conda-env",
+            "lockfile-npm",
+        ):
             _library_sources(st, rel, fmt)
             continue
         header, warning = read_header(st.abs(rel), fmt) if fmt in READERS else (None, None)
@@ -603,7 +653,9 @@ def _lfs_artifact(st: _State, rel: str) -> Artifact:
         storage=Storage.GIT_LFS_POINTER,
         content_present=False,
         header=header,
-        warnings=(warning,) if warning else ("only a Git LFS pointer is in the checkout; content not inspected",),
+        warnings=(warning,)
+        if warning
+        else ("only a Git LFS pointer is in the checkout; content not inspected",),
     )
 
 
@@ -614,14 +666,18 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
     props: dict[str, str] = {}
     arch = family = task = None
     licenses: tuple[str, ...] = ()
-    weights = [m for m in members if st.formats.get(m) in READERS
-               and st.formats.get(m) not in ("csv", "tsv", "jsonl")]
+    weights = [
+        m
+        for m in members
+        if st.formats.get(m) in READERS and st.formats.get(m) not in ("csv", "tsv", "jsonl")
+    ]
     main = None
     if fmt == "tf-savedmodel":
         main = next((m for m in members if posixpath.basename(m) == "saved_model.pb"), None)
     else:
         main = next((m for m in weights if st.formats.get(m) == "safetensors"), None) or (
-            weights[0] if weights else None)
+            weights[0] if weights else None
+        )
     if main is not None and main not in ("",):
         header, warning = read_header(st.abs(main), st.formats.get(main, fmt))
         if warning:
@@ -651,11 +707,17 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
                 props["usc:hf:model-type"] = cfg.model_type
             if cfg.torch_dtype:
                 props["usc:hf:torch-dtype"] = cfg.torch_dtype
-            st.artifacts.append(Artifact(
-                kind=ArtifactKind.HYPERPARAMETERS,
-                ref=artifact_ref(ArtifactKind.HYPERPARAMETERS, cfg_rel),
-                name=cfg_rel, path=cfg_rel, format="hf-config", params=cfg.params,
-                size=st.by_path[cfg_rel].size))
+            st.artifacts.append(
+                Artifact(
+                    kind=ArtifactKind.HYPERPARAMETERS,
+                    ref=artifact_ref(ArtifactKind.HYPERPARAMETERS, cfg_rel),
+                    name=cfg_rel,
+                    path=cfg_rel,
+                    format="hf-config",
+                    params=cfg.params,
+                    size=st.by_path[cfg_rel].size,
+                )
+            )
             hp_members.append(cfg_rel)
         except FormatError as exc:
             warnings.append(f"{cfg_rel}: unreadable config: {exc}")
@@ -703,23 +765,38 @@ def _with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
             if r.changed:
                 warnings.append(f"{path}: changed while it was being hashed")
             files.append((path, r.size, r.sha256))
-            combined.update(f"{r.sha256}  {path[len(a.path or '') :].lstrip('/')}\n".encode(
-                "utf-8", "surrogateescape"))
+            combined.update(
+                f"{r.sha256}  {path[len(a.path or '') :].lstrip('/')}\n".encode(
+                    "utf-8", "surrogateescape"
+                )
+            )
         # A directory's digest: SHA-256 over the sorted "sha256  relative-path" lines (like a
         # sha256sum manifest), so the same tree always gives the same digest.
-        hashes = a.hashes + ((Hash("SHA-256", combined.hexdigest(), "directory-manifest"),)
-                             if complete and files else ())
-        return dataclasses.replace(a, files=tuple(files), hashes=hashes,
-                                   size=sum(f[1] for f in files), warnings=tuple(warnings))
+        hashes = a.hashes + (
+            (Hash("SHA-256", combined.hexdigest(), "directory-manifest"),)
+            if complete and files
+            else ()
+        )
+        return dataclasses.replace(
+            a,
+            files=tuple(files),
+            hashes=hashes,
+            size=sum(f[1] for f in files),
+            warnings=tuple(warnings),
+        )
     r = hashed.get(a.path or "")
     if r is None:
         return a
     if r.sha256 is None:
         return dataclasses.replace(a, warnings=a.warnings + (f"cannot read: {r.error}",))
-    warnings = a.warnings + (("changed while it was being hashed; digest and size are of the bytes read",)
-                             if r.changed else ())
-    return dataclasses.replace(a, hashes=(Hash("SHA-256", r.sha256),) + a.hashes, size=r.size,
-                               warnings=warnings)
+    warnings = a.warnings + (
+        ("changed while it was being hashed; digest and size are of the bytes read",)
+        if r.changed
+        else ()
+    )
+    return dataclasses.replace(
+        a, hashes=(Hash("SHA-256", r.sha256),) + a.hashes, size=r.size, warnings=warnings
+    )
 
 
 def _dedupe_libraries(libs: Sequence[Library]) -> tuple[Library, ...]:
@@ -736,6 +813,8 @@ def _dedupe_libraries(libs: Sequence[Library]) -> tuple[Library, ...]:
             direct=old.direct or lib.direct,
             depends_on=tuple(dict.fromkeys(old.depends_on + lib.depends_on)),
             licenses=old.licenses or lib.licenses,
-            scope="required" if "required" in (old.scope, lib.scope) or None in (old.scope, lib.scope) else old.scope,
+            scope="required"
+            if "required" in (old.scope, lib.scope) or None in (old.scope, lib.scope)
+            else old.scope,
         )
     return tuple(sorted(out.values(), key=lambda x: x.purl))
