@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from safetensors.numpy import save_file
 
 from unified_supply_chain import limits
@@ -145,3 +147,46 @@ def test_header_over_the_cap_is_refused_before_reading(
 def test_missing_file_is_a_format_error(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="cannot read"):
         read_safetensors(tmp_path / "absent.safetensors")
+
+
+# --- mutation fuzzing (bounded; a longer run belongs to the fuzz mode) ------------------------
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, seed: bytes) -> bytes:
+    data = bytearray(seed)
+    for _ in range(draw(st.integers(1, 6))):
+        if not data:
+            break
+        pos = draw(st.integers(0, len(data) - 1))
+        if draw(st.booleans()):
+            data[pos] = draw(st.integers(0, 255))
+        else:
+            data[pos : pos + 8] = draw(st.sampled_from(_WORDS))
+    if draw(st.booleans()):
+        del data[draw(st.integers(0, len(data))) :]
+    return bytes(data)
+
+
+def _seed(tmp_path: Path) -> bytes:
+    path = tmp_path / "seed.safetensors"
+    tensors = {"a": np.zeros((3, 4), np.float32), "b": np.zeros(2, np.int8)}
+    save_file(tensors, str(path), metadata={"architecture": "x"})
+    return path.read_bytes()
+
+
+_WORDS = [v.to_bytes(8, "little") for v in (0, 1, 2**31, 2**32, 2**63, 2**64 - 1)]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_mutated_files_raise_only_format_error(tmp_path: Path, data: st.DataObject) -> None:
+    path = tmp_path / "fuzzed"
+    path.write_bytes(data.draw(_mutated(_seed(tmp_path))))
+    try:
+        info = read_safetensors(path)
+    except FormatError:
+        return
+    assert info.format == "safetensors"
