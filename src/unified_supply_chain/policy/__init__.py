@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from unified_supply_chain.policy.config import Policy, RuleConfig, load_policy, parse_policy
+from unified_supply_chain.policy.rules import evaluate, exceeds, finding_property
 from unified_supply_chain.policy.scanner import scan_file
 
-__all__ = ["scan_file"]
+__all__ = [
+    "Policy",
+    "RuleConfig",
+    "evaluate",
+    "exceeds",
+    "finding_property",
+    "load_policy",
+    "parse_policy",
+    "scan_file",
+]
