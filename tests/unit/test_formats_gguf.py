@@ -87,6 +87,7 @@ def test_long_strings_are_skipped_and_template_is_bounded(
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_description("d" * 5000)
     writer.add_chat_template(TEMPLATE)
+    writer.add_string("tokenizer.chat_template.tool_use", "{{ t }}")
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -98,6 +99,7 @@ def test_long_strings_are_skipped_and_template_is_bounded(
     assert "general.description" not in info.properties
     assert info.properties["tokenizer.chat_template"] == TEMPLATE[:10]
     assert info.properties["tokenizer.chat_template.length"] == str(len(TEMPLATE))
+    assert info.properties["tokenizer.chat_template.tool_use"] == "{{ t }}"
     assert info.parameter_count == 0
 
 

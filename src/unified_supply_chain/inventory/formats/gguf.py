@@ -122,6 +122,7 @@ MAX_KEPT_PROPERTIES = 512
 #: Nesting of arrays of arrays.
 MAX_ARRAY_DEPTH = 4
 _CHUNK = 1 << 16
+#: Key of the default chat template (named templates are `tokenizer.chat_template.<name>`).
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
 
 
@@ -285,9 +286,11 @@ def _read(cur: _Cursor) -> HeaderInfo:
             text = cur.string(key, limits.MAX_GGUF_STRING)
             if text is None:
                 properties[f"{key}.skipped"] = "true"
-            elif key == CHAT_TEMPLATE_KEY:
-                properties[CHAT_TEMPLATE_KEY] = text[: limits.MAX_GGUF_CHAT_TEMPLATE]
-                properties[f"{CHAT_TEMPLATE_KEY}.length"] = str(len(text))
+            elif key == CHAT_TEMPLATE_KEY or key.startswith(CHAT_TEMPLATE_KEY + "."):
+                # The default template and named ones (tokenizer.chat_template.tool_use) are
+                # kept whole up to their cap: the security scanner inspects them.
+                properties[key] = text[: limits.MAX_GGUF_CHAT_TEMPLATE]
+                properties[f"{key}.length"] = str(len(text))
                 text = None
         elif value_type == _ARRAY:
             text = None
