@@ -129,3 +129,32 @@ def test_savedmodel_members(tmp_path: Path) -> None:
         "variables/variables.data-00000-of-00001",
         "variables/variables.index",
     ]
+
+
+def test_saved_model_pbtxt(tmp_path: Path) -> None:
+    path = tmp_path / "saved_model.pbtxt"
+    path.write_text(
+        "saved_model_schema_version: 1\n"
+        "meta_graphs {\n"
+        "  meta_info_def {\n"
+        '    tags: "serve"\n'
+        '    tensorflow_version: "2.15.0"\n'
+        "  }\n"
+        "  signature_def {\n"
+        '    key: "serving_default"\n'
+        '    value { method_name: "tensorflow/serving/predict" }\n'
+        "  }\n"
+        "}\n"
+    )
+    info = read_saved_model(path)
+    assert info.properties["meta_graph_count"] == "1"
+    assert info.properties["schema_version"] == "1"
+    assert info.properties["tags"] == "serve"
+    assert info.properties["signatures"] == "serving_default"
+    assert info.properties["tensorflow_version"] == "2.15.0"
+    path.write_text("just some text\n")
+    with pytest.raises(FormatError):
+        read_saved_model(path)
+    path.write_bytes(b"\xff\xfe\x00 binary")
+    with pytest.raises(FormatError):
+        read_saved_model(path)

@@ -333,7 +333,8 @@ def _shape(args: object) -> tuple[int, ...] | None:
     if not (isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], tuple)):
         return None
     size = args[2]
-    if all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in size):
+    # A dimension past 2**48 is no real tensor: treat the shape as unknown rather than trust it.
+    if all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**48 for d in size):
         return tuple(int(d) for d in size)
     return None
 

@@ -8,11 +8,12 @@ graph costs nothing. No TensorFlow, no protobuf runtime.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from unified_supply_chain import limits
+from unified_supply_chain import limits, safeparse
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.records import HeaderInfo
 
@@ -112,8 +113,45 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))[:MAX_LISTED]
 
 
+_PBTXT_PATTERNS = {
+    "tags": re.compile(r"\btags:\s*\"((?:[^\"\\\n]|\\.){0,4096})\""),
+    "signatures": re.compile(r"\bsignature_def\s*\{\s*key:\s*\"((?:[^\"\\\n]|\\.){0,4096})\""),
+    "tensorflow_version": re.compile(r"\btensorflow_version:\s*\"([^\"\n]{0,256})\""),
+}
+
+
+def _read_pbtxt(path: Path) -> HeaderInfo:
+    """The same facts from a text-format saved_model.pbtxt, by bounded pattern search."""
+    text = safeparse.read_text_bounded(path, limits.MAX_SAVED_MODEL_PB)
+    graphs = len(re.findall(r"(?m)^meta_graphs\s*\{", text))
+    if graphs == 0:
+        raise FormatError("saved_model.pbtxt holds no meta_graphs block")
+    found = {key: pattern.findall(text) for key, pattern in _PBTXT_PATTERNS.items()}
+    schema = re.search(r"(?m)^saved_model_schema_version:\s*(\d{1,9})", text)
+    return _header(graphs, int(schema.group(1)) if schema else None, found)
+
+
+def _header(graphs: int, schema: int | None, found: dict[str, list[str]]) -> HeaderInfo:
+    properties = {"meta_graph_count": str(graphs)}
+    if schema is not None:
+        properties["schema_version"] = str(schema)
+    tags = _unique(found.get("tags", []))
+    if tags:
+        properties["tags"] = ",".join(tags)
+    signatures = _unique(found.get("signatures", []))
+    properties["signature_count"] = str(len(signatures))
+    if signatures:
+        properties["signatures"] = ",".join(signatures)
+    versions = _unique(found.get("tensorflow_version", []))
+    if versions:
+        properties["tensorflow_version"] = versions[0]
+    return HeaderInfo(format="tf-savedmodel", properties=properties)
+
+
 def read_saved_model(path: Path) -> HeaderInfo:
-    """Read a SavedModel's saved_model.pb envelope. Raises FormatError only."""
+    """Read a SavedModel's saved_model.pb (or .pbtxt) envelope. Raises FormatError only."""
+    if path.name.endswith(".pbtxt"):
+        return _read_pbtxt(path)
     schema: int | None = None
     graphs = 0
     found: dict[str, list[str]] = {}
@@ -137,20 +175,7 @@ def read_saved_model(path: Path) -> HeaderInfo:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
     if graphs == 0:
         raise FormatError("saved_model.pb holds no meta graph")
-    properties = {"meta_graph_count": str(graphs)}
-    if schema is not None:
-        properties["schema_version"] = str(schema)
-    tags = _unique(found.get("tags", []))
-    if tags:
-        properties["tags"] = ",".join(tags)
-    signatures = _unique(found.get("signatures", []))
-    properties["signature_count"] = str(len(signatures))
-    if signatures:
-        properties["signatures"] = ",".join(signatures)
-    versions = _unique(found.get("tensorflow_version", []))
-    if versions:
-        properties["tensorflow_version"] = versions[0]
-    return HeaderInfo(format="tf-savedmodel", properties=properties)
+    return _header(graphs, schema, found)
 
 
 def savedmodel_members(directory: Path) -> list[str]:
