@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from unified_supply_chain.policy.config import Policy, RuleConfig, load_policy, parse_policy
 from unified_supply_chain.policy.rules import evaluate, exceeds, finding_property
+from unified_supply_chain.policy.sarif import to_sarif
 from unified_supply_chain.policy.scanner import scan_file
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "load_policy",
     "parse_policy",
     "scan_file",
+    "to_sarif",
 ]
