@@ -1,0 +1,407 @@
+"""`usc check`: publish the SBOM diff and policy findings as a GitHub Check Run.
+
+The check run is created in progress first, then completed with the diff tables and findings in
+its summary, annotations on the changed files, and a conclusion from the policy. When the token
+may not create check runs (read-only token, fork pull request) the same report goes to the step
+summary and to workflow-command annotations instead. The SBOM files are only ever read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from unified_supply_chain.errors import UsageError
+from unified_supply_chain.records import Finding, Severity
+
+EPILOG = """\
+The GitHub context comes from the standard variables: GITHUB_API_URL (GitHub Enterprise Server
+works through it), GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_EVENT_PATH (the PR head and base),
+GITHUB_TOKEN (or --token), GITHUB_SERVER_URL and GITHUB_RUN_ID (the details link).
+
+Conclusion: failure when a finding is at or above the policy's fail-on severity, neutral when
+there are findings below it, success otherwise.
+
+Permissions: `checks: write` to create the check run (without it the report goes to the step
+summary and workflow annotations, with a warning); `pull-requests: write` for --comment.
+
+Exit status: 0 = success or neutral, 1 = failure conclusion, 2 = usage error, 3 = the report
+could not be published (it is still in the step summary) or an input could not be read.
+"""
+
+DEFAULT_NAME = "ML supply chain"
+#: Findings listed in the summary table at most.
+MAX_FINDINGS_ROWS = 200
+#: Workflow-command annotations written in the fallback (GitHub shows 10 per level per step).
+MAX_FALLBACK_ANNOTATIONS = 50
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_SEVERITIES = [s.value for s in Severity]
+#: The value `--base-ref` takes without an argument: the pull request's base commit.
+PR_BASE = "@pr-base"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `usc check` (argparse only: cheap)."""
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--head", type=Path, required=True, help="SBOM of the PR head (read only)")
+    base = parser.add_mutually_exclusive_group()
+    base.add_argument("--base", type=Path, help="SBOM of the base to compare against")
+    base.add_argument(
+        "--base-ref",
+        nargs="?",
+        const=PR_BASE,
+        metavar="REF",
+        help="generate the base SBOM from git REF in a temporary worktree "
+        "(without REF: the pull request's base commit)",
+    )
+    parser.add_argument(
+        "--repo", type=Path, default=None, help="git repository (default: current directory)"
+    )
+    parser.add_argument("--token", help="GitHub token (default: $GITHUB_TOKEN)")
+    parser.add_argument("--policy", type=Path, help="policy file (default: the repository's own)")
+    parser.add_argument(
+        "--fail-on",
+        choices=[*_SEVERITIES, "none"],
+        help="lowest severity that fails the check (default: the policy's, else high)",
+    )
+    parser.add_argument(
+        "--comment", action="store_true", help="also keep one sticky PR comment with the diff"
+    )
+    parser.add_argument("--name", default=DEFAULT_NAME, help=f"check run name ({DEFAULT_NAME!r})")
+    parser.add_argument(
+        "--timeout", type=int, default=15, help="seconds per GitHub API request (default 15)"
+    )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Findings and the threshold they are judged against."""
+
+    findings: tuple[Finding, ...]
+    """Policy and safety findings about the head SBOM."""
+    fail_on: Severity | None
+    """Lowest severity that fails the check; None = never fail."""
+    source: str
+    """Where the findings came from, for the summary."""
+
+
+def findings_from_properties(document: Mapping[str, Any]) -> list[Finding]:
+    """Findings already recorded in the SBOM as `usc:finding` properties."""
+    from unified_supply_chain.bom.properties import Prop
+    from unified_supply_chain.diff import iter_components, properties
+
+    out: list[Finding] = []
+    comps = list(iter_components(document))
+    metadata = document.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
+        comps.append(metadata["component"])
+    for comp in comps:
+        for raw in properties(comp).get(Prop.FINDING.value, []):
+            try:
+                data = json.loads(raw)
+                severity = Severity(str(data.get("severity", "")).lower())
+            except (ValueError, AttributeError):
+                continue
+            if not isinstance(data, dict):
+                continue
+            details = data.get("details") or ()
+            out.append(
+                Finding(
+                    rule=str(data.get("rule") or "finding"),
+                    severity=severity,
+                    message=str(data.get("message") or ""),
+                    path=str(data.get("path") or ""),
+                    details=tuple(str(d) for d in details) if isinstance(details, list) else (),
+                )
+            )
+    return out
+
+
+def evaluate_findings(
+    document: Mapping[str, Any], policy_path: Path | None, root: Path, fail_on: str | None
+) -> Evaluation:
+    """Policy findings; without the policy engine, the findings recorded in the SBOM.
+
+    The policy engine reads the recorded findings itself (and may re-grade or allow them), so
+    they are not added twice.
+    """
+    threshold: Severity | None = Severity.HIGH
+    try:
+        policy_mod = importlib.import_module("unified_supply_chain.policy")
+        load_policy = policy_mod.load_policy
+        evaluate = policy_mod.evaluate
+    except (ImportError, AttributeError) as exc:
+        if policy_path is not None:
+            raise UsageError(
+                f"--policy {policy_path}: the policy engine is not available in this "
+                f"installation ({exc})"
+            ) from exc
+        found = findings_from_properties(document)
+        source = "findings recorded in the SBOM"
+    else:
+        policy = load_policy(policy_path, root)
+        found = list(evaluate(dict(document), policy))
+        threshold = policy.fail_on
+        policy_source = getattr(policy, "source", None)
+        source = f"policy {policy_source}" if policy_source else "the built-in policy"
+    if fail_on is not None:
+        threshold = None if fail_on == "none" else Severity(fail_on)
+    seen: set[tuple[str, str, str, str]] = set()
+    merged: list[Finding] = []
+    for f in found:
+        key = (f.rule, f.severity.value, f.path, f.message)
+        if key not in seen:
+            seen.add(key)
+            merged.append(f)
+    merged.sort(key=lambda f: (-f.severity.rank, f.path, f.rule))
+    return Evaluation(tuple(merged), threshold, source)
+
+
+def conclusion_of(evaluation: Evaluation) -> str:
+    """failure / neutral / success from the findings and the threshold."""
+    fail_on = evaluation.fail_on
+    if fail_on is not None and any(f.severity.rank >= fail_on.rank for f in evaluation.findings):
+        return "failure"
+    return "neutral" if evaluation.findings else "success"
+
+
+def _cell(text: str, limit: int = 300) -> str:
+    text = text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_ICON = {"success": "✅", "neutral": "⚪", "failure": "❌"}
+
+
+def build_report(
+    diff: Any, evaluation: Evaluation, conclusion: str, *, name: str, details: str | None
+) -> tuple[str, str]:
+    """(title, summary markdown) of the check, under GitHub's summary limit."""
+    from unified_supply_chain.diff import CHECK_SUMMARY_LIMIT, Category, render_markdown
+
+    fail_on = evaluation.fail_on
+    blocking = [
+        f for f in evaluation.findings if fail_on is not None and f.severity.rank >= fail_on.rank
+    ]
+    counts = []
+    for cat in Category:
+        cd = diff.category(cat)
+        n = len(cd.added) + len(cd.removed) + len(cd.changed)
+        if n:
+            counts.append(f"{n} {cat.value}")
+    title_parts = [("changes: " + ", ".join(counts)) if counts else "no ML supply chain changes"]
+    if evaluation.findings:
+        title_parts.append(f"{len(evaluation.findings)} finding(s), {len(blocking)} blocking")
+    title = "; ".join(title_parts)
+    head = [
+        f"## {_ICON[conclusion]} {_cell(name)}: {conclusion}",
+        "",
+        f"Fail-on: **{fail_on.value if fail_on else 'never'}** · findings from {evaluation.source}"
+        + (f" · [workflow run]({details})" if details else ""),
+        "",
+    ]
+    if evaluation.findings:
+        head += [
+            "### Policy findings",
+            "",
+            "| | severity | rule | path | message |",
+            "|---|---|---|---|---|",
+        ]
+        for f in evaluation.findings[:MAX_FINDINGS_ROWS]:
+            mark = "🚫" if f in blocking else ""
+            head.append(
+                f"| {mark} | {f.severity.value} | {_cell(f.rule)} | `{_cell(f.path)}` | "
+                f"{_cell(f.message)} |"
+            )
+        hidden = len(evaluation.findings) - MAX_FINDINGS_ROWS
+        if hidden > 0:
+            head.append(f"\n_{hidden} more findings are not listed here._")
+        head.append("")
+    top = "\n".join(head) + "\n"
+    budget = CHECK_SUMMARY_LIMIT - len(top)
+    body = render_markdown(diff, max_chars=max(budget, 200), title="ML supply chain changes")
+    summary = (top + body)[:CHECK_SUMMARY_LIMIT]
+    return title, summary
+
+
+def build_annotations(diff: Any, evaluation: Evaluation) -> list[Any]:
+    """Findings first (most severe first), then one notice per added or changed file."""
+    from unified_supply_chain.diff import changed_paths
+    from unified_supply_chain.github.checks import Annotation, AnnotationLevel
+
+    fail_on = evaluation.fail_on
+    out: list[Annotation] = []
+    for f in evaluation.findings:
+        path = f.path.split("!", 1)[0]
+        if not path:
+            continue
+        if fail_on is not None and f.severity.rank >= fail_on.rank:
+            level = AnnotationLevel.FAILURE
+        elif f.severity.rank >= Severity.MEDIUM.rank:
+            level = AnnotationLevel.WARNING
+        else:
+            level = AnnotationLevel.NOTICE
+        message = f.message + (("\n" + "\n".join(f.details)) if f.details else "")
+        out.append(Annotation(path, message, level, title=f"{f.rule} ({f.severity.value})"))
+    for path, message in changed_paths(diff):
+        out.append(Annotation(path, message, AnnotationLevel.NOTICE, title="ML supply chain"))
+    return out
+
+
+def _fallback_annotations(annotations: Sequence[Any]) -> None:
+    from unified_supply_chain import actions_io
+
+    writers = {
+        "failure": actions_io.error,
+        "warning": actions_io.warning,
+        "notice": actions_io.notice,
+    }
+    for a in annotations[:MAX_FALLBACK_ANNOTATIONS]:
+        writers[a.level.value](a.message, file=a.path, line=a.start_line, title=a.title)
+    if len(annotations) > MAX_FALLBACK_ANNOTATIONS:
+        actions_io.log(
+            f"{len(annotations) - MAX_FALLBACK_ANNOTATIONS} more annotations are in the summary"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Diff, evaluate, publish (or degrade); exit 1 on a failure conclusion."""
+    from unified_supply_chain import actions_io
+    from unified_supply_chain.commands.diff import load_sbom_file, sbom_from_git_ref
+    from unified_supply_chain.diff import EMPTY_SBOM, diff_sboms, render_markdown
+    from unified_supply_chain.github import client
+    from unified_supply_chain.github.checks import (
+        CHECKS_PERMISSION,
+        ChecksPermissionError,
+        Conclusion,
+        details_url,
+        publish_check_run,
+        start_check_run,
+    )
+    from unified_supply_chain.github.client import GitHubApiError, GitHubPermissionError
+
+    env = client.github_env()
+    repo_dir = args.repo if args.repo is not None else Path.cwd()
+    head_doc = load_sbom_file(args.head)
+    token = args.token or env.token
+    head_sha = env.head_sha
+    link = details_url(env.server_url, env.repository, env.run_id)
+
+    # Why the check run cannot be published, if it cannot (the report still goes out).
+    unpublishable: str | None = None
+    if not token:
+        unpublishable = "no GitHub token (set GITHUB_TOKEN or pass --token)"
+    elif not env.repository:
+        unpublishable = "GITHUB_REPOSITORY is not set"
+    elif not head_sha or not _SHA_RE.match(head_sha):
+        unpublishable = "no commit to attach the check run to (GITHUB_SHA / the PR head)"
+
+    gh = None
+    check_run = None
+    permission_error: GitHubPermissionError | None = None
+    api_error: GitHubApiError | None = None
+    if unpublishable is None:
+        assert token is not None and env.repository is not None and head_sha is not None
+        gh = client.make_github(
+            token, env.api_url, timeout=args.timeout, backoff_factor=client.RETRY_BACKOFF
+        )
+        try:
+            check_run = start_check_run(
+                gh, env.repository, name=args.name, head_sha=head_sha, details_url=link
+            )
+        except ChecksPermissionError as exc:
+            permission_error = exc
+        except GitHubApiError as exc:
+            api_error = exc
+
+    if args.base is not None:
+        base_doc: Mapping[str, Any] = load_sbom_file(args.base)
+    elif args.base_ref is not None:
+        ref = args.base_ref
+        if ref == PR_BASE:
+            if env.pull_request is None or not env.pull_request.base_sha:
+                raise UsageError("--base-ref without REF needs a pull_request event")
+            ref = env.pull_request.base_sha
+        base_doc = sbom_from_git_ref(repo_dir, ref, fetch=True)
+    else:
+        base_doc = EMPTY_SBOM
+        actions_io.log("no --base or --base-ref: every component is reported as added")
+
+    diff = diff_sboms(base_doc, head_doc)
+    evaluation = evaluate_findings(head_doc, args.policy, repo_dir, args.fail_on)
+    conclusion = conclusion_of(evaluation)
+    title, summary = build_report(diff, evaluation, conclusion, name=args.name, details=link)
+    annotations = build_annotations(diff, evaluation)
+
+    published = False
+    if check_run is not None and gh is not None and env.repository and head_sha:
+        try:
+            result = publish_check_run(
+                gh,
+                env.repository,
+                name=args.name,
+                head_sha=head_sha,
+                conclusion=Conclusion(conclusion),
+                title=title,
+                summary=summary,
+                annotations=annotations,
+                details_url=link,
+                check_run=check_run,
+            )
+            published = True
+            actions_io.log(
+                f"check run {result.check_run_id} completed: {conclusion} "
+                f"({result.annotations_sent} annotations in {result.requests} requests)"
+            )
+            actions_io.set_output("check-run-url", result.html_url or "")
+        except GitHubPermissionError as exc:
+            permission_error = exc
+        except GitHubApiError as exc:
+            api_error = exc
+
+    # The step summary always gets the report; without a check run it carries it alone.
+    actions_io.append_summary(summary)
+    if not published:
+        _fallback_annotations(annotations)
+        if permission_error is not None:
+            actions_io.warning(
+                f"Could not create the check run ({permission_error}). The report is in the step "
+                f"summary instead. Grant `permissions: {CHECKS_PERMISSION}` to the job to get a "
+                "check run (pull requests from forks always get a read-only token).",
+                title="Check run not created",
+            )
+        elif unpublishable is not None:
+            actions_io.log(f"check run not published: {unpublishable}")
+            if not actions_io.in_actions():
+                print(summary, end="")
+
+    if args.comment:
+        if env.pull_request is None:
+            actions_io.log("--comment: not a pull request event, no comment written")
+        elif gh is not None and env.repository:
+            from unified_supply_chain.github.comments import upsert_sticky_comment
+
+            body = render_markdown(diff, title=f"{args.name}: {conclusion}")
+            try:
+                upsert_sticky_comment(gh, env.repository, env.pull_request.number, body)
+            except GitHubPermissionError as exc:
+                actions_io.warning(
+                    f"Could not write the PR comment ({exc}); it needs `pull-requests: write`.",
+                    title="PR comment not written",
+                )
+            except GitHubApiError as exc:
+                actions_io.warning(f"Could not write the PR comment: {exc}")
+
+    actions_io.set_output("conclusion", conclusion)
+    actions_io.set_output("changed", "true" if diff.has_changes else "false")
+    if api_error is not None and permission_error is None:
+        # Reported in the summary and annotations already; the exit status says it failed.
+        raise api_error
+    return 1 if conclusion == "failure" else 0
