@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "iris-classifier"
 
@@ -32,9 +31,10 @@ def assert_valid_cyclonedx(document: dict[str, Any], spec_version: str | None = 
     assert not errors, "\n".join(errors[:10])
 
 
-def run_usc(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run `python -m unified_supply_chain ARGS` in a subprocess (the real CLI, exit codes and all)."""
+def run_usc(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m unified_supply_chain ARGS` in a subprocess (the real CLI and exit codes)."""
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.pop("GITHUB_ACTIONS", None)
@@ -42,7 +42,12 @@ def run_usc(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "unified_supply_chain", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

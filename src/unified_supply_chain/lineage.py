@@ -106,8 +106,10 @@ def _enrich(a: Artifact, d: Declared) -> Artifact:
     for h in d.hashes:
         mine = next((x for x in a.hashes if x.alg == h.alg and x.source == "computed"), None)
         if mine is not None and mine.content != h.content:
-            warnings.append(f"content differs from {d.source}: {h.alg} {h.content[:12]} recorded, "
-                            f"{mine.content[:12]} found")
+            warnings.append(
+                f"content differs from {d.source}: {h.alg} {h.content[:12]} recorded, "
+                f"{mine.content[:12]} found"
+            )
     props = dict(a.extra_properties)
     props.update(d.properties)
     kind = d.kind or a.kind
@@ -144,7 +146,7 @@ def _absent(d: Declared) -> Artifact:
         hashes=d.hashes,
         storage=d.storage or Storage.DVC,
         content_present=False,
-        extra_properties=tuple(d.properties) + ((f"usc:declared-by", d.source),),
+        extra_properties=tuple(d.properties) + (("usc:declared-by", d.source),),
         warnings=(f"content not present in the checkout (declared in {d.source})",),
     )
 
@@ -242,8 +244,13 @@ def resolve(
                     targets = [a for p in st.inputs for a in index.at(p)]
             if not targets:
                 directory = posixpath.dirname(path)
-                targets = [a for a in index.items.values() if a.kind is ArtifactKind.MODEL
-                           and a.path is not None and posixpath.dirname(a.path) == directory]
+                targets = [
+                    a
+                    for a in index.items.values()
+                    if a.kind is ArtifactKind.MODEL
+                    and a.path is not None
+                    and posixpath.dirname(a.path) == directory
+                ]
                 if len(targets) != 1:
                     targets = []
             for t in targets:

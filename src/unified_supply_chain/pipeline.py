@@ -1,6 +1,6 @@
 """Generate one validated CycloneDX document for a repository: the whole data flow in one call.
 
-    repo tree -> scan (discover, inspect, hash, lineage) -> build -> ML fields -> merge -> validate
+repo tree -> scan (discover, inspect, hash, lineage) -> build -> ML fields -> merge -> validate
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def generate(
     on_hashed: Callable[[HashResult], None] | None = None,
 ) -> Generated:
     """Scan `options.root` and build, merge and validate its SBOM. Nothing is written."""
-    from unified_supply_chain.bom.build import build_core
+    from unified_supply_chain.bom.build import build_core, clean_strings
     from unified_supply_chain.bom.mlbom import add_ml_fields
     from unified_supply_chain.bom.validate import validate_document
 
@@ -93,5 +93,8 @@ def generate(
         from unified_supply_chain.bom.merge import merge_sboms
 
         document = merge_sboms(document, list(options.merge))
+    # Non-UTF-8 file names reach messages and properties in many places: one pass makes every
+    # string of the document valid Unicode (replacement characters) before it is validated.
+    document = clean_strings(document)
     validate_document(document, options.spec_version)
     return Generated(document, inventory, result.lineage)

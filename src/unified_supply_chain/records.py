@@ -217,7 +217,7 @@ class Library:
 
 @dataclass(frozen=True)
 class Edge:
-    """A lineage edge: `ref` depends on `depends_on` (model <- dataset, model <- hyperparameters)."""
+    """A lineage edge: `ref` depends on `depends_on` (model <- dataset or hyperparameters)."""
 
     ref: str
     depends_on: str

@@ -13,7 +13,7 @@ from unified_supply_chain.errors import FormatError, LimitExceeded
 
 
 def read_text_bounded(path: Path, cap: int = limits.MAX_TEXT_PARSE) -> str:
-    """Read a UTF-8 text file, refusing files over `cap` bytes (no whole-file read of huge files)."""
+    """Read a UTF-8 text file, refusing files over `cap` bytes (never a whole huge file)."""
     try:
         with path.open("rb") as fh:
             data = fh.read(cap + 1)
@@ -66,7 +66,7 @@ class _BoundedLoader(yaml.SafeLoader):
 
     alias_budget = limits.MAX_YAML_ALIASES
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self._aliases = getattr(self, "_aliases", 0) + 1
             if self._aliases > self.alias_budget:
@@ -77,7 +77,7 @@ class _BoundedLoader(yaml.SafeLoader):
 def loads_yaml(text: str, max_depth: int = limits.MAX_JSON_DEPTH) -> Any:
     """Parse one YAML document safely (no tags that build objects, alias and depth caps)."""
     try:
-        value = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - SafeLoader subclass
+        value = yaml.load(text, Loader=_BoundedLoader)
     except LimitExceeded:
         raise
     except RecursionError as exc:

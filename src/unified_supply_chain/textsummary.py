@@ -31,8 +31,10 @@ def counts(document: dict[str, Any]) -> dict[str, int]:
         kind = _prop(c, "usc:kind")
         if c.get("type") == "machine-learning-model":
             out["models"] += 1
-        elif kind == "hyperparameters" or (c.get("type") == "data" and any(
-                d.get("type") == "configuration" for d in c.get("data", []))):
+        elif kind == "hyperparameters" or (
+            c.get("type") == "data"
+            and any(d.get("type") == "configuration" for d in c.get("data", []))
+        ):
             out["hyperparameters"] += 1
         elif c.get("type") == "data":
             out["datasets"] += 1
@@ -41,16 +43,22 @@ def counts(document: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def render_text_summary(document: dict[str, Any], *, output: str | None = None,
-                        sha256: str | None = None) -> str:
+def render_text_summary(
+    document: dict[str, Any], *, output: str | None = None, sha256: str | None = None
+) -> str:
     """A few lines for a terminal: where the SBOM went, counts, then one row per ML component."""
     n = counts(document)
     lines = []
     if output:
-        lines.append(f"wrote {output} (CycloneDX {document.get('specVersion')}"
-                     + (f", sha256 {sha256[:12]}" if sha256 else "") + ")")
-    lines.append(f"{n['models']} models, {n['datasets']} datasets, "
-                 f"{n['hyperparameters']} hyperparameter sets, {n['libraries']} libraries")
+        lines.append(
+            f"wrote {output} (CycloneDX {document.get('specVersion')}"
+            + (f", sha256 {sha256[:12]}" if sha256 else "")
+            + ")"
+        )
+    lines.append(
+        f"{n['models']} models, {n['datasets']} datasets, "
+        f"{n['hyperparameters']} hyperparameter sets, {n['libraries']} libraries"
+    )
     rows = []
     for c in document.get("components", []):
         kind = _prop(c, "usc:kind")
@@ -58,9 +66,16 @@ def render_text_summary(document: dict[str, Any], *, output: str | None = None,
             continue
         sha = next((h["content"] for h in c.get("hashes", []) if h.get("alg") == "SHA-256"), "")
         size = _prop(c, "usc:size")
-        rows.append((kind, c.get("name", ""), _prop(c, "usc:format") or "-",
-                     human_size(int(size)) if size and size.isdigit() else "-",
-                     sha[:12] or "-", _prop(c, "usc:path") or "-"))
+        rows.append(
+            (
+                kind,
+                c.get("name", ""),
+                _prop(c, "usc:format") or "-",
+                human_size(int(size)) if size and size.isdigit() else "-",
+                sha[:12] or "-",
+                _prop(c, "usc:path") or "-",
+            )
+        )
     if rows:
         headers = ("KIND", "NAME", "FORMAT", "SIZE", "SHA-256", "PATH")
         widths = [min(40, max(len(str(r[i])) for r in [headers, *rows])) for i in range(6)]

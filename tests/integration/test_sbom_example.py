@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from tests.helpers import EXAMPLE, assert_valid_cyclonedx, components_by_path, prop, run_usc
 
 
@@ -96,7 +95,9 @@ def test_example_lineage_edges(example_sbom: dict[str, Any]) -> None:
     assert model in deps[app]
     assert {"dataset:data/train.csv", "hyperparameters:params.yaml"} <= deps[model]
     assert "pkg:pypi/numpy@2.4.6" in deps[app]
-    tasks = {t["name"]: t for wf in example_sbom["formulation"][0]["workflows"] for t in wf["tasks"]}
+    tasks = {
+        t["name"]: t for wf in example_sbom["formulation"][0]["workflows"] for t in wf["tasks"]
+    }
     train = tasks["train"]
     assert "train.py" in train["steps"][0]["commands"][0]["executed"]
     assert {"resource": {"ref": "dataset:data/train.csv"}} in train["inputs"]
@@ -107,8 +108,9 @@ def test_reproducible_runs_are_byte_identical(tmp_path: Path) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     env = {"SOURCE_DATE_EPOCH": "1767225600"}
     for out in (a, b):
-        result = run_usc("sbom", str(EXAMPLE), "-o", str(out), "--reproducible", "-q", "--no-cache",
-                         env=env)
+        result = run_usc(
+            "sbom", str(EXAMPLE), "-o", str(out), "--reproducible", "-q", "--no-cache", env=env
+        )
         assert result.returncode == 0, result.stderr
     assert a.read_bytes() == b.read_bytes()
     document = json.loads(a.read_text())
@@ -118,8 +120,21 @@ def test_reproducible_runs_are_byte_identical(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, copy)
     (copy / "params.yaml").write_text((copy / "params.yaml").read_text() + "extra: 1\n")
     c = tmp_path / "c.json"
-    assert run_usc("sbom", str(copy), "-o", str(c), "--reproducible", "-q", "--no-cache",
-                   "--name", "iris-classifier", env=env).returncode == 0
+    assert (
+        run_usc(
+            "sbom",
+            str(copy),
+            "-o",
+            str(c),
+            "--reproducible",
+            "-q",
+            "--no-cache",
+            "--name",
+            "iris-classifier",
+            env=env,
+        ).returncode
+        == 0
+    )
     assert json.loads(c.read_text())["serialNumber"] != document["serialNumber"]
 
 

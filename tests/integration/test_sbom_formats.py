@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from tests.helpers import assert_valid_cyclonedx, components_by_path, prop, props, run_usc
 
 
@@ -37,8 +36,11 @@ def build_repository(root: Path) -> dict[str, Any]:
 
     facts: dict[str, Any] = {}
     (root / "models").mkdir(parents=True)
-    save_file({"w": np.zeros((3, 4), dtype=np.float32), "b": np.zeros(3, dtype=np.float16)},
-              str(root / "models/classifier.safetensors"), metadata={"architecture": "mlp"})
+    save_file(
+        {"w": np.zeros((3, 4), dtype=np.float32), "b": np.zeros(3, dtype=np.float16)},
+        str(root / "models/classifier.safetensors"),
+        metadata={"architecture": "mlp"},
+    )
     # The same bytes under a meaningless name: recognised by content.
     _write(root / "models/renamed.weights", (root / "models/classifier.safetensors").read_bytes())
 
@@ -59,10 +61,15 @@ def build_repository(root: Path) -> dict[str, Any]:
 
     weight = numpy_helper.from_array(np.ones((4, 2), dtype=np.float32), name="W")
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [weight])
-    model = helper.make_model(graph, producer_name="usc-tests", opset_imports=[helper.make_opsetid("", 17)])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [weight],
+    )
+    model = helper.make_model(
+        graph, producer_name="usc-tests", opset_imports=[helper.make_opsetid("", 17)]
+    )
     onnx.save(model, str(root / "models/linear.onnx"))
 
     # PyTorch zip layout, written by hand (data.pkl is a plain OrderedDict pickle).
@@ -72,21 +79,36 @@ def build_repository(root: Path) -> dict[str, Any]:
         z.writestr("archive/version", "3\n")
         z.writestr("archive/data/0", b"\0" * 16)
     _write(root / "models/net.pt", buf.getvalue())
-    _write(root / "models/legacy.pth",
-           b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19." + pickle.dumps(1001, protocol=2)
-           + pickle.dumps({"protocol_version": 1001}, protocol=2))
+    _write(
+        root / "models/legacy.pth",
+        b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+        + pickle.dumps(1001, protocol=2)
+        + pickle.dumps({"protocol_version": 1001}, protocol=2),
+    )
     _write(root / "models/forest.pkl", pickle.dumps({"n_estimators": 10}, protocol=4))
     _write(root / "models/pipeline.joblib", pickle.dumps([1, 2, 3], protocol=3))
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("metadata.json", json.dumps({"keras_version": "3.3.3"}))
-        z.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {"layers": [
-            {"class_name": "Dense", "config": {"name": "d"}}]}}))
+        z.writestr(
+            "config.json",
+            json.dumps(
+                {
+                    "class_name": "Sequential",
+                    "config": {"layers": [{"class_name": "Dense", "config": {"name": "d"}}]},
+                }
+            ),
+        )
         z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
     _write(root / "models/net.keras", buf.getvalue())
-    _write(root / "models/legacy.h5", b"\x89HDF\r\n\x1a\n\x00" + b"\0" * 200
-           + b'keras_version 2.15 model_config {"class_name": "Functional"}' + b"\0" * 200)
+    _write(
+        root / "models/legacy.h5",
+        b"\x89HDF\r\n\x1a\n\x00"
+        + b"\0" * 200
+        + b'keras_version 2.15 model_config {"class_name": "Functional"}'
+        + b"\0" * 200,
+    )
     np.save(root / "models/embeddings.npy", np.zeros((10, 4), dtype=np.float32))
     np.savez(root / "models/weights.npz", weight=np.zeros((2, 2)), bias=np.zeros(2))
 
@@ -96,17 +118,30 @@ def build_repository(root: Path) -> dict[str, Any]:
     _write(sm / "variables/variables.data-00000-of-00001", b"\1" * 32)
 
     hf = root / "models/bert-tiny"
-    _write(hf / "config.json", json.dumps({"architectures": ["BertForSequenceClassification"],
-                                           "model_type": "bert", "hidden_size": 32,
-                                           "num_attention_heads": 2}))
+    _write(
+        hf / "config.json",
+        json.dumps(
+            {
+                "architectures": ["BertForSequenceClassification"],
+                "model_type": "bert",
+                "hidden_size": 32,
+                "num_attention_heads": 2,
+            }
+        ),
+    )
     save_file({"emb": np.zeros((4, 4), dtype=np.float32)}, str(hf / "model.safetensors"))
     _write(hf / "tokenizer.json", "{}")
-    _write(hf / "README.md", "---\nlicense: mit\ndatasets:\n- stanfordnlp/imdb\n"
-           "pipeline_tag: text-classification\n---\n# bert-tiny\n")
+    _write(
+        hf / "README.md",
+        "---\nlicense: mit\ndatasets:\n- stanfordnlp/imdb\n"
+        "pipeline_tag: text-classification\n---\n# bert-tiny\n",
+    )
 
     oid = hashlib.sha256(b"real weights").hexdigest()
-    _write(root / "models/large.onnx",
-           f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 123456789\n")
+    _write(
+        root / "models/large.onnx",
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 123456789\n",
+    )
     facts["lfs_oid"] = oid
 
     # Datasets.
@@ -121,9 +156,11 @@ def build_repository(root: Path) -> dict[str, Any]:
     pq.write_table(table, root / "data/table.parquet")
     feather.write_feather(table, root / "data/table.arrow")
     np.savez(root / "data/arrays.npz", X=np.zeros((5, 2)), y=np.zeros(5))
-    _write(root / "data/remote.dataset.yaml",
-           "name: imagenet-subset\nurl: https://user:secret@example.org/data.tar?token=abc\n"
-           "license: CC-BY-4.0\n")
+    _write(
+        root / "data/remote.dataset.yaml",
+        "name: imagenet-subset\nurl: https://user:secret@example.org/data.tar?token=abc\n"
+        "license: CC-BY-4.0\n",
+    )
 
     # Hyperparameters.
     _write(root / "params.yaml", "train:\n  lr: 0.001\n  epochs: 3\nmodel:\n  layers: [64, 32]\n")
@@ -133,8 +170,10 @@ def build_repository(root: Path) -> dict[str, Any]:
 
     # Software.
     _write(root / "requirements.txt", "numpy==2.0.1\nrequests>=2\n")
-    _write(root / "pyproject.toml", '[project]\nname = "demo-app"\nversion = "1.2.3"\n'
-           'dependencies = ["PyYAML==6.0.2"]\n')
+    _write(
+        root / "pyproject.toml",
+        '[project]\nname = "demo-app"\nversion = "1.2.3"\ndependencies = ["PyYAML==6.0.2"]\n',
+    )
     # Noise that must be ignored.
     _write(root / "node_modules/x/model.onnx", b"ignored")
     _write(root / ".venv/pyvenv.cfg", "home = /usr\n")
@@ -146,7 +185,9 @@ def build_repository(root: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+def scanned(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     root = tmp_path_factory.mktemp("repo")
     facts = build_repository(root)
     out = root.parent / "repo.cdx.json"
@@ -206,7 +247,9 @@ def test_header_metadata(scanned: tuple[Path, dict[str, Any], dict[str, Any]]) -
     gg = by_path["models/tiny.gguf"]
     assert prop(gg, "usc:architecture") == "llama"
     assert prop(gg, "usc:parameter-count") == "32"
-    assert "Q4_K_M" in " ".join(props(gg, "usc:header:general.file_type") + props(gg, "usc:header:quantization"))
+    assert "Q4_K_M" in " ".join(
+        props(gg, "usc:header:general.file_type") + props(gg, "usc:header:quantization")
+    )
     ox = by_path["models/linear.onnx"]
     assert prop(ox, "usc:parameter-count") == "8"
     assert "ai.onnx:17" in (prop(ox, "usc:header:opset") or "")
@@ -218,7 +261,7 @@ def test_header_metadata(scanned: tuple[Path, dict[str, Any], dict[str, Any]]) -
 
 
 def test_directory_models_are_one_component_with_file_children(
-    scanned: tuple[Path, dict[str, Any], dict[str, Any]]
+    scanned: tuple[Path, dict[str, Any], dict[str, Any]],
 ) -> None:
     root, _, document = scanned
     by_path = components_by_path(document)
@@ -226,8 +269,11 @@ def test_directory_models_are_one_component_with_file_children(
     assert sm["type"] == "machine-learning-model"
     assert prop(sm, "usc:format") == "tf-savedmodel"
     children = {c["name"]: c for c in sm["components"]}
-    assert set(children) == {"models/saved/saved_model.pb", "models/saved/variables/variables.index",
-                             "models/saved/variables/variables.data-00000-of-00001"}
+    assert set(children) == {
+        "models/saved/saved_model.pb",
+        "models/saved/variables/variables.index",
+        "models/saved/variables/variables.data-00000-of-00001",
+    }
     for name, child in children.items():
         assert child["type"] == "file"
         assert child["hashes"] == [{"alg": "SHA-256", "content": sha256(root / name)}]
@@ -235,13 +281,17 @@ def test_directory_models_are_one_component_with_file_children(
     assert prop(hf, "usc:format") == "huggingface"
     assert hf["licenses"] == [{"license": {"id": "MIT"}}]
     assert hf["modelCard"]["modelParameters"]["task"] == "text-classification"
-    assert hf["modelCard"]["modelParameters"]["modelArchitecture"] == "BertForSequenceClassification"
+    assert (
+        hf["modelCard"]["modelParameters"]["modelArchitecture"] == "BertForSequenceClassification"
+    )
     assert hf["modelCard"]["modelParameters"]["architectureFamily"] == "transformer"
     # The model card's dataset becomes a remote dataset component linked to the model.
     ds_refs = [d["ref"] for d in hf["modelCard"]["modelParameters"]["datasets"]]
     assert ds_refs == ["dataset:remote:stanfordnlp/imdb"]
     remote = next(c for c in document["components"] if c["bom-ref"] == ds_refs[0])
-    assert remote["data"][0]["contents"]["url"] == "https://huggingface.co/datasets/stanfordnlp/imdb"
+    assert (
+        remote["data"][0]["contents"]["url"] == "https://huggingface.co/datasets/stanfordnlp/imdb"
+    )
     # config.json is the model's hyperparameter set, mirrored on its model card.
     hp = by_path["models/bert-tiny/config.json"]
     assert hp["data"][0]["type"] == "configuration"
@@ -252,7 +302,7 @@ def test_directory_models_are_one_component_with_file_children(
 
 
 def test_lfs_pointer_by_content_whatever_its_name(
-    scanned: tuple[Path, dict[str, Any], dict[str, Any]]
+    scanned: tuple[Path, dict[str, Any], dict[str, Any]],
 ) -> None:
     _, facts, document = scanned
     comp = components_by_path(document)["models/large.onnx"]
@@ -277,7 +327,10 @@ def test_lfs_pointer_by_content_whatever_its_name(
 )
 def test_dataset_files(
     scanned: tuple[Path, dict[str, Any], dict[str, Any]],
-    path: str, fmt: str, rows: str | None, columns: str | None,
+    path: str,
+    fmt: str,
+    rows: str | None,
+    columns: str | None,
 ) -> None:
     root, _, document = scanned
     comp = components_by_path(document)[path]
@@ -291,7 +344,7 @@ def test_dataset_files(
 
 
 def test_remote_dataset_descriptor_redacts_credentials(
-    scanned: tuple[Path, dict[str, Any], dict[str, Any]]
+    scanned: tuple[Path, dict[str, Any], dict[str, Any]],
 ) -> None:
     _, _, document = scanned
     comp = next(c for c in document["components"] if c["name"] == "imagenet-subset")
@@ -313,8 +366,11 @@ def test_hyperparameter_sets(scanned: tuple[Path, dict[str, Any], dict[str, Any]
         assert entry["type"] == "configuration"
         return {p["name"]: p["value"] for p in entry["contents"]["properties"]}
 
-    assert values("params.yaml") == {"train.lr": "0.001", "train.epochs": "3",
-                                     "model.layers": "[64, 32]"}
+    assert values("params.yaml") == {
+        "train.lr": "0.001",
+        "train.epochs": "3",
+        "model.layers": "[64, 32]",
+    }
     assert values("hyp.scratch.yaml") == {"lr0": "0.01", "momentum": "0.937"}
     hydra = values("conf/config.yaml")
     assert hydra["optimizer.lr"] == "0.0003"
@@ -330,7 +386,7 @@ def test_libraries_with_purls(scanned: tuple[Path, dict[str, Any], dict[str, Any
 
 
 def test_excluded_and_ignored_files_are_absent(
-    scanned: tuple[Path, dict[str, Any], dict[str, Any]]
+    scanned: tuple[Path, dict[str, Any], dict[str, Any]],
 ) -> None:
     _, _, document = scanned
     paths = set(components_by_path(document))
@@ -342,10 +398,10 @@ def test_excluded_and_ignored_files_are_absent(
 def test_spec_version_1_7(tmp_path: Path) -> None:
     build_repository(tmp_path / "r")
     out = tmp_path / "out.json"
-    result = run_usc("sbom", str(tmp_path / "r"), "-o", str(out), "--spec-version", "1.7", "-q",
-                     "--no-cache")
+    result = run_usc(
+        "sbom", str(tmp_path / "r"), "-o", str(out), "--spec-version", "1.7", "-q", "--no-cache"
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(out.read_text())
     assert document["specVersion"] == "1.7"
     assert_valid_cyclonedx(document)
-

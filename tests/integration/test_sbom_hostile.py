@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import assert_valid_cyclonedx, components_by_path, props, run_usc
 
 
@@ -28,9 +27,12 @@ def hostile_files(root: Path) -> dict[str, bytes]:
     files["models/cut.pt"] = zip_buf.getvalue()[:40]
     files["models/bad.npy"] = b"\x93NUMPY\x01\x00" + struct.pack("<H", 60000) + b"{'descr'"
     files["models/broken.keras"] = b"PK\x03\x04" + b"\0" * 30
-    files["params.yaml"] = b"a: &a [x, x]\n" + b"".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n".encode()
-        for i in range(20))
+    # A "billion laughs" alias bomb: each anchor repeats the previous one four times.
+    lines = [b"a: &a [x, x]\n"]
+    for i in range(20):
+        prev, cur = chr(97 + i), chr(98 + i)
+        lines.append(f"{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}]\n".encode())
+    files["params.yaml"] = b"".join(lines)
     files["hyp.bad.yaml"] = b"key: [unclosed\n"
     files["data/binary.jsonl"] = b"\xff\xfe\x00garbage\x00\n"
     files["data/cut.parquet"] = b"PAR1\x00\x00PAR1"
@@ -38,18 +40,22 @@ def hostile_files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes], str, dict]:
+def hostile_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, bytes], str, dict]:
     root = tmp_path_factory.mktemp("hostile")
     files = hostile_files(root)
     for rel, data in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(data)
     # A zip bomb: 200 MB of zeros in a small member, named like a model.
-    with zipfile.ZipFile(root / "models/bomb.pt", "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("archive/data.pkl", "w") as member:
-            chunk = b"\0" * (1024 * 1024)
-            for _ in range(200):
-                member.write(chunk)
+    with (
+        zipfile.ZipFile(root / "models/bomb.pt", "w", zipfile.ZIP_DEFLATED) as z,
+        z.open("archive/data.pkl", "w") as member,
+    ):
+        chunk = b"\0" * (1024 * 1024)
+        for _ in range(200):
+            member.write(chunk)
     files["models/bomb.pt"] = b""
     # Filesystem oddities.
     (root / "loop").symlink_to(root / "loop")
@@ -77,12 +83,14 @@ def test_each_bad_file_is_listed_with_a_warning(
     comp = components_by_path(document).get(rel)
     assert comp is not None, f"{rel} missing from the SBOM"
     assert props(comp, "usc:warning"), f"{rel} has no warning property"
-    warning_lines = [line for line in stderr.splitlines() if line.startswith("usc: warning: ") and rel in line]
+    warning_lines = [
+        line for line in stderr.splitlines() if line.startswith("usc: warning: ") and rel in line
+    ]
     assert warning_lines, f"no warning line names {rel}"
 
 
 def test_filesystem_oddities_are_reported_not_followed(
-    hostile_run: tuple[Path, dict[str, bytes], str, dict]
+    hostile_run: tuple[Path, dict[str, bytes], str, dict],
 ) -> None:
     _, _, stderr, document = hostile_run
     assert "outside.safetensors: symlink points outside the repository" in stderr

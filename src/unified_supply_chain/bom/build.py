@@ -33,6 +33,17 @@ def clean_text(value: str) -> str:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def clean_strings(value: Any) -> Any:
+    """`clean_text` applied to every string of a JSON value (keys included)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(k): clean_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_strings(v) for v in value]
+    return value
+
+
 def app_ref(inventory: Inventory) -> str:
     """bom-ref of the application component."""
     return f"app:{clean_text(inventory.root_name)}"
@@ -58,8 +69,13 @@ def _props(pairs: Iterable[tuple[str, str]]) -> list[Any]:
 def _hashes(artifact_hashes: Iterable[Any]) -> list[Any]:
     from cyclonedx.model import HashAlgorithm, HashType
 
-    algs = {"SHA-256": HashAlgorithm.SHA_256, "MD5": HashAlgorithm.MD5, "SHA-512": HashAlgorithm.SHA_512,
-            "SHA-1": HashAlgorithm.SHA_1, "SHA-384": HashAlgorithm.SHA_384}
+    algs = {
+        "SHA-256": HashAlgorithm.SHA_256,
+        "MD5": HashAlgorithm.MD5,
+        "SHA-512": HashAlgorithm.SHA_512,
+        "SHA-1": HashAlgorithm.SHA_1,
+        "SHA-384": HashAlgorithm.SHA_384,
+    }
     out = []
     seen = set()
     for h in artifact_hashes:
@@ -79,7 +95,7 @@ def _licenses(names: Iterable[str]) -> list[Any]:
     for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
         try:
             out.append(factory.make_from_string(name))
-        except Exception:  # noqa: BLE001 - an odd licence string must not fail the run
+        except Exception:
             from cyclonedx.model.license import DisjunctiveLicense
 
             out.append(DisjunctiveLicense(name=clean_text(name)))
@@ -89,7 +105,12 @@ def _licenses(names: Iterable[str]) -> list[Any]:
     if any(isinstance(lic, LicenseExpression) for lic in out) and len(out) > 1:
         from cyclonedx.model.license import DisjunctiveLicense
 
-        out = [DisjunctiveLicense(name=clean_text(str(getattr(lic, "value", lic)))) if isinstance(lic, LicenseExpression) else lic for lic in out]
+        out = [
+            DisjunctiveLicense(name=clean_text(str(getattr(lic, "value", lic))))
+            if isinstance(lic, LicenseExpression)
+            else lic
+            for lic in out
+        ]
     return out
 
 
@@ -130,8 +151,13 @@ def artifact_properties(a: Artifact) -> list[tuple[str, str]]:
             (
                 Prop.FINDING.value,
                 json.dumps(
-                    {"rule": f.rule, "severity": f.severity.value, "message": f.message,
-                     "path": f.path, "details": list(f.details)},
+                    {
+                        "rule": f.rule,
+                        "severity": f.severity.value,
+                        "message": f.message,
+                        "path": f.path,
+                        "details": list(f.details),
+                    },
                     sort_keys=True,
                 ),
             )
@@ -143,7 +169,9 @@ def _artifact_component(a: Artifact) -> Any:
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
 
-    ctype = ComponentType.MACHINE_LEARNING_MODEL if a.kind is ArtifactKind.MODEL else ComponentType.DATA
+    ctype = (
+        ComponentType.MACHINE_LEARNING_MODEL if a.kind is ArtifactKind.MODEL else ComponentType.DATA
+    )
     evidence = None
     if a.path is not None:
         evidence = ComponentEvidence(occurrences=[Occurrence(location=clean_text(a.path))])
@@ -222,8 +250,12 @@ def build_core(
     bom = Bom()
     bom.metadata.timestamp = _timestamp(reproducible)
     bom.metadata.tools.components.add(
-        Component(type=ComponentType.APPLICATION, name=TOOL_NAME, version=__version__,
-                  group="unified-supply-chain")
+        Component(
+            type=ComponentType.APPLICATION,
+            name=TOOL_NAME,
+            version=__version__,
+            group="unified-supply-chain",
+        )
     )
     app = Component(
         type=ComponentType.APPLICATION,
@@ -258,20 +290,28 @@ def build_core(
             if dep in by_ref and dep != lib.purl:
                 depended.setdefault(lib.purl, set()).add(dep)
     app_deps = [by_ref[a.ref] for a in inventory.artifacts if a.kind is ArtifactKind.MODEL]
-    app_deps += [by_ref[lib.purl] for lib in inventory.libraries if lib.direct and lib.purl in by_ref]
+    app_deps += [
+        by_ref[lib.purl] for lib in inventory.libraries if lib.direct and lib.purl in by_ref
+    ]
     # Datasets and parameter sets nobody depends on still belong to the application.
     used = {d for deps in depended.values() for d in deps}
-    app_deps += [by_ref[a.ref] for a in inventory.artifacts
-                 if a.kind is not ArtifactKind.MODEL and a.ref not in used]
+    app_deps += [
+        by_ref[a.ref]
+        for a in inventory.artifacts
+        if a.kind is not ArtifactKind.MODEL and a.ref not in used
+    ]
     bom.register_dependency(app, app_deps)
     for ref, deps in sorted(depended.items()):
         bom.register_dependency(by_ref[ref], [by_ref[d] for d in sorted(deps)])
 
     if reproducible:
         seed = json.dumps(
-            [inventory.root_name, [a.ref for a in inventory.artifacts],
-             [[h.content for h in a.hashes] for a in inventory.artifacts],
-             [lib.purl for lib in inventory.libraries]],
+            [
+                inventory.root_name,
+                [a.ref for a in inventory.artifacts],
+                [[h.content for h in a.hashes] for a in inventory.artifacts],
+                [lib.purl for lib in inventory.libraries],
+            ],
         )
         bom.serial_number = serial_for(seed)
     outputter = make_outputter(bom, OutputFormat.JSON, SchemaVersion.from_version(spec_version))

@@ -99,8 +99,19 @@ def _run_properties(run: RunContext | None) -> list[dict[str, str]]:
     if run is None:
         return []
     out = []
-    for field in ("repository", "commit", "ref", "run_id", "run_attempt", "workflow_ref", "event",
-                  "server_url", "runner_os", "runner_arch", "python_version"):
+    for field in (
+        "repository",
+        "commit",
+        "ref",
+        "run_id",
+        "run_attempt",
+        "workflow_ref",
+        "event",
+        "server_url",
+        "runner_os",
+        "runner_arch",
+        "python_version",
+    ):
         value = getattr(run, field)
         if value:
             out.append(_prop(f"usc:run:{field.replace('_', '-')}", str(value)))
@@ -115,16 +126,22 @@ def _task_json(task: TrainingTask, known: set[str]) -> dict[str, Any]:
         "taskTypes": list(_TASK_TYPES),
     }
     if task.command:
-        out["steps"] = [{"name": clean_text(task.name),
-                         "commands": [{"executed": clean_text(task.command)}]}]
+        out["steps"] = [
+            {"name": clean_text(task.name), "commands": [{"executed": clean_text(task.command)}]}
+        ]
     inputs: list[dict[str, Any]] = [{"resource": {"ref": r}} for r in task.inputs if r in known]
     if task.parameters:
         # `parameters` must hold unique items: keep the first value of each name.
         seen: dict[str, str] = {}
         for k, v in task.parameters:
             seen.setdefault(k, v)
-        inputs.append({"parameters": [{"name": clean_text(k), "value": clean_text(v)}
-                                      for k, v in seen.items()]})
+        inputs.append(
+            {
+                "parameters": [
+                    {"name": clean_text(k), "value": clean_text(v)} for k, v in seen.items()
+                ]
+            }
+        )
     if inputs:
         out["inputs"] = inputs
     outputs = [{"type": "artifact", "resource": {"ref": r}} for r in task.outputs if r in known]
@@ -160,8 +177,11 @@ def formulation(
             "tasks": [_task_json(t, known) for t in group],
         }
         if run is not None and run.event:
-            wf["trigger"] = {"bom-ref": f"trigger:{source}", "uid": f"{run.event}:{run.commit or ''}",
-                             "type": "webhook" if run.event != "schedule" else "scheduled"}
+            wf["trigger"] = {
+                "bom-ref": f"trigger:{source}",
+                "uid": f"{run.event}:{run.commit or ''}",
+                "type": "webhook" if run.event != "schedule" else "scheduled",
+            }
         starts = [t.time_start for t in group if t.time_start]
         ends = [t.time_end for t in group if t.time_end]
         if starts:
@@ -197,8 +217,9 @@ def add_ml_fields(
         if comp is None:
             continue
         if a.kind is ArtifactKind.MODEL:
-            comp["modelCard"] = model_card(a, datasets_for.get(a.ref, []),
-                                           hyperparameters_for.get(a.ref, []))
+            comp["modelCard"] = model_card(
+                a, datasets_for.get(a.ref, []), hyperparameters_for.get(a.ref, [])
+            )
         else:
             comp["data"] = [data_entry(a)]
     known = set(by_ref)

@@ -103,7 +103,9 @@ def _fast_validator(spec_version: str) -> Any:
     )
 
 
-def validation_errors(document: dict[str, Any], spec_version: str, *, reference: bool = False) -> list[str]:
+def validation_errors(
+    document: dict[str, Any], spec_version: str, *, reference: bool = False
+) -> list[str]:
     """All schema violations of `document` as readable lines (empty when valid)."""
     if spec_version not in SUPPORTED:
         raise ValidationError(f"unsupported CycloneDX version {spec_version}")
@@ -124,7 +126,9 @@ def _describe(error: Any) -> str:
     return f"{where}: {error.message[:300]}"
 
 
-def validate_document(document: dict[str, Any], spec_version: str, *, reference: bool = False) -> None:
+def validate_document(
+    document: dict[str, Any], spec_version: str, *, reference: bool = False
+) -> None:
     """Raise ValidationError listing the first problems when `document` is not schema-valid."""
     errors = validation_errors(document, spec_version, reference=reference)
     if errors:

@@ -3,6 +3,7 @@ never clobbers an existing SBOM."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,10 +35,8 @@ def write_atomic(data: bytes, path: Path) -> None:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 

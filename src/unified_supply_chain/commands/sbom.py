@@ -13,31 +13,74 @@ SEVERITIES = ("none", "info", "low", "medium", "high", "critical")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository directory (default: .)")
-    parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT,
-                        help=f"SBOM file to write atomically, '-' for stdout (default: {DEFAULT_OUTPUT})")
-    parser.add_argument("--spec-version", default="1.6", choices=("1.6", "1.7"),
-                        help="CycloneDX specification version (default: 1.6)")
-    parser.add_argument("--include", action="append", default=[], metavar="GLOB",
-                        help="only consider files matching this gitignore-style glob (repeatable)")
-    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="also exclude files matching this gitignore-style glob (repeatable)")
-    parser.add_argument("--merge", action="append", default=[], metavar="SBOM", type=Path,
-                        help="merge a CycloneDX JSON SBOM from another tool (repeatable)")
-    parser.add_argument("--reproducible", action="store_true",
-                        help="byte-identical output for identical input (SOURCE_DATE_EPOCH or 0 "
-                             "as timestamp, serial number derived from content)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=DEFAULT_OUTPUT,
+        help=f"SBOM file to write atomically, '-' for stdout (default: {DEFAULT_OUTPUT})",
+    )
+    parser.add_argument(
+        "--spec-version",
+        default="1.6",
+        choices=("1.6", "1.7"),
+        help="CycloneDX specification version (default: 1.6)",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only consider files matching this gitignore-style glob (repeatable)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="also exclude files matching this gitignore-style glob (repeatable)",
+    )
+    parser.add_argument(
+        "--merge",
+        action="append",
+        default=[],
+        metavar="SBOM",
+        type=Path,
+        help="merge a CycloneDX JSON SBOM from another tool (repeatable)",
+    )
+    parser.add_argument(
+        "--reproducible",
+        action="store_true",
+        help="byte-identical output for identical input (SOURCE_DATE_EPOCH or 0 "
+        "as timestamp, serial number derived from content)",
+    )
     parser.add_argument("--name", help="application name (default: project name or directory)")
     parser.add_argument("--app-version", help="application version")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="hash cache directory (default: $USC_CACHE_DIR or ~/.cache/unified-supply-chain)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="hash cache directory (default: $USC_CACHE_DIR or ~/.cache/unified-supply-chain)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="hash every file, use no cache")
-    parser.add_argument("--jobs", type=int, default=0, help="hashing threads (default: one per core)")
-    parser.add_argument("--policy", type=Path, default=None,
-                        help="policy file (default: .github/unified-supply-chain.yml when present)")
-    parser.add_argument("--fail-on", choices=SEVERITIES, default=None,
-                        help="exit 1 when a finding has this severity or higher (default: the "
-                             "policy's fail-on, else none)")
-    parser.add_argument("--sarif", type=Path, default=None, help="also write findings as SARIF 2.1.0")
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="hashing threads (default: one per core)"
+    )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        default=None,
+        help="policy file (default: .github/unified-supply-chain.yml when present)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default=None,
+        help="exit 1 when a finding has this severity or higher (default: the "
+        "policy's fail-on, else none)",
+    )
+    parser.add_argument(
+        "--sarif", type=Path, default=None, help="also write findings as SARIF 2.1.0"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no summary, no progress")
 
 
@@ -102,10 +145,17 @@ def run(args: argparse.Namespace) -> int:
         for w in a.warnings:
             print(f"usc: warning: {a.path or a.name}: {w}", file=sys.stderr)
     if not args.quiet:
-        print(render_text_summary(document, output=None if args.output == "-" else args.output,
-                                  sha256=digest), file=sys.stderr)
+        print(
+            render_text_summary(
+                document, output=None if args.output == "-" else args.output, sha256=digest
+            ),
+            file=sys.stderr,
+        )
         for f in findings:
-            print(f"usc: finding: [{f.severity.value}] {f.rule}: {f.path}: {f.message}", file=sys.stderr)
+            print(
+                f"usc: finding: [{f.severity.value}] {f.rule}: {f.path}: {f.message}",
+                file=sys.stderr,
+            )
     return _exit_for(args, findings, options.root)
 
 

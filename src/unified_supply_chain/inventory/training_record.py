@@ -70,8 +70,11 @@ class TrainingRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object."""
+
         def files(items: tuple[RecordedFile, ...]) -> list[dict[str, Any]]:
-            return [{k: v for k, v in dataclasses.asdict(f).items() if v is not None} for f in items]
+            return [
+                {k: v for k, v in dataclasses.asdict(f).items() if v is not None} for f in items
+            ]
 
         return {
             "schema": SCHEMA,
@@ -112,9 +115,13 @@ def _files(items: Any, where: str) -> tuple[RecordedFile, ...]:
         if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
             raise FormatError(f"{where}[{i}].sha256 is not a SHA-256 hex digest")
         size = item.get("size")
-        out.append(RecordedFile(_norm(item.get("path"), f"{where}[{i}]"),
-                                sha.lower() if sha else None,
-                                size if isinstance(size, int) and size >= 0 else None))
+        out.append(
+            RecordedFile(
+                _norm(item.get("path"), f"{where}[{i}]"),
+                sha.lower() if sha else None,
+                size if isinstance(size, int) and size >= 0 else None,
+            )
+        )
     return tuple(out)
 
 
