@@ -1,0 +1,461 @@
+"""`usc trace`: which SBOM component a deployed model file (or digest) is, and where it came from.
+
+Given a SHA-256 digest and SBOM documents, find every component whose hashes match (nested file
+components of multi-file models included) and gather, from the same document: the release (the
+SBOM's application component), the commit and workflow run, the datasets and hyperparameter sets
+the model depends on, its metrics, and the formulation task that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from unified_supply_chain import limits
+from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.errors import FormatError, UsageError
+
+_DIGEST = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})$")
+_READ_CHUNK = 1 << 20
+_RUN_PREFIX = "usc:run:"
+
+
+@dataclass(frozen=True)
+class SbomFile:
+    """One CycloneDX document read for tracing."""
+
+    path: str
+    """Where it was read from (as given, or found under a given directory)."""
+    document: dict[str, Any]
+    """The parsed JSON."""
+
+
+@dataclass(frozen=True)
+class TraceMatch:
+    """One component whose hash matches, with what its SBOM says about its origin."""
+
+    sbom: dict[str, Any]
+    """file, release name/version, serialNumber, timestamp, specVersion."""
+    component: dict[str, Any]
+    """name, version, bom-ref, kind, type, path, format, storage, hashes (and the matched file)."""
+    commit: str | None
+    """Commit the model was trained at (training run), else the SBOM's commit."""
+    run: dict[str, str]
+    """The workflow run: repository, commit, run-id, run-attempt, workflow-ref, event, url..."""
+    sbom_run: dict[str, str]
+    """The run that generated the SBOM (metadata properties)."""
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+    """Datasets the model depends on: name, version, path, hashes, storage, licences."""
+    hyperparameters: list[dict[str, Any]] = field(default_factory=list)
+    """Hyperparameter sets: name, path, values {key: value}."""
+    metrics: list[dict[str, str]] = field(default_factory=list)
+    """Model-card performance metrics: type, value, slice."""
+    training: list[dict[str, Any]] = field(default_factory=list)
+    """Formulation tasks that output the model: workflow, task, command, times, parameters."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The match as a JSON-ready dict."""
+        return {
+            "component": self.component,
+            "sbom": self.sbom,
+            "commit": self.commit,
+            "run": self.run,
+            "sbom_run": self.sbom_run,
+            "datasets": self.datasets,
+            "hyperparameters": self.hyperparameters,
+            "metrics": self.metrics,
+            "training": self.training,
+        }
+
+
+def parse_digest(text: str) -> str | None:
+    """The lower-case hex digest of "sha256:HEX" or a bare 64-hex string; None otherwise."""
+    match = _DIGEST.match(text.strip())
+    return match.group(2).lower() if match else None
+
+
+def sha256_of(path: Path) -> str:
+    """Streaming SHA-256 of a file; UsageError when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_READ_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return digest.hexdigest()
+
+
+def _is_cyclonedx(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX"
+
+
+def load_sboms(paths: Iterable[Path]) -> tuple[list[SbomFile], list[str]]:
+    """CycloneDX documents from files and directories (searched recursively for *.json).
+
+    A file given by name must be a CycloneDX JSON document (UsageError otherwise); files found in
+    directories that are not are skipped and named in the second list.
+    """
+    from unified_supply_chain.safeparse import load_json_file
+
+    found: list[SbomFile] = []
+    skipped: list[str] = []
+    for given in paths:
+        if given.is_dir():
+            for candidate in sorted(given.rglob("*.json")):
+                if not candidate.is_file():
+                    continue
+                try:
+                    doc = load_json_file(candidate, limits.MAX_TEXT_PARSE)
+                except FormatError:
+                    skipped.append(str(candidate))
+                    continue
+                if _is_cyclonedx(doc):
+                    found.append(SbomFile(str(candidate), doc))
+                else:
+                    skipped.append(str(candidate))
+        elif given.is_file():
+            try:
+                doc = load_json_file(given, limits.MAX_TEXT_PARSE)
+            except FormatError as exc:
+                raise UsageError(f"{given}: not a readable SBOM: {exc}") from exc
+            if not _is_cyclonedx(doc):
+                raise UsageError(f"{given}: not a CycloneDX JSON document")
+            found.append(SbomFile(str(given), doc))
+        else:
+            raise UsageError(f"{given}: no such file or directory")
+    return found, skipped
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _props(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for p in obj.get("properties") or []:
+        if isinstance(p, dict) and isinstance(p.get("name"), str):
+            out.append((p["name"], str(p.get("value", ""))))
+    return out
+
+
+def _prop(obj: dict[str, Any], name: str) -> str | None:
+    return next((v for k, v in _props(obj) if k == name), None)
+
+
+def _run_props(obj: dict[str, Any]) -> dict[str, str]:
+    return {k[len(_RUN_PREFIX) :]: v for k, v in _props(obj) if k.startswith(_RUN_PREFIX)}
+
+
+def _run_url(run: dict[str, str]) -> str | None:
+    if not (run.get("repository") and run.get("run-id")):
+        return None
+    server = (run.get("server-url") or "https://github.com").rstrip("/")
+    url = f"{server}/{run['repository']}/actions/runs/{run['run-id']}"
+    if run.get("run-attempt"):
+        url += f"/attempts/{run['run-attempt']}"
+    return url
+
+
+def _walk(
+    components: Any, parent: dict[str, Any] | None = None
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    for comp in components or []:
+        if isinstance(comp, dict):
+            yield comp, parent
+            yield from _walk(comp.get("components"), parent or comp)
+
+
+def _hashes(comp: dict[str, Any]) -> list[dict[str, str]]:
+    out = []
+    for h in comp.get("hashes") or []:
+        if isinstance(h, dict) and isinstance(h.get("alg"), str):
+            out.append({"alg": h["alg"], "content": str(h.get("content", "")).lower()})
+    return out
+
+
+def _kind(comp: dict[str, Any]) -> str | None:
+    kind = _prop(comp, Prop.KIND.value)
+    if kind:
+        return kind
+    if comp.get("type") == "machine-learning-model":
+        return "model"
+    if comp.get("type") == "data":
+        types = {d.get("type") for d in comp.get("data") or [] if isinstance(d, dict)}
+        return "hyperparameters" if "configuration" in types else "dataset"
+    return None
+
+
+def _licences(comp: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for entry in comp.get("licenses") or []:
+        if isinstance(entry, dict):
+            if isinstance(entry.get("expression"), str):
+                out.append(entry["expression"])
+            lic = entry.get("license")
+            if isinstance(lic, dict) and isinstance(lic.get("id") or lic.get("name"), str):
+                out.append(lic.get("id") or lic["name"])
+    return out
+
+
+def _describe(comp: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": comp.get("name"),
+        "version": comp.get("version"),
+        "bom-ref": comp.get("bom-ref"),
+        "type": comp.get("type"),
+        "kind": _kind(comp),
+        "path": _prop(comp, Prop.PATH.value),
+        "format": _prop(comp, Prop.FORMAT.value),
+        "storage": _prop(comp, Prop.STORAGE.value),
+        "hashes": _hashes(comp),
+    }
+    licences = _licences(comp)
+    if licences:
+        out["licenses"] = licences
+    return out
+
+
+def _config_values(comp: dict[str, Any]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for entry in comp.get("data") or []:
+        if not isinstance(entry, dict):
+            continue
+        contents = entry.get("contents")
+        for p in (contents.get("properties") if isinstance(contents, dict) else None) or []:
+            if isinstance(p, dict) and isinstance(p.get("name"), str):
+                values.setdefault(p["name"], str(p.get("value", "")))
+    return values
+
+
+def _tasks_producing(doc: dict[str, Any], ref: str) -> Iterator[tuple[dict[str, Any], Any]]:
+    for formula in doc.get("formulation") or []:
+        if not isinstance(formula, dict):
+            continue
+        for wf in formula.get("workflows") or []:
+            if not isinstance(wf, dict):
+                continue
+            for task in wf.get("tasks") or []:
+                if not isinstance(task, dict):
+                    continue
+                outputs = [
+                    o.get("resource", {}).get("ref")
+                    for o in task.get("outputs") or []
+                    if isinstance(o, dict) and isinstance(o.get("resource"), dict)
+                ]
+                if ref in outputs:
+                    yield wf, task
+
+
+def _task_json(wf: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+    commands = [
+        c.get("executed")
+        for step in task.get("steps") or []
+        if isinstance(step, dict)
+        for c in step.get("commands") or []
+        if isinstance(c, dict) and c.get("executed")
+    ]
+    parameters: dict[str, str] = {}
+    inputs: list[str] = []
+    for entry in task.get("inputs") or []:
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("resource"), dict) and entry["resource"].get("ref"):
+            inputs.append(str(entry["resource"]["ref"]))
+        for p in entry.get("parameters") or []:
+            if isinstance(p, dict) and isinstance(p.get("name"), str):
+                parameters[p["name"]] = str(p.get("value", ""))
+    run = _run_props(wf)
+    url = _run_url(run)
+    out: dict[str, Any] = {
+        "workflow": wf.get("name"),
+        "workflow_uid": wf.get("uid"),
+        "task": task.get("name"),
+        "commands": commands,
+        "inputs": inputs,
+        "parameters": parameters,
+        "time_start": task.get("timeStart") or wf.get("timeStart"),
+        "time_end": task.get("timeEnd") or wf.get("timeEnd"),
+        "run": run,
+    }
+    if url:
+        out["run_url"] = url
+    trigger = wf.get("trigger")
+    if isinstance(trigger, dict):
+        out["trigger"] = {k: trigger.get(k) for k in ("uid", "type") if trigger.get(k)}
+    return out
+
+
+def _match(sbom: SbomFile, comp: dict[str, Any], matched: dict[str, Any] | None) -> TraceMatch:
+    doc = sbom.document
+    metadata = _dict(doc.get("metadata"))
+    app = _dict(metadata.get("component"))
+    sbom_info = {
+        "file": sbom.path,
+        "release": {"name": app.get("name"), "version": app.get("version")},
+        "serialNumber": doc.get("serialNumber"),
+        "version": doc.get("version"),
+        "timestamp": metadata.get("timestamp"),
+        "specVersion": doc.get("specVersion"),
+    }
+    component = _describe(comp)
+    if matched is not None:
+        component["matched_file"] = _describe(matched)
+
+    everything = {c.get("bom-ref"): c for c, _ in _walk(doc.get("components"))}
+    ref = comp.get("bom-ref")
+    depends: list[str] = []
+    for dep in doc.get("dependencies") or []:
+        if isinstance(dep, dict) and dep.get("ref") == ref:
+            depends.extend(d for d in dep.get("dependsOn") or [] if isinstance(d, str))
+    card = _dict(comp.get("modelCard"))
+    params = _dict(card.get("modelParameters"))
+    for ds in params.get("datasets") or []:
+        if isinstance(ds, dict) and isinstance(ds.get("ref"), str):
+            depends.append(ds["ref"])
+    training = [_task_json(wf, task) for wf, task in _tasks_producing(doc, str(ref))]
+    for t in training:
+        depends.extend(t["inputs"])
+
+    datasets: list[dict[str, Any]] = []
+    hyper: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for target in depends:
+        if target in seen or target not in everything:
+            continue
+        seen.add(target)
+        dep_comp = everything[target]
+        kind = _kind(dep_comp)
+        if kind == "dataset":
+            datasets.append(_describe(dep_comp))
+        elif kind == "hyperparameters":
+            entry = _describe(dep_comp)
+            entry["values"] = _config_values(dep_comp)
+            hyper.append(entry)
+    card_params = {
+        k[len(Prop.HYPERPARAMETER.value) + 1 :]: v
+        for k, v in _props(card)
+        if k.startswith(Prop.HYPERPARAMETER.value + ":")
+    }
+    if card_params:
+        hyper.append({"name": "model card", "kind": "hyperparameters", "values": card_params})
+
+    metrics: list[dict[str, str]] = []
+    analysis = card.get("quantitativeAnalysis")
+    for m in (analysis.get("performanceMetrics") if isinstance(analysis, dict) else None) or []:
+        if isinstance(m, dict) and m.get("type"):
+            entry_m = {"type": str(m["type"]), "value": str(m.get("value", ""))}
+            if m.get("slice"):
+                entry_m["slice"] = str(m["slice"])
+            metrics.append(entry_m)
+
+    sbom_run = _run_props(metadata)
+    url = _run_url(sbom_run)
+    if url:
+        sbom_run["url"] = url
+    run = dict(training[0]["run"]) if training and training[0]["run"] else dict(sbom_run)
+    if training and training[0].get("run_url"):
+        run["url"] = training[0]["run_url"]
+    commit = run.get("commit") or sbom_run.get("commit")
+    return TraceMatch(
+        sbom=sbom_info,
+        component=component,
+        commit=commit,
+        run=run,
+        sbom_run=sbom_run,
+        datasets=datasets,
+        hyperparameters=hyper,
+        metrics=metrics,
+        training=training,
+    )
+
+
+def trace(digest: str, sboms: Iterable[SbomFile]) -> list[TraceMatch]:
+    """Every component in `sboms` whose SHA-256 is `digest`, newest SBOM first.
+
+    A match on a nested file component is reported on its top-level component (the multi-file
+    model), with the file named in `component["matched_file"]`.
+    """
+    digest = digest.lower()
+    matches: list[TraceMatch] = []
+    for sbom in sboms:
+        reported: set[int] = set()
+        for comp, parent in _walk(sbom.document.get("components")):
+            if not any(
+                h["alg"].upper() == "SHA-256" and h["content"] == digest for h in _hashes(comp)
+            ):
+                continue
+            owner = parent if parent is not None else comp
+            if id(owner) in reported:
+                continue
+            reported.add(id(owner))
+            matches.append(_match(sbom, owner, comp if parent is not None else None))
+    matches.sort(key=lambda m: str(m.sbom.get("timestamp") or ""), reverse=True)
+    return matches
+
+
+def _fmt_hashes(hashes: list[dict[str, str]]) -> str:
+    return ", ".join(f"{h['alg'].lower().replace('-', '')}:{h['content']}" for h in hashes)
+
+
+def render_text(target: str, digest: str, matches: list[TraceMatch]) -> str:
+    """A human answer: one block per match."""
+    lines = [f"{target}  sha256:{digest}"]
+    for m in matches:
+        c = m.component
+        lines.append("")
+        what = f"{c.get('name')}" + (f" {c['version']}" if c.get("version") else "")
+        lines.append(f"component        {what} ({c.get('kind') or c.get('type')})")
+        if c.get("path"):
+            lines.append(f"  path           {c['path']}")
+        if c.get("format"):
+            lines.append(f"  format         {c['format']}")
+        if c.get("matched_file"):
+            lines.append(
+                f"  matched file   {c['matched_file'].get('path') or c['matched_file'].get('name')}"
+            )
+        release = m.sbom["release"]
+        rel = " ".join(str(x) for x in (release.get("name"), release.get("version")) if x)
+        lines.append(f"release          {rel or '(unnamed)'}")
+        lines.append(f"  SBOM           {m.sbom['file']}")
+        lines.append(f"  serial         {m.sbom.get('serialNumber')}")
+        lines.append(f"  timestamp      {m.sbom.get('timestamp')}")
+        lines.append(f"commit           {m.commit or '(not recorded)'}")
+        if m.run:
+            where = m.run.get("url") or m.run.get("run-id") or ""
+            event = f" ({m.run['event']})" if m.run.get("event") else ""
+            lines.append(f"run              {where}{event}".rstrip())
+            if m.run.get("workflow-ref"):
+                lines.append(f"  workflow       {m.run['workflow-ref']}")
+        for t in m.training:
+            span = " → ".join(x for x in (t.get("time_start"), t.get("time_end")) if x)
+            lines.append(f"trained by       task {t.get('task')} in {t.get('workflow')}")
+            for cmd in t.get("commands") or []:
+                lines.append(f"  command        {cmd}")
+            if span:
+                lines.append(f"  time           {span}")
+        if m.datasets:
+            lines.append("datasets")
+            for d in m.datasets:
+                lines.append(f"  {d.get('path') or d.get('name')}")
+                if d.get("hashes"):
+                    lines.append(f"    {_fmt_hashes(d['hashes'])}")
+        else:
+            lines.append("datasets         (none recorded)")
+        for h in m.hyperparameters:
+            lines.append(f"hyperparameters  {h.get('path') or h.get('name')}")
+            for k, v in h.get("values", {}).items():
+                lines.append(f"  {k} = {v}")
+        for t in m.training:
+            for k, v in t.get("parameters", {}).items():
+                lines.append(f"  parameter      {k} = {v}")
+        if m.metrics:
+            lines.append("metrics")
+            for metric in m.metrics:
+                sl = f" [{metric['slice']}]" if metric.get("slice") else ""
+                lines.append(f"  {metric['type']} = {metric['value']}{sl}")
+    return "\n".join(lines) + "\n"
