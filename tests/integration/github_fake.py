@@ -170,12 +170,13 @@ def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) 
 
 
 def _reset_connection(request: Request) -> Response:
-    # SO_LINGER 0 then close: the client sees a TCP reset instead of an answer.
+    # Shut the connection down under the server's feet: the client gets no answer at all
+    # (werkzeug's own file objects keep the descriptor, so close() alone would not do it).
     sock = request.environ.get("werkzeug.socket")
-    if isinstance(sock, socket.socket):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
-    return Response("", status=500)
+    assert isinstance(sock, socket.socket), "werkzeug no longer exposes the connection socket"
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.shutdown(socket.SHUT_RDWR)
+    return Response("", status=599)
 
 
 def _fault_response(fault: Fault, request: Request) -> Response | None:
