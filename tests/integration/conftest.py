@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+
 from tests.integration.github_fake import (
     API_PREFIX,
     BASE_SHA,

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.github_fake import HEAD_SHA, REPOSITORY, TOKEN, FakeGitHub, Fault
 
+from tests.integration.github_fake import HEAD_SHA, REPOSITORY, TOKEN, FakeGitHub, Fault
 from unified_supply_chain import cli
 from unified_supply_chain.github import checks, client
 from unified_supply_chain.github.checks import (

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from tests.helpers import EXAMPLE, assert_valid_cyclonedx, components_by_path, prop, run_usc
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from tests.helpers import assert_valid_cyclonedx, components_by_path, prop, props, run_usc
 
 

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from tests.helpers import assert_valid_cyclonedx, components_by_path, props, run_usc
 
 
