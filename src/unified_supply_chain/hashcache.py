@@ -63,7 +63,7 @@ class HashCache:
         """The cached digest when every key field matches, else None."""
         with self._lock:
             value = self._entries.get(path)
-            if value is not None and value[0] == size and value[1] == mtime_ns and value[2] == inode:
+            if value is not None and value[:3] == [size, mtime_ns, inode]:
                 self.hits += 1
                 return str(value[3])
             self.misses += 1

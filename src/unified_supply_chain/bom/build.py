@@ -95,7 +95,7 @@ def _licenses(names: Iterable[str]) -> list[Any]:
     for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
         try:
             out.append(factory.make_from_string(name))
-        except Exception:
+        except Exception:  # noqa: BLE001 - an odd licence string must not fail the run
             from cyclonedx.model.license import DisjunctiveLicense
 
             out.append(DisjunctiveLicense(name=clean_text(name)))

@@ -117,7 +117,7 @@ def read_header(path: Path, fmt: str) -> tuple[HeaderInfo | None, str | None]:
         return None, f"unreadable {fmt} file: {exc}"
     except (OSError, MemoryError, RecursionError) as exc:  # filesystem faults, defensive caps
         return None, f"unreadable {fmt} file: {type(exc).__name__}: {exc}"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
         return None, f"unreadable {fmt} file (reader error {type(exc).__name__}: {exc})"
 
 
@@ -244,7 +244,7 @@ def _hyperparameter_artifact(st: _State, rel: str, fmt: str) -> Artifact | None:
             values = params_mod.read_params_file(path, fmt)
     except FormatError as exc:
         warnings.append(f"unreadable {fmt} file: {exc}")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
         warnings.append(f"unreadable {fmt} file ({type(exc).__name__}: {exc})")
     entry = st.by_path.get(rel)
     return Artifact(
@@ -284,7 +284,7 @@ def _library_sources(st: _State, rel: str, fmt: str) -> None:
         return
     except ImportError:
         return
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
         st.problems.append(Problem(rel, f"unreadable {fmt} ({type(exc).__name__}: {exc})"))
         return
     st.libraries.extend(res.libraries)
@@ -307,7 +307,7 @@ def _lineage_sources(st: _State) -> None:
             contribution = getattr(module, func_name)(st.root, all_paths)
         except ImportError:
             continue
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
             st.problems.append(
                 Problem(
                     module_name, f"{module_name} records not read ({type(exc).__name__}: {exc})"
@@ -422,7 +422,7 @@ def _apply_model_cards(st: _State) -> None:
                     a, warnings=a.warnings + (f"model card {card_rel} unreadable: {exc}",)
                 )
             continue
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
             st.problems.append(Problem(card_rel, f"model card not read ({type(exc).__name__})"))
             continue
         if not card.has_front_matter and not card.considerations:
@@ -464,7 +464,7 @@ def _security(st: _State, a: Artifact) -> Artifact:
             continue
         try:
             findings.extend(scan_file(st.abs(rel), rel, fmt))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
             st.problems.append(Problem(rel, f"safety scan failed ({type(exc).__name__})"))
     return dataclasses.replace(a, findings=tuple(findings)) if findings else a
 
