@@ -446,13 +446,18 @@ def render_text(target: str, digest: str, matches: list[TraceMatch]) -> str:
                     lines.append(f"    {_fmt_hashes(d['hashes'])}")
         else:
             lines.append("datasets         (none recorded)")
-        for h in m.hyperparameters:
+        sets = [h for h in m.hyperparameters if h.get("bom-ref")]
+        # The model card mirrors the sets' values: show it only when no set is recorded.
+        for h in sets or m.hyperparameters:
             lines.append(f"hyperparameters  {h.get('path') or h.get('name')}")
             for k, v in h.get("values", {}).items():
                 lines.append(f"  {k} = {v}")
-        for t in m.training:
-            for k, v in t.get("parameters", {}).items():
-                lines.append(f"  parameter      {k} = {v}")
+        if not m.hyperparameters:
+            for t in m.training:
+                if t.get("parameters"):
+                    lines.append(f"hyperparameters  task {t.get('task')}")
+                for k, v in t.get("parameters", {}).items():
+                    lines.append(f"  {k} = {v}")
         if m.metrics:
             lines.append("metrics")
             for metric in m.metrics:

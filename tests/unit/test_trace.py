@@ -291,3 +291,50 @@ def test_library_helpers(tmp_path: Path) -> None:
     sboms, skipped = load_sboms([tmp_path])
     assert sboms == [] and skipped == []
     assert trace(MODEL_SHA, []) == []
+
+
+def test_trace_on_a_pipeline_generated_sbom(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example project through `usc sbom` (as in CI), then `usc trace` on its model file."""
+    import shutil
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "iris-classifier"
+    repo = tmp_path / "iris"
+    shutil.copytree(example, repo)
+    for name, value in {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "acme/iris",
+        "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+        "GITHUB_RUN_ID": "31337",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_EVENT_NAME": "release",
+        "GITHUB_SERVER_URL": "https://github.com",
+    }.items():
+        monkeypatch.setenv(name, value)
+    out_dir = tmp_path / "release-assets"
+    out_dir.mkdir()
+    sbom_path = out_dir / "iris.cdx.json"
+    assert main(["sbom", str(repo), "-o", str(sbom_path), "--app-version", "3.1.0"]) == 0
+    capsys.readouterr()
+
+    model = repo / "model" / "model.safetensors"
+    code, out, _ = run_cli(capsys, str(model), "--sbom", str(out_dir), "--format", "json")
+    assert code == 0
+    (match,) = json.loads(out)["matches"]
+    assert match["component"]["path"] == "model/model.safetensors"
+    assert match["sbom"]["release"]["version"] == "3.1.0"
+    assert match["commit"] == "0123456789abcdef0123456789abcdef01234567"
+    assert match["run"]["url"] == "https://github.com/acme/iris/actions/runs/31337/attempts/1"
+    train_sha = sha256_of(repo / "data" / "train.csv")
+    hashes = {h["content"] for d in match["datasets"] for h in d["hashes"]}
+    assert train_sha in hashes
+    values = {k: v for h in match["hyperparameters"] for k, v in h["values"].items()}
+    assert values["train.learning_rate"] == "0.1"
+    assert any(m["type"] == "accuracy" for m in match["metrics"])
+    assert match["training"] and match["training"][0]["commands"]
+
+    code, text, _ = run_cli(capsys, str(model), "--sbom", str(sbom_path))
+    assert code == 0
+    assert f"sha256:{train_sha}" in text
+    assert "train.learning_rate = 0.1" in text
