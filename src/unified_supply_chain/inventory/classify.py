@@ -372,7 +372,7 @@ def classify(head: bytes, relpath: str) -> str | None:
         # By name: protocol 0/1 pickles (.pkl), joblib's compressed dumps (zlib, gzip, xz:
         # no pickle magic at 0), text datasets, configs and manifests.
         return _classify_name(relpath)
-    except Exception:  # classification is total by contract: any surprise means "unknown"
+    except Exception:  # noqa: BLE001 - classification is total: a surprise means "unknown"
         return None
 
 
@@ -389,5 +389,5 @@ def guess_kind_from_name(relpath: str) -> str | None:
             parents = {p.lower() for p in path.parts[:-1]}
             return "dataset" if _DATA_DIRS.intersection(parents) else "model"
         return None
-    except Exception:  # total, like classify()
+    except Exception:  # noqa: BLE001 - total, like classify()
         return None
