@@ -464,3 +464,17 @@ def test_legacy_magic_fixture_is_what_torch_writes() -> None:
     assert head[:4] == b"\x80\x02\x8a\x0a"
     assert int.from_bytes(head[4:14], "little") == TORCH_MAGIC
     assert zlib.crc32(head) == zlib.crc32(b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.")
+
+
+def test_archive_comment_holding_the_end_record_signature(tmp_path: Path) -> None:
+    path = tmp_path / "c.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("a", b"abc")
+        zf.comment = b"PK\x05\x06 in a comment"
+    # zipfile itself trusts the last signature and cannot open this: a FormatError, no crash.
+    with pytest.raises(FormatError):
+        zipsafe.read_member(path, "a", 10)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("a", b"abc")
+        zf.comment = b"an honest comment"
+    assert zipsafe.read_member(path, "a", 10) == b"abc"

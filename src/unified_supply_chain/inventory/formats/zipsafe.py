@@ -108,7 +108,15 @@ def _find_central_directory(fh: BinaryIO, file_size: int) -> tuple[int, int, int
     tail_len = min(file_size, _EOCD_SIZE + 0xFFFF)
     fh.seek(file_size - tail_len)
     tail = fh.read(tail_len)
+    # The real record is the one whose comment length reaches exactly the end of the file
+    # (an archive comment may itself contain the signature).
     pos = tail.rfind(_EOCD_SIG)
+    while pos >= 0:
+        if len(tail) - pos >= _EOCD_SIZE:
+            (comment_len,) = struct.unpack("<H", tail[pos + 20 : pos + 22])
+            if pos + _EOCD_SIZE + comment_len == len(tail):
+                break
+        pos = tail.rfind(_EOCD_SIG, 0, pos)
     if pos < 0 or len(tail) - pos < _EOCD_SIZE:
         raise FormatError("not a zip archive (no end of central directory record)")
     eocd_at = file_size - tail_len + pos
