@@ -164,3 +164,53 @@ def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["diff", "--help"])
     out = capsys.readouterr().out
     assert "0 = no differences, 1 = differences found" in out
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iris-classifier"
+
+
+def test_real_scan_of_two_commits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The example project, then a commit that retrains: every ML change kind, real pipeline."""
+    import shutil
+
+    import numpy as np
+    from safetensors.numpy import load_file, save_file
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "t@example.com")
+    _git(repo, "config", "user.name", "t")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("learning_rate: 0.1", "learning_rate: 0.05"))
+    metrics = json.loads((repo / "metrics.json").read_text())
+    metrics["accuracy"] = 0.99
+    (repo / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    reqs = repo / "requirements.txt"
+    reqs.write_text(reqs.read_text().replace("numpy==2.4.6", "numpy==2.5.0"))
+    weights = {
+        k: v + np.float32(0.5) for k, v in load_file(repo / "model/model.safetensors").items()
+    }
+    save_file(weights, repo / "model/model.safetensors")
+    _git(repo, "commit", "-q", "-am", "retrain")
+
+    assert cli.main(["diff", "HEAD~1", "HEAD", "--repo", str(repo), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    (hp,) = data["hyperparameters"]["changed"]
+    assert {"key": "train.learning_rate", "old": "0.1", "new": "0.05"} in hp["params"]
+    (model,) = data["models"]["changed"]
+    assert "hash" in [f["field"] for f in model["fields"]]
+    moved = {(m["type"], m["slice"]): m for m in model["metrics"]}
+    assert moved[("accuracy", None)]["delta"] == pytest.approx(0.99 - 0.986667)
+    (numpy_change,) = data["libraries"]["changed"]
+    assert numpy_change["fields"] == [{"field": "version", "old": "2.4.6", "new": "2.5.0"}]
+    assert data["datasets"]["changed"] == [] and data["datasets"]["unchanged"] == 2
+    assert _git(repo, "worktree", "list").count("\n") == 0
+
+    # A directory on one side and an SBOM file on the other work too.
+    head_sbom = tmp_path / "head.json"
+    assert cli.main(["diff", str(repo), str(repo), "-o", str(head_sbom)]) == 0
+    assert "No changes" in head_sbom.read_text()
