@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from unified_supply_chain.policy import scan_file
 from unified_supply_chain.policy.pickle_scan import (
@@ -618,3 +620,83 @@ def test_canary_never_appears(tmp_path: Path) -> None:
     assert scanned == 19
     assert not canary.exists()
     assert not canary2.exists()
+
+
+# --- Content detection inside containers: no noise, no blind spots. ---------------------------
+
+
+def test_data_members_that_start_like_pickles_are_not_noise(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    noise = b"\x80\x02" + rng.integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    path = torch_zip(
+        tmp_path / "m.pt",
+        {
+            "archive/data/0": noise,
+            "archive/README": b"This is a readme, it is text.\n" * 300,
+            "archive/data/1": b"N" * 10 + rng.integers(0, 256, 9000, dtype=np.uint8).tobytes(),
+            "archive/constants": b"(lp0\nI1\naI2\na.",  # a benign protocol-0 pickle
+        },
+    )
+    assert scan_file(path, "m.pt", "pytorch") == []
+
+
+def test_protocol0_payload_after_a_long_benign_start(tmp_path: Path) -> None:
+    # The dangerous global comes only after the 4 KiB the scanner sniffs.
+    payload = b"N0" * 5000 + proto0_global("id")
+    path = torch_zip(tmp_path / "m.pt", {"archive/data/9": payload})
+    assert_critical(scan_file(path, "m.pt", "pytorch"), "os.system")
+
+
+def test_large_pickles_stream_without_picklescan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unified_supply_chain import limits
+
+    monkeypatch.setattr(limits, "MAX_PICKLE_DECOMPRESS", 10_000)
+    data = pickle.dumps({"blob": b"\x00" * 200_000, "evil": _Reduce(os.system, "id")}, protocol=4)
+    path = tmp_path / "big.pkl"
+    path.write_bytes(data)
+    assert_critical(scan_file(path, "big.pkl", "pickle"), "posix.system")
+    benign = tmp_path / "big-ok.pkl"
+    benign.write_bytes(pickle.dumps({"blob": b"\x01" * 200_000}, protocol=4))
+    assert scan_file(benign, "big-ok.pkl", "pickle") == []
+
+
+def test_deeply_nested_structures_do_not_escape() -> None:
+    deep = b"\x80\x02" + b"]" * 50_000 + b"a" * 49_999 + b"."
+    assert scan_pickle_bytes(deep, "deep.pkl") == []
+    marks = b"(" * 100_000 + b"."
+    assert all(f.severity is Severity.MEDIUM for f in scan_pickle_bytes(marks, "m.pkl"))
+
+
+# --- Property: the scanner never raises, whatever the bytes. ---------------------------------
+
+_SEEDS = [
+    system_payload("id", 0),
+    system_payload("id", 4),
+    memo_trick("id"),
+    getattr_chain("id"),
+    inst_payload("id"),
+    pickle.dumps({"a": [1, 2.5, "x", b"y", (None, True)]}, protocol=2),
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=512))
+def test_random_bytes_never_raise(data: bytes) -> None:
+    for f in scan_pickle_bytes(data, "r.pkl"):
+        assert f.rule == "unsafe-serialization"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_SEEDS),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8),
+    st.integers(0, 10_000),
+)
+def test_mutated_pickles_never_raise(seed: bytes, flips: list[tuple[int, int]], cut: int) -> None:
+    data = bytearray(seed)
+    for pos, value in flips:
+        data[pos % len(data)] = value
+    findings = scan_pickle_bytes(bytes(data[: max(1, cut % (len(data) + 1))]), "m.pkl")
+    assert all(isinstance(f, Finding) for f in findings)

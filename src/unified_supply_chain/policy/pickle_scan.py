@@ -241,7 +241,7 @@ def is_allowed_global(module: str, name: str) -> bool:
 def _picklescan_unsafe(module: str, name: str) -> bool:
     try:
         from picklescan.scanner import _unsafe_globals
-    except Exception:
+    except Exception:  # noqa: BLE001 - a picklescan without the table: our own list decides
         return False
     parts = module.split(".")
     for i in range(len(parts), 0, -1):
@@ -269,6 +269,10 @@ def is_dangerous_global(module: str, name: str) -> bool:
 
 
 # --- Our opcode walk. -------------------------------------------------------------------------
+
+
+#: joblib object arrays are nested pickles; deeper nesting than this is refused.
+_MAX_NESTED_PICKLES = 16
 
 
 class _ParseError(Exception):
@@ -328,6 +332,7 @@ class _Walker:
         self.fh = fh
         self.size = size
         self.result = result
+        self.depth = 0
 
     # Reading ----------------------------------------------------------------------------------
 
@@ -356,7 +361,8 @@ class _Walker:
         if self.size is not None:
             pos = self.fh.tell()
             if pos + n > self.size:
-                raise _Truncated("pickle data was truncated")
+                raise _ParseError("an argument runs past the end of the data")
+            # Seeking past the end of a prefix is fine: the next read comes up short.
             self.fh.seek(n, io.SEEK_CUR)
             return
         while n > 0:
@@ -613,7 +619,13 @@ class _Walker:
         code = dtype.args[0]
         if code.startswith("O"):
             # Object arrays are a nested pickle (protocol 2) in the same stream.
-            self.walk_one()
+            if self.depth >= _MAX_NESTED_PICKLES:
+                raise _ParseError("joblib object arrays nested too deeply")
+            self.depth += 1
+            try:
+                self.walk_one()
+            finally:
+                self.depth -= 1
             return
         if state.get("numpy_array_alignment_bytes") is not None:
             pad = self._read(1)[0]
@@ -691,7 +703,10 @@ def walk_pickles(fh: IO[bytes], size: int | None, *, max_pickles: int | None = N
         fh.seek(start)
         try:
             walker.walk_one()
-        except _ParseError as exc:
+        except (_ParseError, RecursionError, MemoryError, TypeError, KeyError, IndexError) as exc:
+            # Anything but _ParseError would be a gap in the walk: still never an escape.
+            if not isinstance(exc, _ParseError):
+                exc = _ParseError(f"{type(exc).__name__}: {exc}")
             if result.pickles == 0:
                 result.error = str(exc)
                 result.truncated = isinstance(exc, _Truncated)
@@ -717,7 +732,7 @@ def _picklescan_globals(data: bytes, location: str, multiple: bool) -> set[tuple
 
         logging.getLogger("picklescan").setLevel(logging.CRITICAL)
         result = ps_scan(io.BytesIO(data), location, multiple_pickles=multiple, strict=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - picklescan failing is covered by our own walk
         return set()
     return {(g.module, g.name) for g in result.globals if g.safety is not SafetyLevel.Innocuous}
 

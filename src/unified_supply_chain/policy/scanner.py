@@ -26,7 +26,6 @@ from unified_supply_chain.policy.pickle_scan import (
     OPCODES,
     RULE,
     findings_for,
-    looks_like_pickle,
     scan_pickle_bytes,
     walk_pickles,
 )
@@ -110,8 +109,8 @@ def _scan(path: Path, relpath: str, fmt: str) -> list[Finding]:
     # Any other file is scanned only when its start walks like a pickle (a renamed payload).
     with path.open("rb") as fh:
         prefix = fh.read(_PREFIX)
-    if _walks_like_pickle(prefix):
-        return _scan_pickle_file(path, relpath)
+    if _walks_like_pickle(prefix, path.stat().st_size):
+        return _heuristic_findings(_scan_pickle_file(path, relpath))
     return []
 
 
@@ -226,27 +225,32 @@ def _scan_npy_stream(fh: Any, size: int, location: str) -> list[Finding]:
 # --- Zip containers (PyTorch, .npz, .keras, any zip). --------------------------------------
 
 
-def _walks_like_pickle(prefix: bytes) -> bool:
-    """True when a prefix of unknown content is (the start of) a pickle, not other bytes.
+def _walks_like_pickle(prefix: bytes, total_size: int) -> bool:
+    """True when bytes of unknown content are (the start of) a pickle, not other data.
 
-    Protocol 0/1 pickles have no header, and raw data may start with a PROTO-like byte pair, so
-    the prefix is walked: a complete pickle, an importable-looking global, or a PROTO start that
-    runs to the end of the prefix without a parse error make it a pickle.
+    Protocol 0/1 pickles have no header and raw data may start with a PROTO-like byte pair, so
+    the prefix is walked (lengths checked against the real size): a complete pickle, an
+    importable-looking global, or opcodes that run cleanly to the end of the prefix make it one.
     """
     if not _could_be_pickle(prefix):
         return False
-    walk = walk_pickles(io.BytesIO(prefix), len(prefix))
+    walk = walk_pickles(io.BytesIO(prefix), total_size)
     if walk.pickles:
         return True
     if any(_IDENT.match(m) and _IDENT.match(n) for m, n in walk.globals):
         return True
-    return looks_like_pickle(prefix) and walk.truncated and len(prefix) >= _PREFIX
+    return walk.truncated and len(prefix) < total_size and walk.opcodes > 2
 
 
-def _member_is_pickle(name: str, prefix: bytes) -> bool:
-    if name.lower().endswith(_PICKLE_NAMES):
-        return True
-    return _walks_like_pickle(prefix)
+def _heuristic_findings(findings: list[Finding]) -> list[Finding]:
+    """Findings for a stream found by content: a parse error alone is not reported there.
+
+    A stream that imports nothing cannot call anything when loaded; reporting every data blob
+    that happens to start like a pickle as "unscannable" would only be noise.
+    """
+    if any(f.severity is not Severity.MEDIUM for f in findings):
+        return findings
+    return []
 
 
 def _scan_zip(path: Path, relpath: str, fmt: str) -> list[Finding]:
@@ -273,10 +277,14 @@ def _scan_member(reader: Any, name: str, size: int, location: str) -> list[Findi
     if prefix.startswith(_NPY_MAGIC):
         data = reader.read(name, limits.MAX_ZIP_MEMBER_READ) if size > len(prefix) else prefix
         return _scan_npy_stream(io.BytesIO(data), len(data), location)
-    if prefix.startswith(_ZIP_MAGIC) or not _member_is_pickle(name, prefix):
+    if prefix.startswith(_ZIP_MAGIC):
+        return []
+    if name.lower().endswith(_PICKLE_NAMES):
+        return scan_pickle_bytes(reader.read(name, limits.MAX_ZIP_MEMBER_READ), location)
+    if not _walks_like_pickle(prefix, size):
         return []
     data = reader.read(name, limits.MAX_ZIP_MEMBER_READ)
-    return scan_pickle_bytes(data, location)
+    return _heuristic_findings(scan_pickle_bytes(data, location))
 
 
 # --- Keras. ----------------------------------------------------------------------------------
