@@ -126,10 +126,10 @@ def _enrich(a: Artifact, d: Declared) -> Artifact:
         changes["kind"] = kind
         changes["ref"] = artifact_ref(kind, a.path or a.name)
     meta = d.metadata
-    if meta.get("inputs") and not a.model_inputs:
-        changes["model_inputs"] = tuple(str(x) for x in meta["inputs"])  # type: ignore[union-attr]
-    if meta.get("outputs") and not a.model_outputs:
-        changes["model_outputs"] = tuple(str(x) for x in meta["outputs"])  # type: ignore[union-attr]
+    for key, field_name in (("inputs", "model_inputs"), ("outputs", "model_outputs")):
+        values = meta.get(key)
+        if isinstance(values, (list, tuple)) and values and not getattr(a, field_name):
+            changes[field_name] = tuple(str(x) for x in values)
     if meta.get("task") and not a.task:
         changes["task"] = str(meta["task"])
     return dataclasses.replace(a, **changes)  # type: ignore[arg-type]
@@ -278,7 +278,7 @@ def resolve(
         if a.kind is not ArtifactKind.MODEL:
             continue
         for name in a.dataset_names:
-            targets = by_name.get(name.lower()) or by_name.get(name.split("/")[-1].lower())
+            targets = by_name.get(name.lower()) or by_name.get(name.split("/")[-1].lower()) or []
             if not targets:
                 ref = f"dataset:remote:{name}"
                 remote = index.items.get(ref) or Artifact(

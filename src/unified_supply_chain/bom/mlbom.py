@@ -56,7 +56,7 @@ def model_card(
                 entry["slice"] = clean_text(m.slice)
             metrics.append(entry)
         card["quantitativeAnalysis"] = {"performanceMetrics": metrics}
-    considerations = {
+    considerations: dict[str, Any] = {
         k: [clean_text(v) for v in vals]
         for k, vals in (model.considerations or {}).items()
         if vals and k in ("users", "useCases", "technicalLimitations", "performanceTradeoffs")
@@ -222,7 +222,7 @@ def add_ml_fields(
             )
         else:
             comp["data"] = [data_entry(a)]
-    known = set(by_ref)
+    known = {str(ref) for ref in by_ref if ref}
     form = formulation(inventory.tasks, runs, known)
     if form:
         document["formulation"] = form

@@ -101,7 +101,7 @@ def _reader(fmt: str) -> Callable[..., HeaderInfo] | None:
     module = importlib.import_module(f"unified_supply_chain.inventory.{module_name}")
     func = getattr(module, func_name)
     if kwargs:
-        return lambda p: func(p, **kwargs)  # type: ignore[no-any-return]
+        return lambda p: func(p, **kwargs)
     return func  # type: ignore[no-any-return]
 
 
@@ -763,7 +763,7 @@ def _with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
     if not a.content_present:
         return a
     if a.files:
-        files = []
+        files: list[tuple[str, int, str | None]] = []
         warnings = list(a.warnings)
         import hashlib
 
@@ -804,13 +804,12 @@ def _with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
         return a
     if r.sha256 is None:
         return dataclasses.replace(a, warnings=a.warnings + (f"cannot read: {r.error}",))
-    warnings = a.warnings + (
-        ("changed while it was being hashed; digest and size are of the bytes read",)
-        if r.changed
-        else ()
-    )
+    changed = ("changed while it was being hashed; digest and size are of the bytes read",)
     return dataclasses.replace(
-        a, hashes=(Hash("SHA-256", r.sha256),) + a.hashes, size=r.size, warnings=warnings
+        a,
+        hashes=(Hash("SHA-256", r.sha256),) + a.hashes,
+        size=r.size,
+        warnings=a.warnings + (changed if r.changed else ()),
     )
 
 

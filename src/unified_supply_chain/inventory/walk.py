@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unified_supply_chain.records import FileEntry, Problem
 
@@ -55,7 +55,7 @@ class WalkResult:
     """Symlinks not followed because they leave the root, unreadable directories, ..."""
 
 
-def _spec(lines: Sequence[str]) -> pathspec.PathSpec:
+def _spec(lines: Sequence[str]) -> pathspec.PathSpec[Any]:
     import pathspec
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
@@ -89,7 +89,9 @@ def walk(
     problems: list[Problem] = []
 
     # Each stack item: (absolute dir, relative dir, [(base relative dir, gitignore spec), ...]).
-    stack: list[tuple[str, str, tuple[tuple[str, pathspec.PathSpec], ...]]] = [(root_str, "", ())]
+    stack: list[tuple[str, str, tuple[tuple[str, pathspec.PathSpec[Any]], ...]]] = [
+        (root_str, "", ())
+    ]
     while stack:
         abs_dir, rel_dir, ignores = stack.pop()
         if use_gitignore:
@@ -147,8 +149,8 @@ def walk(
 
 def _ignored(
     rel: str,
-    ignores: tuple[tuple[str, pathspec.PathSpec], ...],
-    exclude_spec: pathspec.PathSpec | None,
+    ignores: tuple[tuple[str, pathspec.PathSpec[Any]], ...],
+    exclude_spec: pathspec.PathSpec[Any] | None,
 ) -> bool:
     if exclude_spec is not None and exclude_spec.match_file(rel):
         return True
