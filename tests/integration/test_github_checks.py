@@ -435,3 +435,79 @@ def test_check_command_ghes_base_url_and_comment(
     (comment,) = fake_github.comments.values()
     assert comment["_issue"] == 7
     assert comment["body"].startswith("<!-- unified-supply-chain:sbom-diff -->")
+
+
+def test_base_ref_generates_the_pr_base_in_a_worktree(
+    fake_github: FakeGitHub,
+    github_environ: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+
+    from unified_supply_chain.commands import diff as diff_command
+
+    base, head = write_pair(tmp_path)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    (repo / "sbom-source.json").write_text(base.read_text())
+    git("add", "sbom-source.json")
+    git("commit", "-q", "-m", "base")
+    base_sha = git("rev-parse", "HEAD")
+    (repo / "sbom-source.json").write_text("{}")
+    git("commit", "-q", "-am", "later work on main")
+    event = json.loads(Path(github_environ["GITHUB_EVENT_PATH"]).read_text())
+    event["pull_request"]["base"]["sha"] = base_sha
+    Path(github_environ["GITHUB_EVENT_PATH"]).write_text(json.dumps(event))
+    # The scan is stood in for by the tree's own file: the check must read the PR base commit.
+    monkeypatch.setattr(
+        diff_command,
+        "generate_document",
+        lambda root: json.loads((root / "sbom-source.json").read_text()),
+    )
+    args = check_args(tmp_path, base, head)
+    args[args.index("--base") : args.index("--base") + 2] = ["--base-ref"]
+    args[args.index("--repo") + 1] = str(repo)
+    (tmp_path / "policy.yml").rename(repo / "policy.yml")
+    args[args.index("--policy") + 1] = str(repo / "policy.yml")
+    assert cli.main(args) == 0
+    (run,) = fake_github.check_runs.values()
+    summary = run["output"]["summary"]
+    assert "| Models | 0 | 0 | 3 | 0 |" in summary  # changed against the base commit's models
+    assert git("worktree", "list").count("\n") == 0
+
+
+def test_without_the_policy_engine_recorded_findings_decide(
+    fake_github: FakeGitHub,
+    github_environ: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "unified_supply_chain.policy", None)
+    base, head = write_pair(tmp_path, severity="critical")
+    args = ["check", "--base", str(base), "--head", str(head)]
+    assert cli.main(args) == 1  # critical >= the default threshold (high)
+    (run,) = fake_github.check_runs.values()
+    assert run["conclusion"] == "failure"
+    assert "findings recorded in the SBOM" in run["output"]["summary"]
+    run = dict(run)
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*args, "--policy", str(tmp_path / "p.yml")])
+    assert exc.value.code == cli.EXIT_USAGE
+    assert "policy engine is not available" in capsys.readouterr().err
+    # The run created before the error was found is closed, not left in progress.
+    second = fake_github.check_runs[max(fake_github.check_runs)]
+    assert second["status"] == "completed" and second["conclusion"] == "neutral"
+    assert "stopped before its report was ready" in second["output"]["summary"]

@@ -271,16 +271,51 @@ def _fallback_annotations(annotations: Sequence[Any]) -> None:
         )
 
 
+def _prepare(
+    args: argparse.Namespace,
+    env: Any,
+    repo_dir: Path,
+    head_doc: Mapping[str, Any],
+    link: str | None,
+) -> tuple[Any, Evaluation, str, str, str, list[Any]]:
+    """Base document, diff, findings, conclusion, report and annotations."""
+    from unified_supply_chain import actions_io
+    from unified_supply_chain.commands.diff import load_sbom_file, sbom_from_git_ref
+    from unified_supply_chain.diff import EMPTY_SBOM, diff_sboms
+
+    if args.base is not None:
+        base_doc: Mapping[str, Any] = load_sbom_file(args.base)
+    elif args.base_ref is not None:
+        ref = args.base_ref
+        if ref == PR_BASE:
+            if env.pull_request is None or not env.pull_request.base_sha:
+                raise UsageError("--base-ref without REF needs a pull_request event")
+            ref = env.pull_request.base_sha
+        base_doc = sbom_from_git_ref(repo_dir, ref, fetch=True)
+    else:
+        base_doc = EMPTY_SBOM
+        actions_io.log("no --base or --base-ref: every component is reported as added")
+
+    diff = diff_sboms(base_doc, head_doc)
+    evaluation = evaluate_findings(head_doc, args.policy, repo_dir, args.fail_on)
+    conclusion = conclusion_of(evaluation)
+    title, summary = build_report(diff, evaluation, conclusion, name=args.name, details=link)
+    annotations = build_annotations(diff, evaluation)
+
+    return diff, evaluation, conclusion, title, summary, annotations
+
+
 def run(args: argparse.Namespace) -> int:
     """Diff, evaluate, publish (or degrade); exit 1 on a failure conclusion."""
     from unified_supply_chain import actions_io
-    from unified_supply_chain.commands.diff import load_sbom_file, sbom_from_git_ref
-    from unified_supply_chain.diff import EMPTY_SBOM, diff_sboms, render_markdown
+    from unified_supply_chain.commands.diff import load_sbom_file
+    from unified_supply_chain.diff import render_markdown
     from unified_supply_chain.github import client
     from unified_supply_chain.github.checks import (
         CHECKS_PERMISSION,
         ChecksPermissionError,
         Conclusion,
+        abandon_check_run,
         details_url,
         publish_check_run,
         start_check_run,
@@ -321,24 +356,15 @@ def run(args: argparse.Namespace) -> int:
         except GitHubApiError as exc:
             api_error = exc
 
-    if args.base is not None:
-        base_doc: Mapping[str, Any] = load_sbom_file(args.base)
-    elif args.base_ref is not None:
-        ref = args.base_ref
-        if ref == PR_BASE:
-            if env.pull_request is None or not env.pull_request.base_sha:
-                raise UsageError("--base-ref without REF needs a pull_request event")
-            ref = env.pull_request.base_sha
-        base_doc = sbom_from_git_ref(repo_dir, ref, fetch=True)
-    else:
-        base_doc = EMPTY_SBOM
-        actions_io.log("no --base or --base-ref: every component is reported as added")
-
-    diff = diff_sboms(base_doc, head_doc)
-    evaluation = evaluate_findings(head_doc, args.policy, repo_dir, args.fail_on)
-    conclusion = conclusion_of(evaluation)
-    title, summary = build_report(diff, evaluation, conclusion, name=args.name, details=link)
-    annotations = build_annotations(diff, evaluation)
+    try:
+        diff, _evaluation, conclusion, title, summary, annotations = _prepare(
+            args, env, repo_dir, head_doc, link
+        )
+    except BaseException as exc:
+        # Never leave a run spinning on the pull request.
+        if check_run is not None:
+            abandon_check_run(check_run, f"usc check stopped before its report was ready: {exc}")
+        raise
 
     published = False
     if check_run is not None and gh is not None and env.repository and head_sha:
