@@ -556,12 +556,46 @@ def test_gguf_chat_template(tmp_path: Path) -> None:
     assert chat_template_findings("{{ x | attr('__globals__') }}", "t")
 
 
+def test_gguf_named_and_oversized_templates(tmp_path: Path) -> None:
+    import gguf
+
+    from unified_supply_chain import limits
+
+    writer = gguf.GGUFWriter(tmp_path / "m.gguf", "llama")
+    writer.add_chat_template(
+        [
+            {"name": "default", "template": "{{ messages }}"},
+            {"name": "tool_use", "template": "{{ joiner.__init__.__globals__ }}"},
+        ]
+    )
+    writer.add_string("general.name", "m")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    findings = scan_file(tmp_path / "m.gguf", "m.gguf", "gguf")
+    assert [(f.severity, f.path) for f in findings] == [
+        (Severity.HIGH, "m.gguf!tokenizer.chat_template.tool_use")
+    ]
+    # A payload placed past what is read cannot hide: the template is reported as partial.
+    big = "{{ messages }}" + " " * (limits.MAX_GGUF_CHAT_TEMPLATE + 10) + "{{ ''.__class__ }}"
+    writer = gguf.GGUFWriter(tmp_path / "big.gguf", "llama")
+    writer.add_chat_template(big)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    findings = scan_file(tmp_path / "big.gguf", "big.gguf", "gguf")
+    assert [f.severity for f in findings] == [Severity.MEDIUM]
+    assert findings[0].rule == "suspicious-chat-template"
+
+
 # --- Robustness and the canary. --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"PK\x03\x04broken", b"\x1f\x8bnot gzip", b"\x93NUMPY\x09\x00", b"GGUF\x03\x00"],
+    [b"", b"PK\x03\x04broken", b"\x1f\x8bnot gzip", b"\x93NUMPY\x09\x00", b"\x80\x04\x95"],
 )
 def test_bad_input_never_raises(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "f.bin"
@@ -570,6 +604,12 @@ def test_bad_input_never_raises(tmp_path: Path, content: bytes) -> None:
     assert all(f.severity is Severity.MEDIUM for f in findings)
     if content:
         assert findings, content
+
+
+def test_corrupt_gguf_is_left_to_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"GGUF\x03\x00\x00\x00garbage")
+    assert scan_file(path, "m.gguf", "gguf") == []
 
 
 def test_missing_file_is_unscannable(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_supply_chain import limits
-from unified_supply_chain.errors import UscError
+from unified_supply_chain.errors import FormatError, UscError
 from unified_supply_chain.policy.pickle_scan import (
     OPCODES,
     RULE,
@@ -426,8 +426,37 @@ def _scan_gguf(path: Path, relpath: str) -> list[Finding]:
         from unified_supply_chain.inventory.formats.gguf import read_gguf
     except ImportError:
         return []
-    header = read_gguf(path)
-    template = header.properties.get("tokenizer.chat_template")
-    if not template:
-        return []
-    return chat_template_findings(template, relpath)
+    try:
+        props = read_gguf(path).properties
+    except FormatError:
+        return []  # a corrupt GGUF is a reader warning, not a safety finding: loaders refuse it
+    key = "tokenizer.chat_template"
+    findings: list[Finding] = []
+    for name in sorted(props):
+        if name != key and not name.startswith(key + "."):
+            continue
+        if name.endswith(".skipped"):
+            template_name = name[: -len(".skipped")]
+            findings.append(_partial_template(relpath, template_name, "too long to read"))
+            continue
+        if name.endswith(".length"):
+            continue
+        text = props[name]
+        location = relpath if name == key else f"{relpath}!{name}"
+        findings.extend(chat_template_findings(text, location))
+        declared = props.get(f"{name}.length", "")
+        if declared.isdigit() and int(declared) > len(text):
+            findings.append(
+                _partial_template(relpath, name, f"only {len(text)} of {declared} characters read")
+            )
+    return findings
+
+
+def _partial_template(relpath: str, name: str, why: str) -> Finding:
+    return Finding(
+        rule=CHAT_TEMPLATE_RULE,
+        severity=Severity.MEDIUM,
+        message=f"unscannable: GGUF {name} {why}; it cannot be proven safe",
+        path=relpath,
+        details=(f"error: {name} {why}",),
+    )
