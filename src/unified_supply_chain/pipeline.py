@@ -14,7 +14,7 @@ from unified_supply_chain.hashing import HashResult
 from unified_supply_chain.inventory.scan import ScanResult, scan
 from unified_supply_chain.lineage import Resolved
 from unified_supply_chain.options import ScanOptions
-from unified_supply_chain.records import Inventory
+from unified_supply_chain.records import Inventory, Problem
 
 #: GitHub Actions variables recorded in metadata (never secrets: ids, names, refs only).
 _RUN_ENV = (
@@ -76,6 +76,11 @@ def generate(
         if cache is not None:
             cache.save()
     inventory = result.inventory
+    if cache is not None and cache.warning:
+        # A cache file that was ignored costs only speed, but the user should know why.
+        inventory = dataclasses.replace(
+            inventory, problems=(*inventory.problems, Problem(".", cache.warning))
+        )
     document = build_core(
         inventory,
         spec_version=options.spec_version,
