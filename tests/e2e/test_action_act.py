@@ -95,7 +95,9 @@ def write_upload_standin(directory: Path, artifacts: Path) -> None:
                         "DAYS": "${{ inputs.retention-days }}",
                         "ARTIFACTS": str(artifacts),
                     },
-                    "run": 'set -eu\nmkdir -p "$ARTIFACTS/$NAME"\ncp "$SOURCE" "$ARTIFACTS/$NAME/"\n'
+                    "run": "set -eu\n"
+                    'mkdir -p "$ARTIFACTS/$NAME"\n'
+                    'cp "$SOURCE" "$ARTIFACTS/$NAME/"\n'
                     'printf "%s" "$DAYS" > "$ARTIFACTS/$NAME.retention-days"\n',
                 }
             ],
