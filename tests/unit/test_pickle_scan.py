@@ -158,10 +158,10 @@ def stack_global_eval(code: str) -> bytes:
 
 
 @pytest.fixture
-def fake_module(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], type]:
-    """Make a class importable (for pickle.dumps only) as `module.name`."""
+def fake_module(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Make a class (or `obj`) importable as `module.name`, for pickle.dumps only."""
 
-    def make(module: str, name: str) -> type:
+    def make(module: str, name: str, obj: Any = None) -> Any:
         parts = module.split(".")
         for i in range(1, len(parts) + 1):
             mod_name = ".".join(parts[:i])
@@ -169,14 +169,15 @@ def fake_module(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], type]:
                 monkeypatch.setitem(
                     sys.modules, mod_name, sys.modules.get(mod_name, types.ModuleType(mod_name))
                 )
-        cls = type(name, (), {"__module__": module, "__qualname__": name})
-        monkeypatch.setattr(sys.modules[module], name, cls, raising=False)
-        return cls
+        if obj is None:
+            obj = type(name, (), {"__module__": module, "__qualname__": name})
+        monkeypatch.setattr(sys.modules[module], name, obj, raising=False)
+        return obj
 
     return make
 
 
-def sklearn_like(fake_module: Callable[[str, str], type], protocol: int) -> bytes:
+def sklearn_like(fake_module: Callable[..., Any], protocol: int) -> bytes:
     lr_cls = fake_module("sklearn.linear_model._logistic", "LogisticRegression")
     scaler_cls = fake_module("sklearn.preprocessing._data", "StandardScaler")
     pipe_cls = fake_module("sklearn.pipeline", "Pipeline")
@@ -191,17 +192,16 @@ def sklearn_like(fake_module: Callable[[str, str], type], protocol: int) -> byte
     return pickle.dumps(pipe, protocol=protocol)
 
 
-def torch_like_data_pkl(fake_module: Callable[[str, str], type]) -> bytes:
+def torch_like_data_pkl(fake_module: Callable[..., Any]) -> bytes:
     storage_cls = fake_module("torch", "FloatStorage")
     rebuild_mod = "torch._utils"
-    fake_module(rebuild_mod, "_placeholder")
 
     def _rebuild_tensor_v2(*args: object) -> None:  # never called: only its name is pickled
         raise AssertionError
 
     _rebuild_tensor_v2.__module__ = rebuild_mod
     _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
-    sys.modules[rebuild_mod]._rebuild_tensor_v2 = _rebuild_tensor_v2  # type: ignore[attr-defined]
+    fake_module(rebuild_mod, "_rebuild_tensor_v2", _rebuild_tensor_v2)
 
     class Storage:
         def __init__(self, key: str) -> None:
@@ -233,9 +233,7 @@ def torch_zip(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
-def joblib_like(
-    fake_module: Callable[[str, str], type], extra: object, *, protocol: int = 3
-) -> bytes:
+def joblib_like(fake_module: Callable[..., Any], extra: object, *, protocol: int = 3) -> bytes:
     """The byte layout joblib writes: array buffers between pickle opcodes, after each wrapper."""
     wrapper_cls = fake_module("joblib.numpy_pickle", "NumpyArrayWrapper")
     arrays = {"coef": np.linspace(-3.0, 7.0, 997), "idx": np.arange(130, dtype=np.int32)}
