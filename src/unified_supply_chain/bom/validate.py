@@ -72,8 +72,41 @@ def _schema_files(spec_version: str) -> str:
     return path
 
 
+def _import_jsonschema() -> None:
+    """Import jsonschema without building the `rfc3987-syntax` IRI grammar (~1.7 s of every run).
+
+    jsonschema imports its optional format libraries when it is imported. While it does, a stub
+    stands in for `rfc3987_syntax` whose `is_valid_syntax` loads the real module on first use:
+    the reference validator still checks IRIs with the real grammar, the fast one never pays.
+    """
+    import importlib.util
+    import sys
+    import types
+
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        return
+
+    def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        real = importlib.import_module("rfc3987_syntax")
+        return real.is_valid_syntax(*args, **kwargs)
+
+    stub = types.ModuleType("rfc3987_syntax")
+    stub.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+    sys.modules["rfc3987_syntax"] = stub
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        if sys.modules.get("rfc3987_syntax") is stub:
+            del sys.modules["rfc3987_syntax"]
+
+
 @functools.lru_cache(maxsize=8)
 def _fast_validator(spec_version: str) -> Any:
+    _import_jsonschema()
     from cyclonedx.schema._res import CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON
     from jsonschema import FormatChecker
     from jsonschema.validators import Draft7Validator
