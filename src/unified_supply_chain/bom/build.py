@@ -88,7 +88,7 @@ def _hashes(artifact_hashes: Iterable[Any]) -> list[Any]:
 
 
 def _licenses(names: Iterable[str]) -> list[Any]:
-    from cyclonedx.factory.license import LicenseFactory
+    from cyclonedx.contrib.license.factories import LicenseFactory
 
     factory = LicenseFactory()
     out = []
