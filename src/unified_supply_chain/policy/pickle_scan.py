@@ -156,7 +156,6 @@ _DANGEROUS_MODULES: frozenset[str] = frozenset(
         "zipimport",
         "_io",
         "io",
-        "builtins.__import__",
     }
 )
 _DANGEROUS_BUILTINS: frozenset[str] = frozenset(
