@@ -332,3 +332,22 @@ def test_sbom_reads_the_record_as_formulation(repo: Path, valid_cyclonedx: Any) 
     text = json.dumps(document.get("formulation", []))
     assert "model/model.bin" in text or "model.bin" in text
     assert sha(repo / "model" / "model.bin") in json.dumps(document)
+
+
+def test_hash_cache_is_used_and_saved(repo: Path) -> None:
+    from unified_supply_chain.hashcache import HashCache
+
+    cache_dir = repo.parent / "cache"
+    assert usc_record(*BASE_ARGS, "--", sys.executable, "train.py") == 0
+    first = load(repo / "training-record.json")
+    # Files written a moment ago are never cached (their mtime could still move): age them.
+    for rel in ("data/train.csv", "params.yaml", "model/model.bin"):
+        os.utime(repo / rel, (1_700_000_000, 1_700_000_000))
+    args = ("--cache-dir", str(cache_dir), *BASE_ARGS[:6], "--command", "x")
+    assert usc_record(*args) == 0
+    assert len(HashCache.open(cache_dir, repo)) == 3  # dataset, params file, model
+    assert usc_record(*args) == 0
+    cache = HashCache.open(cache_dir, repo)
+    assert len(cache) == 3
+    second = load(repo / "training-record.json")
+    assert second["inputs"] == first["inputs"] and second["outputs"] == first["outputs"]

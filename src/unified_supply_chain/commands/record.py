@@ -127,6 +127,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="Python version of the training job (default: that of python3 on PATH)",
     )
     parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="hash cache directory shared with `usc sbom` (default: $USC_CACHE_DIR when set, "
+        "else no cache)",
+    )
+    parser.add_argument(
         "argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="training command to run"
     )
 
@@ -306,11 +313,13 @@ def run_command(argv: Sequence[str], root: Path) -> CommandResult:
     return CommandResult(shlex.join(argv), start, utc_now(), code)
 
 
-def _hash_recorded(root: Path, rels: Sequence[str], required: bool, what: str) -> list[Any]:
+def _hash_recorded(
+    root: Path, rels: Sequence[str], required: bool, what: str, cache: Any = None
+) -> list[Any]:
     from unified_supply_chain.hashing import hash_files
     from unified_supply_chain.inventory.training_record import RecordedFile
 
-    results = hash_files(root, rels)
+    results = hash_files(root, rels, cache=cache)
     missing = [r for r in rels if results[r].sha256 is None]
     if missing and required:
         details = "; ".join(f"{r}: {results[r].error or 'unreadable'}" for r in missing)
@@ -410,9 +419,19 @@ def build_record(
         )
     ok = result.exit_code == 0
     real_root = Path(os.path.realpath(root))
-    input_files = _hash_recorded(real_root, expand_paths(real_root, inputs), True, "--input")
-    output_files = _hash_recorded(real_root, expand_paths(real_root, outputs), ok, "--output-model")
-    params_recorded = _hash_recorded(real_root, params_files, True, "--params")
+    cache_dir = args.cache_dir or (Path(env["USC_CACHE_DIR"]) if env.get("USC_CACHE_DIR") else None)
+    cache = None
+    if cache_dir is not None:
+        from unified_supply_chain.hashcache import HashCache
+
+        cache = HashCache.open(cache_dir, real_root)
+    input_files = _hash_recorded(real_root, expand_paths(real_root, inputs), True, "--input", cache)
+    output_files = _hash_recorded(
+        real_root, expand_paths(real_root, outputs), ok, "--output-model", cache
+    )
+    params_recorded = _hash_recorded(real_root, params_files, True, "--params", cache)
+    if cache is not None:
+        cache.save()
     parameters = merge_params(_read_params(real_root, params_files), overrides)
     if ok:
         _check_metrics(real_root, metrics)
