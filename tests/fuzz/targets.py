@@ -1,0 +1,1162 @@
+"""Fuzz targets shared by the bounded hypothesis tests (tests/fuzz/) and the long fuzz mode
+(scripts/fuzz.py): for every reader, valid seed files built here and a call of the reader.
+
+A target's seeds are small repository trees (relative path -> bytes) with one file marked for
+mutation; `mutate` corrupts that file (byte flips, truncations, huge length fields, insertions,
+spliced copies) and `run_target` writes the tree and calls the reader. The contract under test:
+a reader returns, or raises `FormatError` (LimitExceeded included); nothing else escapes, and it
+returns quickly.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import io
+import json
+import lzma
+import pickle
+import shutil
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from unified_supply_chain.errors import FormatError, MergeError
+
+# --- mutation ------------------------------------------------------------------------------
+
+
+class Chooser(Protocol):
+    """Picks an integer in [lo, hi]: hypothesis draws in the suite, a PRNG in the long mode."""
+
+    def __call__(self, lo: int, hi: int) -> int: ...
+
+
+#: Values that break length fields: zero, one, sign boundaries, all ones.
+HUGE = (
+    0,
+    1,
+    0x7F,
+    0x80,
+    0xFFFF,
+    0x7FFFFFFF,
+    0x80000000,
+    0xFFFFFFFF,
+    2**32,
+    2**62,
+    2**63,
+    2**64 - 1,
+)
+#: Protobuf varints of huge values (a length, a field number, a 10-byte overlong varint).
+VARINTS = (b"\xff\xff\xff\xff\x0f", b"\xff" * 9 + b"\x01", b"\x80" * 11, b"\xff\xff\xff\x7f")
+#: Text fragments that break parsers: brackets, quotes, YAML anchors and tags, NUL, bad UTF-8.
+TOKENS = (
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"',
+    b"'",
+    b"\x00",
+    b"\xff\xfe",
+    b"\xc3",
+    b"&a ",
+    b"*a",
+    b"<<: *a\n",
+    b"\n",
+    b"- ",
+    b": ",
+    b"---\n",
+    b"${",
+    b"${item}",
+    b"\\",
+    b"9" * 400,
+    b"1e999999",
+    b"-0",
+    b"!!python/object/apply:os.system ['x']",
+    b"!!binary ",
+    b"[" * 300,
+    b"{" * 300,
+    b"\t",
+    b"#",
+    b"..",
+    b"../../..",
+    b"/etc/passwd",
+    b"\r",
+    b"= ",
+    b"@",
+    b"==",
+    b"git+https://user:pass@h/x",
+)
+
+
+def mutate(data: bytes, choose: Chooser, max_ops: int = 4) -> bytes:
+    """Apply 1..max_ops random corruptions to `data`."""
+    buf = bytearray(data)
+    for _ in range(choose(1, max_ops)):
+        n = len(buf)
+        op = choose(0, 9)
+        pos = choose(0, n) if n else 0
+        at = min(pos, n - 1)
+        if op == 0 and n:
+            buf[at] ^= choose(1, 255)
+        elif op == 1 and n:
+            buf[at] = (0, 1, 0x7F, 0x80, 0xFF)[choose(0, 4)]
+        elif op == 2:
+            del buf[pos:]
+        elif op == 3:
+            buf[pos:pos] = bytes(choose(0, 255) for _ in range(choose(1, 8)))
+        elif op == 4:
+            del buf[pos : pos + choose(1, 64)]
+        elif op in (5, 6):
+            width = (2, 4, 8)[choose(0, 2)]
+            value = HUGE[choose(0, len(HUGE) - 1)] & ((1 << (8 * width)) - 1)
+            word = value.to_bytes(width, "little" if op == 5 else "big")
+            buf[pos : pos + width] = word
+        elif op == 7:
+            varint = VARINTS[choose(0, len(VARINTS) - 1)]
+            buf[pos : pos + len(varint)] = varint
+        elif op == 8:
+            buf[pos:pos] = TOKENS[choose(0, len(TOKENS) - 1)]
+        elif op == 9 and n:
+            start = choose(0, n - 1)
+            buf[pos:pos] = buf[start : start + choose(1, 256)]
+    return bytes(buf)
+
+
+# --- targets -------------------------------------------------------------------------------
+
+Tree = dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One valid repository tree and the file in it that is mutated."""
+
+    tree: Tree
+    """Relative path -> content."""
+    victim: str
+    """The path whose bytes are corrupted."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reader under fuzz."""
+
+    name: str
+    """Short id (used in test ids and by scripts/fuzz.py --target)."""
+    seeds: Callable[[], list[Seed]]
+    """Valid inputs (built once, cached)."""
+    run: Callable[[Path, str], object]
+    """Call the reader on (root, victim path)."""
+    allowed: tuple[type[BaseException], ...] = (FormatError,)
+    """Exceptions the reader may raise for bad input."""
+
+
+def write_tree(root: Path, tree: Tree) -> None:
+    """Materialise a tree under `root`."""
+    for rel, data in tree.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def run_target(target: Target, seed: Seed, data: bytes) -> object:
+    """Write `seed` with its victim replaced by `data` into a fresh directory and run the reader.
+
+    Returns what the reader returned, or the allowed exception it raised; anything else
+    propagates (that is a reader bug).
+    """
+    root = Path(tempfile.mkdtemp(prefix="usc-fuzz-"))
+    try:
+        write_tree(root, {**seed.tree, seed.victim: data})
+        try:
+            return target.run(root, seed.victim)
+        except target.allowed as exc:
+            return exc
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- seed builders -------------------------------------------------------------------------
+
+
+def _safetensors_seeds() -> list[Seed]:
+    import numpy as np
+    from safetensors.numpy import save
+
+    data = save(
+        {"w": np.ones((2, 3), dtype=np.float32), "b": np.zeros((3,), dtype=np.float16)},
+        metadata={"format": "pt", "license": "mit"},
+    )
+    return [Seed({"m.safetensors": data}, "m.safetensors")]
+
+
+def _gguf_seeds() -> list[Seed]:
+    import gguf
+    import numpy as np
+
+    path = Path(tempfile.mkdtemp(prefix="usc-seed-")) / "m.gguf"
+    try:
+        writer = gguf.GGUFWriter(str(path), "llama")
+        writer.add_name("tiny")
+        writer.add_context_length(64)
+        writer.add_license("apache-2.0")
+        writer.add_token_list(["a", "b", "c"])
+        writer.add_chat_template("{{ messages }}")
+        writer.add_tensor("w", np.ones((2, 4), dtype=np.float32))
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        data = path.read_bytes()
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    return [Seed({"m.gguf": data}, "m.gguf")]
+
+
+def _onnx_seeds() -> list[Seed]:
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((2, 2), dtype=np.float32), name="W")
+    node = helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 2])],
+        [weight],
+    )
+    model = helper.make_model(
+        graph, producer_name="fuzz", opset_imports=[helper.make_opsetid("", 17)]
+    )
+    model.metadata_props.add(key="license", value="mit")
+    return [Seed({"m.onnx": model.SerializeToString()}, "m.onnx")]
+
+
+def _lfs_seeds() -> list[Seed]:
+    text = (
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
+    ).encode()
+    return [Seed({"m.bin": text}, "m.bin")]
+
+
+# Pickle opcodes written by hand, so seeds can name globals of libraries that are not installed
+# (torch, sklearn, joblib) without importing or ever loading anything.
+def _u(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + struct.pack("<I", len(raw)) + raw
+
+
+def _g(module: str, name: str) -> bytes:
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def _i(value: int) -> bytes:
+    return b"K" + bytes([value]) if value < 256 else b"J" + struct.pack("<i", value)
+
+
+def torch_state_pickle() -> bytes:
+    """A protocol-2 pickle shaped like torch.save's state dict (persistent storage ids)."""
+    body = b"\x80\x02}("
+    for i, (key, shape) in enumerate((("fc.weight", (3, 4)), ("fc.bias", (3,)))):
+        numel = 1
+        for d in shape:
+            numel *= d
+        storage = b"(" + _u("storage") + _g("torch", "FloatStorage") + _u(str(i)) + _u("cpu")
+        storage += _i(numel) + b"tQ"
+        shape_t = b"(" + b"".join(_i(d) for d in shape) + b"t"
+        stride_t = b"(" + b"".join(_i(1) for _ in shape) + b"t"
+        od = _g("collections", "OrderedDict") + b")R"
+        args = b"(" + storage + _i(0) + shape_t + stride_t + b"\x89" + od + b"t"
+        body += _u(key) + _g("torch._utils", "_rebuild_tensor_v2") + args + b"R"
+    return body + b"u."
+
+
+def _sklearn_pickle(protocol: int) -> bytes:
+    state = pickle.dumps({"C": 1.0, "coef_": [[0.5, 0.25]], "classes_": ["a", "b"]}, protocol)
+    # GLOBAL cls, EMPTY_TUPLE, NEWOBJ, then the state dict (without its PROTO/STOP), BUILD.
+    inner = state[2:-1] if state[:1] == b"\x80" else state[:-1]
+    if protocol >= 4 and inner[:1] == b"\x95":
+        inner = inner[9:]  # drop the FRAME header
+    head = b"\x80" + bytes([protocol])
+    return (
+        head + _g("sklearn.linear_model._logistic", "LogisticRegression") + b")\x81" + inner + b"b."
+    )
+
+
+def _joblib_pickle() -> bytes:
+    wrapper = _g("joblib.numpy_pickle", "NumpyArrayWrapper") + b")\x81}("
+    wrapper += _u("subclass") + _g("numpy", "ndarray") + _u("shape") + b"(K\x04t"
+    wrapper += _u("order") + _u("C") + _u("dtype") + _g("numpy", "dtype") + _u("f8")
+    wrapper += b"\x89\x88\x87R" + _u("allow_mmap") + b"\x88ub"
+    return b"\x80\x04" + wrapper + b"." + b"\0" * 32
+
+
+def _pickle_seeds() -> list[Seed]:
+    plain = pickle.dumps({"a": [1, 2.5, "x", None, True], "b": (b"raw", {"c": 3})}, protocol=4)
+    seeds = [
+        Seed({"m.pkl": plain}, "m.pkl"),
+        Seed({"m.pkl": _sklearn_pickle(2)}, "m.pkl"),
+        Seed({"m.pkl": _sklearn_pickle(5)}, "m.pkl"),
+        Seed({"m.pkl": pickle.dumps([1, "two", 3.0], protocol=0)}, "m.pkl"),
+    ]
+    return seeds
+
+
+def _joblib_seeds() -> list[Seed]:
+    raw = _joblib_pickle()
+    return [
+        Seed({"m.joblib": raw}, "m.joblib"),
+        Seed({"m.joblib": zlib.compress(raw)}, "m.joblib"),
+        Seed({"m.joblib": gzip.compress(raw, mtime=0)}, "m.joblib"),
+        Seed({"m.joblib": lzma.compress(raw)}, "m.joblib"),
+    ]
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_STORED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _pytorch_seeds() -> list[Seed]:
+    members = {
+        "model/data.pkl": torch_state_pickle(),
+        "model/byteorder": b"little",
+        "model/data/0": b"\0" * 48,
+        "model/data/1": b"\0" * 12,
+        "model/version": b"3\n",
+    }
+    return [
+        Seed({"m.pt": _zip(members)}, "m.pt"),
+        Seed({"m.pt": _zip(members, zipfile.ZIP_DEFLATED)}, "m.pt"),
+    ]
+
+
+def _pytorch_legacy_seeds() -> list[Seed]:
+    magic = 0x1950A86A20F9469CFC6C
+    data = b"".join(
+        (
+            pickle.dumps(magic, protocol=2),
+            pickle.dumps(1001, protocol=2),
+            pickle.dumps({"protocol_version": 1001, "little_endian": True}, protocol=2),
+            torch_state_pickle(),
+            pickle.dumps(["0", "1"], protocol=2),
+            b"\0" * 64,
+        )
+    )
+    return [Seed({"m.pt": data}, "m.pt")]
+
+
+def _npy_bytes(array: Any) -> bytes:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _npy_seeds() -> list[Seed]:
+    import numpy as np
+
+    structured = np.zeros(3, dtype=[("x", "<f4"), ("y", "<i8", (2,))])
+    return [
+        Seed({"m.npy": _npy_bytes(np.arange(12, dtype=np.float32).reshape(3, 4))}, "m.npy"),
+        Seed({"m.npy": _npy_bytes(structured)}, "m.npy"),
+    ]
+
+
+def _npz_seeds() -> list[Seed]:
+    import numpy as np
+
+    arrays = {"x": np.arange(6, dtype=np.int32), "y": np.ones((2, 2), dtype=np.float64)}
+    plain = io.BytesIO()
+    np.savez(plain, **arrays)
+    packed = io.BytesIO()
+    np.savez_compressed(packed, **arrays)
+    return [
+        Seed({"m.npz": plain.getvalue()}, "m.npz"),
+        Seed({"m.npz": packed.getvalue()}, "m.npz"),
+    ]
+
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def keras_config() -> dict[str, Any]:
+    """A small Keras functional-model config with a Lambda layer."""
+
+    def layer(cls: str, name: str, **config: Any) -> dict[str, Any]:
+        return {"module": "keras.layers", "class_name": cls, "config": {"name": name, **config}}
+
+    return {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": "clf",
+            "layers": [
+                layer("InputLayer", "in", batch_shape=[None, 4]),
+                layer("Dense", "d1", units=8),
+                layer("Lambda", "scale", function={"class_name": "__lambda__", "config": {}}),
+            ],
+        },
+    }
+
+
+def _keras_seeds() -> list[Seed]:
+    members = {
+        "metadata.json": json.dumps({"keras_version": "3.6.0"}).encode(),
+        "config.json": json.dumps(keras_config()).encode(),
+        "model.weights.h5": HDF5_SIGNATURE + b"\0" * 56,
+    }
+    return [
+        Seed({"m.keras": _zip(members, zipfile.ZIP_DEFLATED)}, "m.keras"),
+        Seed({"m.keras": _zip(members)}, "m.keras"),
+    ]
+
+
+def _hdf5_seeds() -> list[Seed]:
+    config = json.dumps(keras_config()).encode()
+    body = (
+        b"\x01\x00OHDR\x00\x00keras_version\x00\x00\x13\x00\x00\x002.15.0\x00"
+        b"backend\x00tensorflow\x00model_config\x00\x00GCOL\x01\x00\x00" + config + b"\x00\x07\xff"
+    )
+    head = HDF5_SIGNATURE + b"\x00" + b"\0" * 64
+    return [
+        Seed({"m.h5": head + body}, "m.h5"),
+        Seed({"m.h5": b"\0" * 512 + HDF5_SIGNATURE + b"\x02" + b"\0" * 64}, "m.h5"),
+    ]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _len_field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _savedmodel_seeds() -> list[Seed]:
+    info = _len_field(1, b"v2") + _len_field(4, b"serve") + _len_field(5, b"2.16.1")
+    graph = _len_field(1, b"\x0a\x05const" * 20)
+    sig = _len_field(5, _len_field(1, b"serving_default") + _len_field(2, _len_field(3, b"p")))
+    meta = _len_field(1, info) + _len_field(2, graph) + sig
+    pb = _varint(1 << 3) + _varint(1) + _len_field(2, meta)
+    pbtxt = (
+        b'saved_model_schema_version: 1\nmeta_graphs {\n  meta_info_def {\n    tags: "serve"\n'
+        b'    tensorflow_version: "2.16.1"\n  }\n  signature_def {\n    key: "serving_default"\n'
+        b"  }\n}\n"
+    )
+    return [
+        Seed({"m/saved_model.pb": pb, "m/variables/variables.index": b"x"}, "m/saved_model.pb"),
+        Seed({"m/saved_model.pbtxt": pbtxt}, "m/saved_model.pbtxt"),
+    ]
+
+
+def _csv_seeds() -> list[Seed]:
+    return [
+        Seed({"data/d.csv": b"a,b,c\n1,2,3\n4,5,6\n"}, "data/d.csv"),
+        Seed({"data/d.csv": b'a,"b\nb",c\n1,"x,y",3\n'}, "data/d.csv"),
+    ]
+
+
+def _tsv_seeds() -> list[Seed]:
+    return [Seed({"data/d.tsv": b"a\tb\n1\t2\n"}, "data/d.tsv")]
+
+
+def _jsonl_seeds() -> list[Seed]:
+    return [Seed({"data/d.jsonl": b'{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n'}, "data/d.jsonl")]
+
+
+def _table() -> Any:
+    import pyarrow as pa
+
+    return pa.table({"x": [1, 2, 3], "name": ["a", "b", None], "f": [0.5, 1.5, 2.5]})
+
+
+def _parquet_seeds() -> list[Seed]:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(_table(), buf)
+    return [Seed({"data/d.parquet": buf.getvalue()}, "data/d.parquet")]
+
+
+def _arrow_seeds() -> list[Seed]:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.ipc as ipc
+
+    table = _table()
+    file_buf = io.BytesIO()
+    with ipc.new_file(file_buf, table.schema) as w:
+        w.write_table(table)
+    stream_buf = io.BytesIO()
+    with ipc.new_stream(stream_buf, table.schema) as w:
+        w.write_table(table)
+    feather_buf = pa.BufferOutputStream()
+    feather.write_feather(table, feather_buf, compression="uncompressed")
+    return [
+        Seed({"data/d.arrow": file_buf.getvalue()}, "data/d.arrow"),
+        Seed({"data/d.arrow": stream_buf.getvalue()}, "data/d.arrow"),
+        Seed({"data/d.feather": feather_buf.getvalue().to_pybytes()}, "data/d.feather"),
+    ]
+
+
+def _descriptor_seeds() -> list[Seed]:
+    yaml_text = b"""\
+datasets:
+  - name: imdb
+    url: https://user:secret@example.com/imdb.tar.gz?token=abc
+    license: cc-by-4.0
+    sha256: sha256:%s
+    splits:
+      train: {url: https://example.com/train.csv}
+  - s3://bucket/path/data.parquet
+""" % (b"ab" * 32)
+    mapping = b"name: local\nlicense: mit\ndescription: local files\n"
+    as_json = json.dumps({"datasets": {"a": "https://example.com/a", "b": {"url": "hf://x"}}})
+    return [
+        Seed({"data/dataset.yaml": yaml_text}, "data/dataset.yaml"),
+        Seed({"data/data.yaml": mapping}, "data/data.yaml"),
+        Seed({"data/x.dataset.json": as_json.encode()}, "data/x.dataset.json"),
+    ]
+
+
+PARAMS_YAML = b"""\
+train:
+  lr: 0.1
+  epochs: 10
+  seed: 7
+  layers: [{units: 8}, {units: 4}]
+base: &base {a: 1, b: [1, 2]}
+derived:
+  <<: *base
+  c: 3
+"""
+
+
+def _params_seeds() -> list[Seed]:
+    return [
+        Seed({"params.yaml": PARAMS_YAML}, "params.yaml"),
+        Seed(
+            {"params.toml": b'[train]\nlr = 0.1\nlayers = [1, 2]\n[model]\nname = "x"\n'},
+            "params.toml",
+        ),
+        Seed(
+            {"config.json": b'{"hidden_size": 8, "_name_or_path": "x", "a": {"b": [1]}}'},
+            "config.json",
+        ),
+    ]
+
+
+def _run_params(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.params import read_params_file
+
+    fmt = "hf-config" if rel == "config.json" else "params-yaml"
+    return read_params_file(root / rel, fmt)
+
+
+HYDRA = {
+    "conf/config.yaml": b"""\
+defaults:
+  - model: resnet
+  - optimizer: adam
+  - optional extra: none
+  - _self_
+train:
+  epochs: 3
+""",
+    "conf/model/resnet.yaml": b"# @package _global_\ndepth: 50\nwidth: 64\n",
+    "conf/optimizer/adam.yaml": (
+        b"defaults:\n  - override /model: resnet\nlr: 0.001\nbetas: [0.9, 0.99]\n"
+    ),
+}
+
+
+def _hydra_seeds() -> list[Seed]:
+    return [Seed(dict(HYDRA), victim) for victim in HYDRA]
+
+
+def _run_hydra(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.params import compose_hydra, is_hydra_primary
+
+    is_hydra_primary(root / "conf/config.yaml")
+    return compose_hydra(root, "conf/config.yaml")
+
+
+REQUIREMENTS = b"""\
+# main requirements
+-r more/extra.txt
+--index-url https://user:token@pypi.example.com/simple
+numpy==1.26.4 --hash=sha256:%s
+requests[socks]>=2.31; python_version >= "3.8"
+torch @ https://download.pytorch.org/whl/cpu/torch-2.2.0.whl
+git+https://deploy:ghp_secret@github.com/org/pkg.git@v1.0#egg=pkg
+-e ./local/pkg
+pandas \\
+  ==2.2.0
+""" % (b"ab" * 32)
+
+
+def _requirements_seeds() -> list[Seed]:
+    tree = {
+        "requirements.txt": REQUIREMENTS,
+        "more/extra.txt": b"scipy==1.11.0\n-r ../requirements.txt\n",
+    }
+    return [Seed(dict(tree), "requirements.txt"), Seed(dict(tree), "more/extra.txt")]
+
+
+def _run_requirements(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.manifests import read_requirements
+
+    return read_requirements(root / "requirements.txt", "requirements.txt", root)
+
+
+PYPROJECT = b"""\
+[project]
+name = "demo"
+version = "1.0.0"
+dependencies = ["numpy>=1.26", "requests==2.31.0", "pkg @ git+https://u:p@github.com/o/p.git"]
+[project.optional-dependencies]
+dev = ["pytest==8.0"]
+[tool.poetry.dependencies]
+python = "^3.10"
+torch = {version = "2.2.0", source = "pytorch"}
+"""
+
+
+def _pyproject_seeds() -> list[Seed]:
+    return [Seed({"pyproject.toml": PYPROJECT}, "pyproject.toml")]
+
+
+def _run_pyproject(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.manifests import read_pyproject
+
+    return read_pyproject(root / rel, rel)
+
+
+LOCKFILES: dict[str, tuple[str, bytes]] = {
+    "lockfile-poetry": (
+        "poetry.lock",
+        b"""\
+[[package]]
+name = "numpy"
+version = "1.26.4"
+optional = false
+files = [{file = "numpy-1.26.4.tar.gz", hash = "sha256:%s"}]
+[package.dependencies]
+six = ">=1"
+[[package]]
+name = "six"
+version = "1.16.0"
+[package.source]
+type = "legacy"
+url = "https://user:pw@mirror.example.com/simple"
+reference = "mirror"
+[metadata]
+lock-version = "2.0"
+"""
+        % (b"ab" * 32),
+    ),
+    "lockfile-uv": (
+        "uv.lock",
+        b"""\
+version = 1
+[[package]]
+name = "demo"
+version = "1.0"
+source = { editable = "." }
+dependencies = [{ name = "numpy" }]
+[[package]]
+name = "numpy"
+version = "1.26.4"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://files/numpy.tar.gz", hash = "sha256:%s", size = 10 }
+"""
+        % (b"cd" * 32),
+    ),
+    "lockfile-pipfile": (
+        "Pipfile.lock",
+        json.dumps(
+            {
+                "_meta": {"sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]},
+                "default": {
+                    "requests": {"version": "==2.31.0", "hashes": ["sha256:" + "ab" * 32]},
+                    "pkg": {"git": "https://u:p@github.com/o/p.git", "ref": "abc"},
+                },
+                "develop": {"pytest": {"version": "==8.0.0"}},
+            }
+        ).encode(),
+    ),
+    "conda-env": (
+        "environment.yml",
+        b"""\
+name: demo
+channels: [conda-forge, defaults]
+dependencies:
+  - python=3.11
+  - numpy=1.26.4=py311h_0
+  - conda-forge::pandas>=2
+  - pip
+  - pip:
+      - requests==2.31.0
+      - git+https://u:p@github.com/o/p.git
+""",
+    ),
+    "lockfile-npm": (
+        "package-lock.json",
+        json.dumps(
+            {
+                "name": "demo",
+                "lockfileVersion": 3,
+                "packages": {
+                    "": {"name": "demo", "dependencies": {"left-pad": "^1.3.0"}},
+                    "node_modules/left-pad": {
+                        "version": "1.3.0",
+                        "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz",
+                        "integrity": "sha512-" + "A" * 86 + "==",
+                        "dependencies": {"@scope/x": "1"},
+                    },
+                    "node_modules/@scope/x": {"version": "1.0.0", "dev": True},
+                },
+            }
+        ).encode(),
+    ),
+}
+
+
+def _lockfile_target(fmt: str) -> Target:
+    name, data = LOCKFILES[fmt]
+
+    def seeds() -> list[Seed]:
+        tree = {name: data}
+        if fmt == "lockfile-poetry":
+            tree["pyproject.toml"] = PYPROJECT
+        return [Seed(tree, name)]
+
+    def run(root: Path, rel: str) -> object:
+        from unified_supply_chain.inventory.lockfiles import read_lockfile
+
+        return read_lockfile(root / rel, rel, fmt)
+
+    return Target(fmt, seeds, run)
+
+
+MODEL_CARD = b"""\
+---
+license: apache-2.0
+language: [en]
+datasets:
+  - imdb
+  - user/private-set
+tags: [text-classification]
+pipeline_tag: text-classification
+base_model: bert-base-uncased
+model-index:
+  - name: tiny-bert
+    results:
+      - task: {type: text-classification}
+        dataset: {name: imdb, type: imdb, split: test}
+        metrics:
+          - {type: accuracy, value: 0.91, name: Accuracy}
+          - {type: f1, value: "0.9"}
+---
+# tiny-bert
+
+A small model.
+
+## Limitations
+- Only English.
+
+## Ethical considerations
+Be careful.
+"""
+
+
+def _model_card_seeds() -> list[Seed]:
+    return [Seed({"README.md": MODEL_CARD}, "README.md")]
+
+
+def _run_model_card(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.huggingface import read_model_card
+
+    return read_model_card(root / rel, rel)
+
+
+HF_CONFIG = json.dumps(
+    {
+        "architectures": ["BertForSequenceClassification"],
+        "model_type": "bert",
+        "torch_dtype": "float32",
+        "hidden_size": 8,
+        "id2label": {"0": "neg", "1": "pos"},
+        "_name_or_path": "bert-base-uncased",
+    }
+).encode()
+
+
+def _hf_config_seeds() -> list[Seed]:
+    return [Seed({"config.json": HF_CONFIG}, "config.json")]
+
+
+def _run_hf_config(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.huggingface import read_hf_config
+
+    return read_hf_config(root / rel)
+
+
+def _metrics_seeds() -> list[Seed]:
+    nested = {"accuracy": 0.91, "test": {"auc": 0.88, "per_class": [{"label": "a", "f1": 0.5}]}}
+    return [
+        Seed({"metrics.json": json.dumps(nested).encode()}, "metrics.json"),
+        Seed({"eval/scores.yaml": b"rmse: 0.5\nsplits:\n  test: {mae: 0.1}\n"}, "eval/scores.yaml"),
+        Seed({"reports/m.txt": b'{"loss": 0.1}'}, "reports/m.txt"),
+    ]
+
+
+def _run_metrics(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.metrics import read_metrics_file
+
+    return read_metrics_file(root / rel, rel)
+
+
+TRAINING_RECORD = json.dumps(
+    {
+        "schema": "unified-supply-chain/training-record@1",
+        "name": "train",
+        "command": "python train.py",
+        "time_start": "2026-01-01T00:00:00Z",
+        "time_end": "2026-01-01T00:01:00Z",
+        "run": {"repository": "o/r", "commit": "a" * 40, "run_id": "1"},
+        "inputs": [{"path": "data/train.csv", "sha256": "ab" * 32, "size": 10}],
+        "params_files": [{"path": "params.yaml", "sha256": "cd" * 32}],
+        "parameters": [{"name": "lr", "value": "0.1"}],
+        "outputs": [{"path": "model.pkl", "sha256": "ef" * 32, "size": 5}],
+        "metrics_files": ["metrics.json"],
+    }
+).encode()
+
+
+def _training_record_seeds() -> list[Seed]:
+    return [Seed({"training-record.json": TRAINING_RECORD}, "training-record.json")]
+
+
+def _run_training_record(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.training_record import read_training_record
+
+    return read_training_record(root / rel, rel)
+
+
+DVC_TREE: Tree = {
+    "dvc.yaml": b"""\
+vars:
+  - params.yaml
+stages:
+  train:
+    cmd: python train.py --lr ${train.lr}
+    deps: [train.py, data/train.csv]
+    params: [train.lr, {extra.json: [opt]}]
+    outs: [model/model.pkl]
+    metrics: [{reports/metrics.json: {cache: false}}]
+  feat:
+    foreach: [en, de]
+    do:
+      cmd: python f.py ${item}
+      deps: [data/${item}.txt]
+      outs: [features/${item}.npy]
+  grid:
+    matrix:
+      a: [1, 2]
+      b: [x, y]
+    cmd: echo ${item.a} ${item.b}
+    wdir: nested
+    outs: [out-${item.a}.bin]
+artifacts:
+  churn: {path: model/model.pkl, type: model, labels: [x]}
+""",
+    "dvc.lock": b"""\
+schema: '2.0'
+stages:
+  train:
+    cmd: python train.py --lr 0.1
+    deps:
+    - path: data/train.csv
+      hash: md5
+      md5: 11111111111111111111111111111111
+      size: 10
+    params:
+      params.yaml:
+        train.lr: 0.1
+    outs:
+    - path: model/model.pkl
+      md5: 0123456789ABCDEF0123456789ABCDEF
+      size: 5
+""",
+    "params.yaml": b"train:\n  lr: 0.1\n",
+    "extra.json": b'{"opt": {"name": "adam"}}',
+    "data/raw.dvc": b"outs:\n- md5: 22222222222222222222222222222222.dir\n  size: 4096\n"
+    b"  nfiles: 3\n  path: raw\n",
+    "data/imported.csv.dvc": b"deps:\n- path: data/imported.csv\n  repo:\n"
+    b"    url: https://u:p@example.com/repo.git\nouts:\n- md5: 44444444444444444444444444444444\n"
+    b"  size: 10\n  path: imported.csv\n",
+    ".dvc/config": b"[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://bucket/x\n",
+    "reports/metrics.json": b'{"accuracy": 0.9}',
+}
+
+
+def _dvc_seeds() -> list[Seed]:
+    victims = ("dvc.yaml", "dvc.lock", "params.yaml", "data/raw.dvc", "data/imported.csv.dvc")
+    return [Seed(dict(DVC_TREE), v) for v in victims]
+
+
+def _run_dvc(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.dvc import read_dvc
+
+    return read_dvc(root, sorted(DVC_TREE))
+
+
+RUN_ID = "5f0e3c1a9b7d4e2f8a6c0b1d3e5f7a9c"
+MLFLOW_TREE: Tree = {
+    "MLproject": b"""\
+name: churn
+python_env: python_env.yaml
+entry_points:
+  main:
+    parameters:
+      alpha: {type: float, default: 0.5}
+      data_file: path
+    command: "python train.py --alpha {alpha} {data_file}"
+""",
+    "python_env.yaml": (
+        b'python: "3.11"\ndependencies:\n  - -r requirements.txt\n  - mlflow==2.9.2\n'
+    ),
+    "models/churn/MLmodel": b"""\
+artifact_path: model
+flavors:
+  python_function: {loader_module: mlflow.sklearn, model_path: model.pkl, env: {conda: conda.yaml}}
+  sklearn: {pickled_model: model.pkl, sklearn_version: 1.3.2}
+mlflow_version: 2.9.2
+run_id: %s
+signature:
+  inputs: '[{"type": "double", "name": "tenure"}]'
+  outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]'
+utc_time_created: '2026-11-20 10:00:00.123456'
+"""
+    % RUN_ID.encode(),
+    "models/churn/conda.yaml": (
+        b"dependencies:\n  - python=3.11\n  - pip:\n    - scikit-learn==1.3.2\n"
+    ),
+    "mlruns/1/meta.yaml": b"experiment_id: '1'\nname: churn\n",
+    f"mlruns/1/{RUN_ID}/meta.yaml": (
+        f"end_time: 1763632860000\nexperiment_id: '1'\nlifecycle_stage: active\nrun_id: {RUN_ID}\n"
+        f"run_name: bold\nstart_time: 1763632800000\nstatus: 3\n"
+    ).encode(),
+    f"mlruns/1/{RUN_ID}/params/alpha": b"0.5",
+    f"mlruns/1/{RUN_ID}/metrics/rmse": b"1763632801000 0.9 0\n1763632802000 0.7 1\n",
+    f"mlruns/1/{RUN_ID}/tags/mlflow.source.git.commit": b"a" * 40,
+    f"mlruns/1/{RUN_ID}/inputs/in1/meta.yaml": (
+        b"destination_id: x\ndestination_type: RUN\nsource_id: ds1\nsource_type: DATASET\n"
+    ),
+    "mlruns/1/datasets/ds1/meta.yaml": (
+        b'digest: abc\nname: train\nsource: \'{"uri": "data/train.csv"}\'\nsource_type: local\n'
+    ),
+    "mlruns/models/churn/version-3/meta.yaml": (
+        f"name: churn\nversion: 3\nrun_id: {RUN_ID}\n".encode()
+    ),
+    "data/train.csv": b"tenure\n1\n",
+}
+
+
+def _mlflow_seeds() -> list[Seed]:
+    victims = [
+        "MLproject",
+        "python_env.yaml",
+        "models/churn/MLmodel",
+        "models/churn/conda.yaml",
+        f"mlruns/1/{RUN_ID}/meta.yaml",
+        f"mlruns/1/{RUN_ID}/metrics/rmse",
+        f"mlruns/1/{RUN_ID}/inputs/in1/meta.yaml",
+        "mlruns/1/datasets/ds1/meta.yaml",
+        "mlruns/models/churn/version-3/meta.yaml",
+    ]
+    return [Seed(dict(MLFLOW_TREE), v) for v in victims]
+
+
+def _run_mlflow(root: Path, rel: str) -> object:
+    from unified_supply_chain.inventory.mlflow import read_mlflow
+
+    return read_mlflow(root, sorted(MLFLOW_TREE))
+
+
+def merge_input_document() -> dict[str, Any]:
+    """A small third-party CycloneDX 1.6 document to merge."""
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "version": 1,
+        "metadata": {"tools": {"components": [{"type": "application", "name": "syft"}]}},
+        "components": [
+            {
+                "type": "library",
+                "bom-ref": "pkg:pypi/numpy@1.26.4",
+                "name": "numpy",
+                "version": "1.26.4",
+                "purl": "pkg:pypi/numpy@1.26.4",
+                "externalReferences": [
+                    {"type": "distribution", "url": "https://user:pw@files.example.com/n.whl"}
+                ],
+                "components": [{"type": "file", "name": "numpy/__init__.py"}],
+            },
+            {
+                "type": "library",
+                "name": "left-pad",
+                "version": "1.3.0",
+                "purl": "pkg:npm/left-pad@1.3.0",
+                "licenses": [{"license": {"id": "MIT"}}],
+            },
+        ],
+        "dependencies": [{"ref": "pkg:pypi/numpy@1.26.4", "dependsOn": []}],
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def our_document() -> dict[str, Any]:
+    """A minimal document of ours (as build_core makes it) to merge into."""
+    from unified_supply_chain.bom.build import build_core
+    from unified_supply_chain.records import Inventory
+
+    inventory = Inventory(
+        root_name="app",
+        root_version=None,
+        artifacts=(),
+        libraries=(),
+        edges=(),
+        tasks=(),
+        problems=(),
+        files_seen=0,
+        bytes_hashed=0,
+    )
+    return build_core(inventory, spec_version="1.6", reproducible=True, metadata_properties=[])
+
+
+def _merge_seeds() -> list[Seed]:
+    return [Seed({"other.cdx.json": json.dumps(merge_input_document()).encode()}, "other.cdx.json")]
+
+
+def _run_merge(root: Path, rel: str) -> object:
+    import copy
+
+    from unified_supply_chain.bom.merge import merge_sboms
+
+    return merge_sboms(copy.deepcopy(our_document()), [root / rel])
+
+
+def _header_target(
+    name: str, module: str, func: str, seeds: Callable[[], list[Seed]], **kwargs: Any
+) -> Target:
+    def run(root: Path, rel: str) -> object:
+        import importlib
+
+        reader = getattr(importlib.import_module(f"unified_supply_chain.inventory.{module}"), func)
+        return reader(root / rel, **kwargs)
+
+    return Target(name, seeds, run)
+
+
+def _cached(build: Callable[[], list[Seed]]) -> Callable[[], list[Seed]]:
+    return functools.lru_cache(maxsize=1)(build)
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        _header_target(
+            "safetensors", "formats.safetensors", "read_safetensors", _cached(_safetensors_seeds)
+        ),
+        _header_target("gguf", "formats.gguf", "read_gguf", _cached(_gguf_seeds)),
+        _header_target("onnx", "formats.onnx", "read_onnx", _cached(_onnx_seeds)),
+        _header_target("lfs-pointer", "formats.lfs", "read_lfs_pointer", _cached(_lfs_seeds)),
+        _header_target(
+            "pytorch-zip", "formats.pytorch", "read_pytorch_zip", _cached(_pytorch_seeds)
+        ),
+        _header_target(
+            "pytorch-legacy",
+            "formats.pytorch",
+            "read_pytorch_legacy",
+            _cached(_pytorch_legacy_seeds),
+        ),
+        _header_target("pickle", "formats.pickles", "read_pickle", _cached(_pickle_seeds)),
+        _header_target("joblib", "formats.pickles", "read_pickle", _cached(_joblib_seeds)),
+        _header_target("npy", "formats.numpy_files", "read_npy", _cached(_npy_seeds)),
+        _header_target("npz", "formats.numpy_files", "read_npz", _cached(_npz_seeds)),
+        _header_target("keras-zip", "formats.keras", "read_keras_zip", _cached(_keras_seeds)),
+        _header_target("hdf5", "formats.keras", "read_hdf5", _cached(_hdf5_seeds)),
+        _header_target(
+            "savedmodel", "formats.savedmodel", "read_saved_model", _cached(_savedmodel_seeds)
+        ),
+        _header_target("csv", "datasets", "read_csv", _cached(_csv_seeds)),
+        _header_target("tsv", "datasets", "read_csv", _cached(_tsv_seeds), delimiter="\t"),
+        _header_target("jsonl", "datasets", "read_jsonl", _cached(_jsonl_seeds)),
+        _header_target("parquet", "datasets", "read_parquet", _cached(_parquet_seeds)),
+        _header_target("arrow", "datasets", "read_arrow", _cached(_arrow_seeds)),
+        _header_target(
+            "dataset-descriptor", "datasets", "read_dataset_descriptor", _cached(_descriptor_seeds)
+        ),
+        Target("params", _cached(_params_seeds), _run_params),
+        Target("hydra", _cached(_hydra_seeds), _run_hydra),
+        Target("requirements", _cached(_requirements_seeds), _run_requirements),
+        Target("pyproject", _cached(_pyproject_seeds), _run_pyproject),
+        *(_lockfile_target(fmt) for fmt in LOCKFILES),
+        Target("model-card", _cached(_model_card_seeds), _run_model_card),
+        Target("hf-config", _cached(_hf_config_seeds), _run_hf_config),
+        Target("metrics", _cached(_metrics_seeds), _run_metrics),
+        Target("training-record", _cached(_training_record_seeds), _run_training_record),
+        Target("dvc", _cached(_dvc_seeds), _run_dvc),
+        Target("mlflow", _cached(_mlflow_seeds), _run_mlflow),
+        Target("merge", _cached(_merge_seeds), _run_merge, allowed=(MergeError, FormatError)),
+    )
+}
+"""Every reader under fuzz, by name."""
+
+
+def check_seeds() -> dict[str, list[str]]:
+    """Run every target on its unmutated seeds: names of targets whose valid seed failed.
+
+    A seed the reader rejects would make the fuzzing test little more than error paths.
+    """
+    failures: dict[str, list[str]] = {}
+    for name, target in TARGETS.items():
+        for seed in target.seeds():
+            result = run_target(target, seed, seed.tree[seed.victim])
+            if isinstance(result, BaseException):
+                failures.setdefault(name, []).append(f"{seed.victim}: {result}")
+    return failures
+
+
+__all__ = [
+    "TARGETS",
+    "Chooser",
+    "Seed",
+    "Target",
+    "check_seeds",
+    "mutate",
+    "run_target",
+    "write_tree",
+]
