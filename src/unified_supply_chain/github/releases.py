@@ -70,7 +70,7 @@ def upload_release_asset(
     """
     asset_name = name or path.name
     try:
-        repo = api_call(f"get repository {repository}", gh.get_repo, repository, lazy=True)
+        repo = api_call(f"get repository {repository}", gh.get_repo, repository)
         release = api_call(f"get release {release_id}", repo.get_release, release_id)
         replaced = False
         for asset in api_call("list release assets", lambda: list(release.get_assets())):
