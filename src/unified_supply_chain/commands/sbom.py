@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     from unified_supply_chain.textsummary import render_text_summary
 
     options = options_from_args(args)
+    # A malformed policy is reported before any work is done.
+    policy = _load_policy(args, options.root)
     progress = None
     if options.progress:
         from unified_supply_chain.progress import Progress
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     document = generated.document
-    findings = _policy_findings(args, document, options.root)
+    findings = _policy_findings(policy, document)
     if args.output == "-":
         sys.stdout.buffer.write(serialise(document))
         sys.stdout.flush()
@@ -159,13 +161,19 @@ def run(args: argparse.Namespace) -> int:
     return _exit_for(args, findings, options.root)
 
 
-def _policy_findings(args: argparse.Namespace, document: dict[str, Any], root: Path) -> list[Any]:
-    try:
-        from unified_supply_chain.policy import evaluate, load_policy
-    except ImportError:
-        return []
-    policy = load_policy(args.policy, root)
+def _load_policy(args: argparse.Namespace, root: Path) -> Any:
+    from unified_supply_chain.policy import load_policy
+
+    policy = load_policy(args.policy, root) if root.is_dir() else None
     args._policy = policy
+    return policy
+
+
+def _policy_findings(policy: Any, document: dict[str, Any]) -> list[Any]:
+    if policy is None:
+        return []
+    from unified_supply_chain.policy import evaluate
+
     return list(evaluate(document, policy))
 
 

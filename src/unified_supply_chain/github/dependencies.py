@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from unified_supply_chain import __version__
+from unified_supply_chain.bom.build import TOOL_URL
 from unified_supply_chain.diff import Category, categorize, iter_components, properties
 from unified_supply_chain.github.client import api_call
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     import github
 
 DETECTOR_NAME = "unified-supply-chain"
-DETECTOR_URL = "https://github.com/unified-supply-chain/unified-supply-chain"
+DETECTOR_URL = TOOL_URL
 #: What the API accepts as a package URL.
 PURL_RE = re.compile(r"^pkg:[a-z0-9.+-]+/")
 #: Snapshot format version.

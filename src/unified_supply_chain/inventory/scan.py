@@ -62,7 +62,7 @@ READERS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 #: Formats whose bytes can hold pickles (scanned for unsafe serialization).
 PICKLE_BEARING = frozenset(
-    {"pytorch", "pytorch-legacy", "pickle", "joblib", "npy", "npz", "keras", "gguf"}
+    {"pytorch", "pytorch-legacy", "pickle", "joblib", "npy", "npz", "keras", "gguf", "hdf5"}
 )
 
 _DATA_DIRS = frozenset({"data", "dataset", "datasets", "raw", "processed", "interim", "external"})
