@@ -351,3 +351,39 @@ def test_hash_cache_is_used_and_saved(repo: Path) -> None:
     assert len(cache) == 3
     second = load(repo / "training-record.json")
     assert second["inputs"] == first["inputs"] and second["outputs"] == first["outputs"]
+
+
+def test_shell_runs_the_command_text_and_records_it_as_written(repo: Path) -> None:
+    text = f"'{sys.executable}' train.py | cat && test -f model/model.bin"
+    code = usc_record("--output-model", "model/model.bin", "--shell", "--command", text)
+    assert code == 0
+    data = load(repo / "training-record.json")
+    assert data["command"] == text
+    assert data["time_start"] and data["time_end"]
+    assert data["outputs"][0]["sha256"] == sha(repo / "model" / "model.bin")
+    # pipefail: a failure on the left of a pipe is the command's failure.
+    code = usc_record("--output-model", "model/model.bin", "--shell", "--command", "exit 5 | cat")
+    assert code == 5
+    assert load(repo / "training-record.json")["status"] == "failed"
+
+
+def test_shell_needs_command_and_no_times(repo: Path) -> None:
+    parser = cli.build_parser()
+    with pytest.raises(UsageError, match="give --command"):
+        record.build_record(
+            parser.parse_args(["record", "--output-model", "m", "--shell"]), environ={}
+        )
+    ns = parser.parse_args(
+        [
+            "record",
+            "--output-model",
+            "m",
+            "--shell",
+            "--command",
+            "x",
+            "--end",
+            "2026-01-01T00:00:00Z",
+        ]
+    )
+    with pytest.raises(UsageError, match="ran elsewhere"):
+        record.build_record(ns, environ={})

@@ -119,6 +119,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the command as text, when it ran elsewhere (nothing is run)",
     )
+    parser.add_argument(
+        "--shell",
+        action="store_true",
+        help="run the --command text with bash (sh when bash is missing), timing it; the "
+        "record keeps the text as written",
+    )
     parser.add_argument("--start", default=None, help="with --command: ISO-8601 start time")
     parser.add_argument("--end", default=None, help="with --command: ISO-8601 end time")
     parser.add_argument(
@@ -384,9 +390,11 @@ def build_record(
     argv = _command_argv(args)
     if argv and args.command_text is not None:
         raise UsageError("give the command either after -- or with --command, not both")
+    if args.shell and args.command_text is None:
+        raise UsageError("--shell runs the --command text: give --command")
     if not argv and args.command_text is None:
         raise UsageError("no command: give it after -- (to run it) or with --command")
-    if argv and (args.start or args.end):
+    if (argv or args.shell) and (args.start or args.end):
         raise UsageError("--start/--end describe a command that ran elsewhere (--command)")
     if args.command_text is not None and not args.command_text.strip():
         raise UsageError("--command is empty")
@@ -406,6 +414,13 @@ def build_record(
 
     if argv:
         result = run_command(argv, root)
+    elif args.shell:
+        shell = shutil.which("bash", path=env.get("PATH"))
+        shell_argv = [shell, "-eo", "pipefail", "-c"] if shell else ["sh", "-ec"]
+        ran = run_command([*shell_argv, args.command_text], root)
+        result = CommandResult(
+            args.command_text.strip(), ran.time_start, ran.time_end, ran.exit_code
+        )
     else:
         start = parse_time(args.start, "--start") if args.start else None
         end = parse_time(args.end, "--end") if args.end else None
