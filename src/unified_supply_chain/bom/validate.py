@@ -18,38 +18,101 @@ from unified_supply_chain.errors import ValidationError
 
 SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
 
-# RFC 3987 IRI-reference, simplified to what can be checked with one regex: no whitespace, no
-# control characters, no '<>"{}|\^`', a valid scheme when one is present, and %-escapes well formed.
-_IRI_REF = re.compile(
+# The usual shape of an IRI-reference (RFC 3986 syntax, ASCII only), checked with one regex. Any
+# other string (non-ASCII characters, IP literals, unusual punctuation) goes to the same
+# `rfc3987-syntax` grammar as the reference validator, loaded on first need; a fuzz test keeps this
+# regex a subset of that grammar.
+_IRI_CHARS = r"A-Za-z0-9\-._~!$&'()*+,;=%"
+_IRI_REF_COMMON = re.compile(
+    r"(?://(?:[" + _IRI_CHARS + r":]*@)?[" + _IRI_CHARS + r"]*(?::[0-9]*)?"
+    r"(?:/[" + _IRI_CHARS + r":@/]*)?"
+    r"|(?!//)[" + _IRI_CHARS + r":@/]*)"
+    r"(?:\?[" + _IRI_CHARS + r":@/?]*)?"
+    r"(?:\#[" + _IRI_CHARS + r":@/?]*)?"
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_FIRST_SEGMENT = re.compile(r"[/?#]")
+# Used only when the grammar is not installed: no whitespace, controls or '<>"{}|\^`'.
+_IRI_REF_LOOSE = re.compile(
     r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?"
     r"(?:[^\x00-\x20<>\"{}|\\^`%\x7f-\x9f]|%[0-9A-Fa-f]{2})*$"
 )
+# RFC 3339 date-time exactly as the reference validator checks it (rfc3339-validator, applied to
+# the upper-cased value), and the date format as jsonschema checks it.
 _DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
+    r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})T(?:[01]\d|2[0123]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:Z|[+-](?:[01]\d|2[0123]):[0-5]\d)$",
+    re.ASCII,
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 def _check_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
-    if not _DATE_TIME.match(value):
+    m = _DATE_TIME.match(value.upper())
+    if m is None:
         return False
+    import calendar
+
+    year, month, day = (int(g) for g in m.groups())
+    return year != 0 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def _check_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
     import datetime
 
     try:
-        datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        return bool(_DATE.fullmatch(value) and datetime.date.fromisoformat(value))
     except ValueError:
         return False
-    return True
+
+
+def _common_iri_reference(value: str) -> bool:
+    if _BAD_PERCENT.search(value):
+        return False
+    scheme = _SCHEME.match(value)
+    if scheme is None and ":" in _FIRST_SEGMENT.split(value, maxsplit=1)[0]:
+        return False  # a relative reference's first segment cannot hold a colon
+    return _IRI_REF_COMMON.fullmatch(value, scheme.end() if scheme else 0) is not None
+
+
+def _check_iri_rule(rule: str, value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if rule == "iri_reference" and _common_iri_reference(value):
+        return True
+    try:
+        from rfc3987_syntax import is_valid_syntax  # type: ignore[import-untyped]
+    except ImportError:
+        return bool(_IRI_REF_LOOSE.match(value))
+    return bool(is_valid_syntax(rule, value))
 
 
 def _check_iri(value: object) -> bool:
-    return not isinstance(value, str) or bool(_IRI_REF.match(value))
+    return _check_iri_rule("iri_reference", value)
+
+
+def _check_absolute_iri(value: object) -> bool:
+    return _check_iri_rule("iri", value)
+
+
+def _check_uri(value: object, rule: str = "URI") -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
+    except ImportError:
+        return True  # the reference validator does not check URIs without it either
+    return bool(validate_rfc3986(value, rule=rule))
 
 
 def _check_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(_EMAIL.match(value))
+    # As jsonschema checks (idn-)email: an '@' somewhere.
+    return not isinstance(value, str) or "@" in value
 
 
 def _check_regex(value: object) -> bool:
@@ -126,8 +189,11 @@ def _fast_validator(spec_version: str) -> Any:
         schema = json.load(fh)
     checker = FormatChecker(formats=())
     checker.checks("date-time")(_check_date_time)
-    for fmt in ("iri-reference", "iri", "uri", "uri-reference"):
-        checker.checks(fmt)(_check_iri)
+    checker.checks("date")(_check_date)
+    checker.checks("iri-reference")(_check_iri)
+    checker.checks("iri")(_check_absolute_iri)
+    checker.checks("uri")(_check_uri)
+    checker.checks("uri-reference")(lambda v: _check_uri(v, "URI_reference"))
     for fmt in ("email", "idn-email"):
         checker.checks(fmt)(_check_email)
     checker.checks("regex")(_check_regex)
