@@ -328,3 +328,36 @@ def test_deeply_nested_json_is_a_merge_error(tmp_path: Path) -> None:
     path = _write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
     with pytest.raises(MergeError, match=r"deep\.json"):
         merge_sboms(_ours(), [path])
+
+
+def test_component_the_target_cannot_hold_is_dropped_with_its_edges(tmp_path: Path) -> None:
+    doc = _third_party("1.7")
+    doc["components"][1]["type"] = "a-type-from-the-future"
+    doc["components"][1].pop("components")
+    first = _write(tmp_path, "t.json", doc)
+    second = _write(
+        tmp_path,
+        "u.json",
+        {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.6",
+            "components": [
+                {
+                    "bom-ref": "u",
+                    "type": "library",
+                    "name": "urllib3",
+                    "purl": "pkg:pypi/urllib3@2.2.1",
+                }
+            ],
+        },
+    )
+    merged = merge_sboms(_ours(), [first, second])
+    _assert_no_duplicates(merged)
+    urllib3 = [c for c in merged["components"] if c["name"] == "urllib3"]
+    # The first (invalid) one is gone; the second file's valid one is taken in on its own.
+    assert len(urllib3) == 1 and urllib3[0]["type"] == "library"
+    assert urllib3[0]["bom-ref"].endswith(":u")
+    deps = {d["ref"]: d.get("dependsOn", []) for d in merged["dependencies"]}
+    assert deps[APP_REF] == ["pkg:pypi/requests@2.31.0", "model:model/m.onnx"]
+    assert "pkg:pypi/requests@2.31.0" in deps and deps["pkg:pypi/requests@2.31.0"] == []
+    _assert_schema_valid(merged)

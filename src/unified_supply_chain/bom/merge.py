@@ -105,8 +105,12 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
 
 
 @functools.lru_cache(maxsize=4)
-def _structural_validator(spec_version: str) -> Any:
-    """Draft-7 validator of the official schema, without format checks (fast, for pruning)."""
+def _component_validator(spec_version: str) -> Any:
+    """Draft-7 validator of one component against the official schema of `spec_version`.
+
+    No format checks (fast; the whole document is validated later). Components are checked one
+    at a time: validating the whole list would also run its `uniqueItems`, which is quadratic.
+    """
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.schema._res import BOM_JSON_STRICT, CRYPTOGRAPHY_DEFS, JSF, SPDX_JSON
     from referencing import Registry
@@ -128,9 +132,14 @@ def _structural_validator(spec_version: str) -> Any:
         raise MergeError(f"no schema for CycloneDX {spec_version}")
     with open(schema_path, encoding="utf-8") as fh:
         schema = json.load(fh)
+    bom_id = str(schema.get("$id") or f"{prefix}bom-{spec_version}.schema.json")
+    resources.append((bom_id, DRAFT7.create_resource(schema)))
     # Imported by name: jsonschema ships no type information.
     validators = importlib.import_module("jsonschema.validators")
-    return validators.Draft7Validator(schema, registry=Registry().with_resources(resources))
+    return validators.Draft7Validator(
+        {"$ref": f"{bom_id}#/definitions/component"},
+        registry=Registry().with_resources(resources),
+    )
 
 
 def _unexpected_keys(error: Any) -> list[str]:
@@ -182,38 +191,35 @@ def _prune(components: list[dict[str, Any]], spec_version: str) -> set[int]:
 
     Returns the indexes of components that cannot be made valid without losing a type or name.
     """
-    validator = _structural_validator(spec_version)
-    doc = {"bomFormat": "CycloneDX", "specVersion": spec_version, "components": components}
+    validator = _component_validator(spec_version)
     hopeless: set[int] = set()
-    for _ in range(_PRUNE_ROUNDS):
-        errors = [
-            e
-            for e in validator.iter_errors(doc)
-            if len(e.absolute_path) >= 2 and e.absolute_path[0] == "components"
-        ]
-        if not errors:
-            return hopeless
-        changed = False
-        for error in errors:
-            index = error.absolute_path[1]
-            fixes = _fixes(error)
-            if fixes:
-                for path, key in fixes:
-                    _delete(doc, path, key)
-                changed = True
-                continue
-            # No key to remove inside: drop the component's offending top-level field.
-            if len(error.absolute_path) >= 3:
-                field = str(error.absolute_path[2])
-                if field in _ESSENTIAL:
-                    hopeless.add(index)
-                else:
-                    components[index].pop(field, None)
+    for index, component in enumerate(components):
+        for _ in range(_PRUNE_ROUNDS):
+            errors = list(validator.iter_errors(component))
+            if not errors:
+                break
+            changed = False
+            for error in errors:
+                fixes = _fixes(error)
+                if fixes:
+                    for path, key in fixes:
+                        _delete(component, path, key)
                     changed = True
-            else:
+                elif len(error.absolute_path) >= 1:
+                    # No key to remove inside: drop the component's offending top-level field.
+                    field = str(error.absolute_path[0])
+                    if field in _ESSENTIAL:
+                        hopeless.add(index)
+                    else:
+                        component.pop(field, None)
+                        changed = True
+                else:
+                    hopeless.add(index)
+            if not changed or index in hopeless:
+                break
+        else:
+            if validator.is_valid(component) is False:
                 hopeless.add(index)
-        if not changed:
-            break
     return hopeless
 
 
@@ -246,6 +252,17 @@ class _Merger:
         ident = _identity(c)
         if ident is not None:
             self.by_identity.setdefault(ident, c)
+
+    def _unindex(self, c: dict[str, Any]) -> None:
+        ref = c.get("bom-ref")
+        if isinstance(ref, str):
+            self.refs.discard(ref)
+        purl = _canonical_purl(c.get("purl"))
+        if purl is not None and self.by_purl.get(purl) is c:
+            del self.by_purl[purl]
+        ident = _identity(c)
+        if ident is not None and self.by_identity.get(ident) is c:
+            del self.by_identity[ident]
 
     def _find(self, c: dict[str, Any]) -> dict[str, Any] | None:
         purl = _canonical_purl(c.get("purl"))
@@ -338,8 +355,8 @@ class _Merger:
         hopeless = _prune(taken, self.target)
         dropped_refs = {taken[i]["bom-ref"] for i in hopeless}
         self.components.extend(c for i, c in enumerate(taken) if i not in hopeless)
-        for ref in dropped_refs:
-            self.refs.discard(ref)
+        for i in hopeless:
+            self._unindex(taken[i])
         ref_map = {k: v for k, v in ref_map.items() if v not in dropped_refs}
         self._merge_dependencies(doc.get("dependencies"), ref_map)
 
