@@ -247,3 +247,15 @@ def test_conda_env_named_by_mlproject_is_read(tmp_path: Path) -> None:
         "pkg:conda/numpy@1.26.4?channel=conda-forge",
         "pkg:pypi/torch@2.2.0",
     }
+
+
+def test_metric_history_with_huge_line_and_nan(tmp_path: Path) -> None:
+    run = tmp_path / "mlruns/0/r9"
+    (run / "metrics").mkdir(parents=True)
+    (run / "meta.yaml").write_text("run_id: r9\n", "utf-8")
+    (run / "metrics/loss").write_text(
+        "1 0.5 0\n" + "9" * 5_000_000 + " 0.1 5\n2 nan 9\n3 0.25 1\n", "utf-8"
+    )
+    contribution = read_mlflow(tmp_path, ["mlruns/0/r9/meta.yaml", "mlruns/0/r9/metrics/loss"])
+    (source,) = contribution.metrics
+    assert [(m.type, m.value) for m in source.metrics] == [("loss", "0.25")]

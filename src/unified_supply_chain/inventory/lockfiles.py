@@ -670,6 +670,6 @@ def read_lockfile(path: Path, relpath: str, fmt: str) -> LockfileResult:
         raise FormatError(f"unknown lockfile format {fmt!r}")
     try:
         return reader(path, relpath)
-    except (AttributeError, KeyError, TypeError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
         # Shapes no reader expected (e.g. a table where a list belongs) are bad input, not bugs.
         raise FormatError(f"unexpected structure: {exc}") from exc

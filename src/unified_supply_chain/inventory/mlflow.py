@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as _dt
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -316,24 +316,40 @@ def _iso_ms(value: Any) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _metric_lines(fh: TextIO) -> Iterator[str]:
+    """Lines of a metric history, each cut to 512 characters (a huge line is never held whole)."""
+    while True:
+        line = fh.readline(512)
+        if not line:
+            return
+        if not line.endswith("\n"):
+            while True:  # skip the rest of an over-long line
+                rest = fh.readline(65536)
+                if not rest or rest.endswith("\n"):
+                    break
+        yield line
+
+
 def _latest_metric(path: Path) -> str | None:
     """Value of the latest point ("timestamp value step" lines; highest step, then time)."""
     best: tuple[int, int, int] | None = None
     value: str | None = None
     try:
         with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for index, line in enumerate(fh):
+            for index, line in enumerate(_metric_lines(fh)):
                 if index >= limits.MAX_MLFLOW_METRIC_LINES:
                     raise FormatError(f"more than {limits.MAX_MLFLOW_METRIC_LINES} points")
-                parts = line[:512].split()
+                parts = line.split()
                 if len(parts) < 2:
                     continue
                 try:
                     stamp = int(parts[0])
                     step = int(parts[2]) if len(parts) > 2 else 0
-                    float(parts[1])
+                    number = float(parts[1])
                 except ValueError:
                     continue
+                if number != number or number in (float("inf"), float("-inf")):
+                    continue  # NaN/inf points are not a result
                 key = (step, stamp, index)
                 if best is None or key > best:
                     best, value = key, parts[1]
