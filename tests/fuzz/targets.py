@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import lzma
+import os
 import pickle
 import shutil
 import struct
@@ -172,7 +173,7 @@ def run_target(target: Target, seed: Seed, data: bytes) -> object:
     Returns what the reader returned, or the allowed exception it raised; anything else
     propagates (that is a reader bug).
     """
-    root = Path(tempfile.mkdtemp(prefix="usc-fuzz-"))
+    root = Path(tempfile.mkdtemp(prefix="usc-fuzz-", dir=FAST_TMP))
     try:
         write_tree(root, {**seed.tree, seed.victim: data})
         try:
@@ -181,6 +182,10 @@ def run_target(target: Target, seed: Seed, data: bytes) -> object:
             return exc
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+#: A file is written per example: on tmpfs that is many times faster than on disk.
+FAST_TMP = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
 # --- seed builders -------------------------------------------------------------------------
