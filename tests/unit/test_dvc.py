@@ -86,6 +86,9 @@ stages:
     - path: src/train.py
       md5: {SCRIPT_MD5}
       size: 99
+    - path: data/absent.parquet
+      md5: {SCRIPT_MD5}
+      size: 77
     params:
       params.yaml:
         train.lr: 0.05
@@ -174,7 +177,10 @@ def test_absent_model_declared_with_lock_md5_and_artifact_kind(tmp_path: Path) -
     dataset = declared["data/train.csv"]
     assert dataset.kind is ArtifactKind.DATASET
     assert dataset.hashes == (Hash("MD5", TRAIN_MD5, "dvc-lock"),)
-    assert declared["src/train.py"].hashes == (Hash("MD5", SCRIPT_MD5, "dvc-lock"),)
+    # A dependency only dvc.lock names is declared when absent, not when present (a script).
+    assert "src/train.py" not in declared
+    absent = declared["data/absent.parquet"]
+    assert absent.hashes == (Hash("MD5", SCRIPT_MD5, "dvc-lock"),) and absent.size == 77
 
 
 def test_dvc_file_outs_directory_and_import(tmp_path: Path) -> None:

@@ -77,6 +77,9 @@ class _DeclaredAcc:
     hashes: list[records.Hash] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, object] = field(default_factory=dict)
+    weak: bool = False
+    """Only a dvc.lock dependency names it: kept only when its content is absent, since a present
+    file that no reader took for an artifact (a script, a config) is not one."""
 
     def add_hash(self, h: records.Hash) -> None:
         if all((x.alg, x.content) != (h.alg, h.content) for x in self.hashes):
@@ -106,15 +109,24 @@ class _Builder:
     stages: list[records.Stage] = field(default_factory=list)
     metrics: list[records.MetricsSource] = field(default_factory=list)
     problems: list[records.Problem] = field(default_factory=list)
+    _dirs: set[str] = field(default_factory=set)
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append(records.Problem(path=path, message=message))
 
-    def declare(self, path: str, source: str) -> _DeclaredAcc:
+    def declare(self, path: str, source: str, weak: bool = False) -> _DeclaredAcc:
         acc = self.declared.get(path)
         if acc is None:
-            acc = self.declared[path] = _DeclaredAcc(path=path, source=source)
+            acc = self.declared[path] = _DeclaredAcc(path=path, source=source, weak=weak)
+        elif not weak:
+            acc.weak = False
         return acc
+
+    def present(self, path: str) -> bool:
+        """Whether the checkout has the file, or files under the directory, at `path`."""
+        if not self._dirs and self.files:
+            self._dirs = {f[:i] for f in self.files for i in range(len(f)) if f[i] == "/"}
+        return path in self.files or path in self._dirs
 
 
 def _entry_path_and_opts(entry: Any) -> tuple[str, dict[str, Any]] | None:
@@ -590,7 +602,8 @@ def _draft_stage(
                 except _PathError as exc:
                     b.problem(source, f"stage {name!r} in dvc.lock: {exc}")
                     continue
-                _apply_hash_info(b.declare(path, source), entry, "dvc-lock")
+                acc = b.declare(path, source, weak=section == "deps")
+                _apply_hash_info(acc, entry, "dvc-lock")
     return draft
 
 
@@ -650,7 +663,9 @@ def read_dvc(root: Path, files: Sequence[str]) -> records.Contribution:
         except FormatError as exc:
             b.problem(relpath, f"not read: {exc}")
     return records.Contribution(
-        declared=tuple(acc.freeze() for acc in b.declared.values()),
+        declared=tuple(
+            acc.freeze() for acc in b.declared.values() if not (acc.weak and b.present(acc.path))
+        ),
         stages=tuple(b.stages),
         metrics=tuple(b.metrics),
         problems=tuple(b.problems),
