@@ -362,3 +362,25 @@ def test_alias_bomb_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "dvc.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     contribution = read_dvc(tmp_path, ["dvc.yaml"])
     assert len(contribution.problems) == 1
+
+
+def test_legacy_stage_file(tmp_path: Path) -> None:
+    (tmp_path / "train.dvc").write_text(
+        "cmd: python train.py\nwdir: .\n"
+        f"deps:\n- md5: {MODEL_MD5}\n  path: absent.csv\n- md5: {MODEL_MD5}\n  path: train.py\n"
+        f"outs:\n- md5: {RAW_DIR_MD5}\n  path: model.bin\n  cache: true\n"
+        "- path: scores.json\n  metric: {type: json}\n  cache: false\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "train.py").write_text("pass\n", encoding="utf-8")
+    (tmp_path / "scores.json").write_text('{"acc": 0.5}', encoding="utf-8")
+    contribution = read_dvc(tmp_path, ["scores.json", "train.dvc", "train.py"])
+    (stage,) = contribution.stages
+    assert (stage.name, stage.command) == ("train", "python train.py")
+    assert stage.inputs == ("absent.csv", "train.py")
+    assert stage.outputs == ("model.bin",)
+    assert stage.metrics_files == ("scores.json",)
+    assert set(_declared(contribution)) == {"absent.csv", "model.bin"}
+    (source,) = contribution.metrics
+    assert source.for_paths == ("model.bin",)
+    assert [(m.type, m.value) for m in source.metrics] == [("acc", "0.5")]

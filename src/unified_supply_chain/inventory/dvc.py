@@ -180,6 +180,8 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
     base = posixpath.dirname(relpath)
     base = posixpath.join(base, data["wdir"]) if isinstance(data.get("wdir"), str) else base
     import_url = None
+    is_stage = isinstance(data.get("cmd"), str)  # a DVC 0.x stage file: `cmd` + deps + outs
+    inputs: list[str] = []
     raw_deps = data.get("deps")
     for dep in raw_deps if isinstance(raw_deps, list) else []:
         if isinstance(dep, dict):
@@ -188,9 +190,19 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
                 import_url = repo["url"]
             elif isinstance(dep.get("path"), str) and _URL.match(dep["path"]):
                 import_url = dep["path"]
+            elif is_stage and isinstance(dep.get("path"), str):
+                try:
+                    dep_path = normalise(base, dep["path"])
+                except _PathError as exc:
+                    b.problem(relpath, str(exc))
+                    continue
+                inputs.append(dep_path)
+                _apply_hash_info(b.declare(dep_path, relpath, weak=True), dep, "dvc-file")
     outs = data.get("outs")
     if not isinstance(outs, list):
         raise FormatError("no `outs` list")
+    outputs: list[str] = []
+    metrics: list[str] = []
     for out in outs:
         if not isinstance(out, dict) or not isinstance(out.get("path"), str):
             b.problem(relpath, "an `outs` entry has no path")
@@ -200,6 +212,10 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
         except _PathError as exc:
             b.problem(relpath, str(exc))
             continue
+        if out.get("metric") is True or isinstance(out.get("metric"), dict):
+            metrics.append(path)  # DVC 0.x metrics were outputs flagged `metric`
+            continue
+        outputs.append(path)
         acc = b.declare(path, relpath)
         acc.storage = records.Storage.DVC
         _apply_hash_info(acc, out, "dvc-file")
@@ -207,6 +223,19 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
             acc.properties[PROP_DVC_IMPORT_URL] = import_url
         if out.get("cache") is False:
             acc.properties[PROP_DVC_CACHE] = "false"
+    if is_stage:
+        b.stages.append(
+            records.Stage(
+                name=posixpath.basename(relpath)[: -len(".dvc")] or relpath,
+                command=data["cmd"],
+                inputs=tuple(inputs),
+                outputs=tuple(outputs),
+                metrics_files=tuple(metrics),
+                source=relpath,
+            )
+        )
+        for mpath in metrics:
+            _add_metrics(b, mpath, tuple(outputs))
 
 
 # --- templating ---------------------------------------------------------------------------------
