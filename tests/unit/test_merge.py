@@ -42,6 +42,11 @@ def _ours() -> dict[str, Any]:
         "metadata": {
             "timestamp": "2026-11-26T00:00:00Z",
             "component": {"bom-ref": APP_REF, "type": "application", "name": "demo"},
+            "tools": {
+                "components": [
+                    {"type": "application", "name": "unified-supply-chain", "version": "0.1.0"}
+                ]
+            },
         },
         "components": [
             {
@@ -156,6 +161,9 @@ def test_real_syft_output_merges_without_duplicates(syft_sbom: Path) -> None:
     assert left_pad["bom-ref"].startswith("merged-")
     assert left_pad["licenses"] == [{"license": {"id": "WTFPL"}}]
     assert {"name": "usc:source", "value": f"merge:{syft_sbom.name}"} in left_pad["properties"]
+    # The tool that wrote the input is recorded beside ours.
+    tools = merged["metadata"]["tools"]["components"]
+    assert [t["name"] for t in tools] == ["unified-supply-chain", "syft"]
     # syft's root (the scanned directory) is not a second application.
     assert merged["metadata"]["component"]["bom-ref"] == APP_REF
     their_root = theirs["metadata"]["component"]["name"]
@@ -183,7 +191,10 @@ def _third_party(spec: str, **extra: Any) -> dict[str, Any]:
         "bomFormat": "CycloneDX",
         "specVersion": spec,
         "version": 1,
-        "metadata": {"component": {"bom-ref": "their-app", "type": "application", "name": "x"}},
+        "metadata": {
+            "component": {"bom-ref": "their-app", "type": "application", "name": "x"},
+            "tools": [{"vendor": "CycloneDX", "name": "cdxgen", "version": "10.0.0"}],
+        },
         "components": [
             {
                 "bom-ref": "req",
@@ -255,6 +266,12 @@ def test_dependencies_follow_the_ref_map(tmp_path: Path) -> None:
         {"alg": "SHA-1", "content": SHA1},
     ]
     assert requests["licenses"] == [{"license": {"id": "Apache-2.0"}}]
+    assert merged["metadata"]["tools"]["components"][1] == {
+        "type": "application",
+        "name": "cdxgen",
+        "version": "10.0.0",
+        "publisher": "CycloneDX",
+    }
     # A colliding bom-ref is renamed, never confused with ours.
     assert comps["colliding-ref"]["bom-ref"] != "model:model/m.onnx"
     assert comps["m"]["bom-ref"] == "model:model/m.onnx"

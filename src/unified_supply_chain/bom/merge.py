@@ -351,6 +351,7 @@ class _Merger:
             self._index(c)
             fresh.append((c, their_ref))
 
+        self._merge_tools(doc.get("metadata"))
         taken = [c for c, _ in fresh]
         hopeless = _prune(taken, self.target)
         dropped_refs = {taken[i]["bom-ref"] for i in hopeless}
@@ -359,6 +360,47 @@ class _Merger:
             self._unindex(taken[i])
         ref_map = {k: v for k, v in ref_map.items() if v not in dropped_refs}
         self._merge_dependencies(doc.get("dependencies"), ref_map)
+
+    def _merge_tools(self, their_meta: object) -> None:
+        """Record the tools that wrote an input (syft, cdxgen, ...) among our metadata.tools."""
+        if not isinstance(their_meta, dict):
+            return
+        tools = their_meta.get("tools")
+        if isinstance(tools, dict):
+            entries = tools.get("components")
+        else:
+            # CycloneDX 1.4 listed tools as {vendor, name, version} objects.
+            entries = [
+                {
+                    "type": "application",
+                    "name": t.get("name"),
+                    **({"version": t["version"]} if isinstance(t.get("version"), str) else {}),
+                    **({"publisher": t["vendor"]} if isinstance(t.get("vendor"), str) else {}),
+                }
+                for t in (tools if isinstance(tools, list) else [])
+                if isinstance(t, dict)
+            ]
+        meta = self.doc.setdefault("metadata", {})
+        ours = meta.setdefault("tools", {})
+        if not isinstance(ours, dict) or not isinstance(entries, list):
+            return
+        mine = ours.setdefault("components", [])
+        seen = {(t.get("name"), t.get("version")) for t in mine if isinstance(t, dict)}
+        wanted_keys = ("type", "group", "name", "version", "publisher", "description", "purl")
+        candidates = [
+            {k: t[k] for k in wanted_keys if isinstance(t.get(k), str)}
+            for t in entries
+            if isinstance(t, dict) and isinstance(t.get("name"), str)
+        ]
+        candidates = [t for t in candidates if (t["name"], t.get("version")) not in seen]
+        for t in candidates:
+            t.setdefault("type", "application")
+        hopeless = _prune(candidates, self.target)
+        for i, t in enumerate(candidates):
+            key = (t["name"], t.get("version"))
+            if i not in hopeless and key not in seen:
+                seen.add(key)
+                mine.append(t)
 
     def _merge_dependencies(self, theirs: object, ref_map: dict[str, str]) -> None:
         if not isinstance(theirs, list):
