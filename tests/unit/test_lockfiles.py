@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.lockfiles import FORMATS, LockfileResult, read_lockfile
@@ -423,3 +427,68 @@ def test_wrong_shapes_inside_entries_are_problems_or_format_errors(tmp_path: Pat
 def test_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(FormatError):
         read_lockfile(_write(tmp_path, "x", "{}"), "x", "lockfile-cargo")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.binary(max_size=400) | st.text(max_size=400).map(str.encode),
+    fmt=st.sampled_from(FORMATS),
+)
+def test_arbitrary_bytes_give_a_result_or_a_format_error(data: bytes, fmt: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lock"
+        path.write_bytes(data)
+        with contextlib.suppress(FormatError):
+            read_lockfile(path, "lock", fmt)
+
+
+_structured = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "package",
+                    "packages",
+                    "name",
+                    "version",
+                    "dependencies",
+                    "source",
+                    "files",
+                    "hash",
+                    "default",
+                    "develop",
+                    "",
+                    "node_modules/a",
+                    "node_modules/a/node_modules/b",
+                    "pip",
+                    "editable",
+                    "integrity",
+                    "dev",
+                    "groups",
+                    "wheels",
+                    "sdist",
+                    "git",
+                    "hashes",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_structured, fmt=st.sampled_from(["lockfile-pipfile", "lockfile-npm", "conda-env"]))
+def test_odd_json_shapes_give_a_result_or_a_format_error(value: object, fmt: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lock"
+        path.write_text(json.dumps(value), encoding="utf-8")
+        try:
+            result = read_lockfile(path, "lock", fmt)
+        except FormatError:
+            return
+        assert all(lib.purl.startswith("pkg:") for lib in result.libraries)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
@@ -121,3 +124,38 @@ def test_oversized_file_is_a_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_missing_file_is_a_format_error(tmp_path: Path) -> None:
     with pytest.raises(FormatError):
         read_metrics_file(tmp_path / "absent.json", "absent.json")
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=12)
+    | st.sampled_from(["slices", "metrics", "value", "name", "0.5", "1e3"]),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(["slices", "metrics", "name", "value", "slice", "a", "b"])
+            | st.text(max_size=5),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=_json_values)
+def test_any_json_value_gives_metrics_or_a_format_error(value: object) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.json"
+        path.write_text(json.dumps(value), encoding="utf-8")
+        try:
+            found = read_metrics_file(path, "m.json")
+        except FormatError:
+            return
+        for m in found:
+            float(m.value)  # every value is numeric text
+            assert m.type and m.source == "m.json"

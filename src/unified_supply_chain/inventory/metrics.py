@@ -79,7 +79,9 @@ class _Collector:
 
     def mapping(self, data: dict[Any, Any], prefix: str, slice_: str | None, top: bool) -> None:
         for raw_key, value in data.items():
-            key = str(raw_key)
+            key = str(raw_key).strip()
+            if not key:
+                continue  # a metric needs a name
             number = _as_number_text(value)
             if number is not None:
                 self.add(f"{prefix}{key}", number, slice_)
