@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unified_supply_chain.inventory.dvc import normalise, read_dvc, select_files
 from unified_supply_chain.records import ArtifactKind, Contribution, Declared, Hash, Stage, Storage
@@ -384,3 +388,64 @@ def test_legacy_stage_file(tmp_path: Path) -> None:
     (source,) = contribution.metrics
     assert source.for_paths == ("model.bin",)
     assert [(m.type, m.value) for m in source.metrics] == [("acc", "0.5")]
+
+
+_yaml_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(["x", "../up", "/abs", "${item}", "${a.b}", "a" * 32, "d.dir", "s3://b/k"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "stages",
+                    "cmd",
+                    "deps",
+                    "outs",
+                    "params",
+                    "metrics",
+                    "plots",
+                    "artifacts",
+                    "path",
+                    "type",
+                    "md5",
+                    "size",
+                    "nfiles",
+                    "foreach",
+                    "do",
+                    "matrix",
+                    "wdir",
+                    "vars",
+                    "cache",
+                    "metric",
+                    "model",
+                    "params.yaml",
+                    "schema",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pipeline=_yaml_values, lock=_yaml_values, dvc_file=_yaml_values, params=_yaml_values)
+def test_any_records_give_a_contribution(
+    pipeline: object, lock: object, dvc_file: object, params: object
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        texts = {"dvc.yaml": pipeline, "dvc.lock": lock, "a.dvc": dvc_file, "params.yaml": params}
+        for name, value in texts.items():
+            (root / name).write_text(yaml.safe_dump(value), encoding="utf-8")
+        contribution = read_dvc(root, sorted(texts))
+        for d in contribution.declared:
+            assert d.path and not d.path.startswith(("/", "../")) and d.path != ".."
+            assert all(len(h.content) == 32 for h in d.hashes)
+        for s in contribution.stages:
+            assert all(not p.startswith(("/", "../")) for p in s.inputs + s.outputs)

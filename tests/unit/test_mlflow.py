@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unified_supply_chain.inventory.mlflow import read_mlflow
 from unified_supply_chain.records import ArtifactKind, Contribution
@@ -259,3 +264,66 @@ def test_metric_history_with_huge_line_and_nan(tmp_path: Path) -> None:
     contribution = read_mlflow(tmp_path, ["mlruns/0/r9/meta.yaml", "mlruns/0/r9/metrics/loss"])
     (source,) = contribution.metrics
     assert [(m.type, m.value) for m in source.metrics] == [("loss", "0.25")]
+
+
+_yaml_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(["x", "../up", "/abs", "python_env.yaml", "run1", "tensor", "[1, 2]"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "entry_points",
+                    "parameters",
+                    "default",
+                    "command",
+                    "python_env",
+                    "conda_env",
+                    "flavors",
+                    "run_id",
+                    "signature",
+                    "inputs",
+                    "outputs",
+                    "type",
+                    "tensor-spec",
+                    "start_time",
+                    "end_time",
+                    "lifecycle_stage",
+                    "model_size_bytes",
+                    "dependencies",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(project=_yaml_values, model=_yaml_values, meta=_yaml_values, env=_yaml_values)
+def test_any_records_give_a_contribution(
+    project: object, model: object, meta: object, env: object
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        texts = {
+            "MLproject": project,
+            "m/MLmodel": model,
+            "mlruns/0/run1/meta.yaml": meta,
+            "python_env.yaml": env,
+            "mlruns/0/run1/metrics/loss": "1 2 3",
+            "mlruns/0/run1/params/p": "v",
+        }
+        for name, value in texts.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(value if isinstance(value, str) else yaml.safe_dump(value), "utf-8")
+        contribution = read_mlflow(root, sorted(texts))
+        assert all(d.path == "m" for d in contribution.declared)
+        assert len(contribution.stages) <= 1
