@@ -240,3 +240,15 @@ def test_truncated_compressed_stream_is_format_error(tmp_path: Path, compress: o
         read_pickle(path)
     path.write_bytes(data + b"trailing")  # data after the end of the stream is ignored
     assert read_pickle(path).architecture == "LogisticRegression"
+
+
+def test_protocol0_lines_longer_than_the_line_cap(tmp_path: Path) -> None:
+    # A text pickle with a 300 KB string line, read through the file window (not in memory).
+    path = tmp_path / "long.pkl"
+    path.write_bytes(pickle.dumps({"key": "v" * 300_000, "n": 7}, protocol=0))
+    info = read_pickle(path)
+    assert info.properties["protocol"] == "0"
+    assert "pickle.walk" not in info.properties
+    path.write_bytes(b"cos\nsystem\n(V" + b"x" * 300_000)  # long line that never ends
+    with pytest.raises(FormatError, match="past the end"):
+        read_pickle(path)

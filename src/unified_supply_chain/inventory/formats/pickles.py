@@ -16,6 +16,7 @@ import pickletools
 import struct
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -78,8 +79,11 @@ _PLUMBING_NAMES = frozenset({"Size", "device", "dtype", "OrderedDict", "Paramete
 TOP_GLOBALS = 20
 #: Longest text line (protocol 0 arguments) we accept.
 _MAX_LINE = 64 * 1024
+#: Bytes of a file held in memory at once during a walk.
+_WINDOW = 1024 * 1024
 
 _OPS = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
+_OPS_BY_BYTE: list[pickletools.OpcodeInfo | None] = [_OPS.get(bytes([i])) for i in range(256)]
 _LENGTH_PREFIX = {
     pickletools.TAKEN_FROM_ARGUMENT1: ("<B", 1),
     pickletools.TAKEN_FROM_ARGUMENT4: ("<i", 4),
@@ -167,37 +171,90 @@ class _Truncated(FormatError):
 
 
 class _Source:
-    """Bounded reads from a seekable stream, tracking the position."""
+    """Bounded reads through a window over a seekable stream (or over bytes already in memory)."""
 
-    def __init__(self, fh: BinaryIO, start: int, size: int) -> None:
+    __slots__ = ("base", "buf", "fh", "pos", "size")
+
+    def __init__(self, fh: BinaryIO | None, start: int, size: int, data: bytes = b"") -> None:
         self.fh = fh
         self.pos = start
         self.size = size
-        fh.seek(start)
+        self.buf = data
+        self.base = 0
+
+    def _fill(self, n: int) -> None:
+        if n < 0 or self.pos + n > self.size or self.fh is None:
+            raise _Truncated(f"pickle truncated at byte {self.pos} (needs {n} more bytes)")
+        self.fh.seek(self.pos)
+        self.buf = self.fh.read(max(n, _WINDOW))
+        self.base = self.pos
+        if len(self.buf) < max(n, 1):
+            raise _Truncated(f"pickle truncated at byte {self.pos}")
 
     def read(self, n: int) -> bytes:
+        off = self.pos - self.base
         if n < 0 or self.pos + n > self.size:
             raise _Truncated(f"pickle truncated at byte {self.pos} (needs {n} more bytes)")
-        data = self.fh.read(n)
-        if len(data) != n:
-            raise _Truncated(f"pickle truncated at byte {self.pos}")
+        if off + n > len(self.buf):
+            self._fill(n)
+            off = 0
         self.pos += n
-        return data
+        return self.buf[off : off + n]
 
     def skip(self, n: int) -> None:
         if n < 0 or self.pos + n > self.size:
             raise _Truncated(f"pickle truncated at byte {self.pos} (argument of {n} bytes)")
         self.pos += n
-        self.fh.seek(self.pos)
 
-    def readline(self) -> bytes:
-        line = self.fh.readline(_MAX_LINE)
-        if not line.endswith(b"\n") and self.pos + len(line) >= self.size:
-            raise _Truncated(f"pickle text argument at byte {self.pos} runs past the end")
-        if not line.endswith(b"\n"):
-            raise FormatError(f"pickle text argument at byte {self.pos} has no end of line")
-        self.pos += len(line)
-        return line
+    def readline(self) -> bytes | None:
+        """The next line with its newline, or None for a line over _MAX_LINE (stepped over)."""
+        start = self.pos
+        while True:
+            off = self.pos - self.base
+            idx = self.buf.find(b"\n", off) if 0 <= off < len(self.buf) else -1
+            if idx >= 0:
+                self.pos = self.base + idx + 1
+                if self.pos - start > _MAX_LINE:
+                    return None
+                return self.buf[start - self.base : idx + 1] if start >= self.base else None
+            # No newline in the window: move on (the text is not kept once it is over the cap).
+            self.pos = self.base + len(self.buf)
+            if self.pos >= self.size or self.fh is None:
+                raise _Truncated(f"pickle text argument at byte {start} runs past the end")
+            if self.pos - start <= _MAX_LINE:
+                # Still under the cap: reload from the line's start with room beyond the old end.
+                assert self.fh is not None
+                old_end = self.pos
+                self.fh.seek(start)
+                self.buf = self.fh.read(old_end - start + _WINDOW)
+                self.base = self.pos = start
+                if start + len(self.buf) <= old_end:
+                    raise _Truncated(f"pickle text argument at byte {start} runs past the end")
+                continue
+            self._fill(0)
+            # Over the cap: scan on for the end of line without keeping the text.
+            while True:
+                idx = self.buf.find(b"\n")
+                if idx >= 0:
+                    self.pos = self.base + idx + 1
+                    return None
+                self.pos = self.base + len(self.buf)
+                if self.pos >= self.size:
+                    raise _Truncated(f"pickle text argument at byte {start} runs past the end")
+                self._fill(0)
+
+
+_FIXED = {
+    "uint1": struct.Struct("<B"),
+    "uint2": struct.Struct("<H"),
+    "int4": struct.Struct("<i"),
+    "uint4": struct.Struct("<I"),
+    "uint8": struct.Struct("<Q"),
+    "float8": struct.Struct(">d"),
+}
+_TEXT_ARGS = frozenset({"unicodestring1", "unicodestring4", "unicodestring8"})
+_LATIN1_ARGS = frozenset({"string1", "string4"})
+_LONG_ARGS = frozenset({"long1", "long4"})
 
 
 def _read_arg(src: _Source, op: pickletools.OpcodeInfo) -> object:
@@ -205,23 +262,34 @@ def _read_arg(src: _Source, op: pickletools.OpcodeInfo) -> object:
     if arg is None:
         return None
     n = arg.n
-    if n >= 0:
-        raw = src.read(n)
-    elif n == pickletools.UP_TO_NEWLINE:
-        lines = 2 if arg.name == "stringnl_noescape_pair" else 1
-        raw = b"".join(src.readline() for _ in range(lines))
-    else:
+    try:
+        if n >= 0:
+            fixed = _FIXED.get(arg.name)
+            if fixed is not None:
+                return fixed.unpack(src.read(n))[0]
+            return arg.reader(io.BytesIO(src.read(n)))
+        if n == pickletools.UP_TO_NEWLINE:
+            count = 2 if arg.name == "stringnl_noescape_pair" else 1
+            lines = [src.readline() for _ in range(count)]
+            if any(line is None for line in lines):
+                return _OPAQUE
+            return arg.reader(io.BytesIO(b"".join(line for line in lines if line is not None)))
         fmt, width = _LENGTH_PREFIX[n]
-        head = src.read(width)
-        (length,) = struct.unpack(fmt, head)
+        (length,) = struct.unpack(fmt, src.read(width))
         if length < 0:
             raise FormatError(f"negative argument length at byte {src.pos - width}")
-        if length > limits.MAX_PICKLE_ARG_READ:
-            src.skip(length)
+        name = arg.name
+        if length > limits.MAX_PICKLE_ARG_READ or not (
+            name in _TEXT_ARGS or name in _LATIN1_ARGS or name in _LONG_ARGS
+        ):
+            src.skip(length)  # bytes (weight data) are never needed, only stepped over
             return _OPAQUE
-        raw = head + src.read(length)
-    try:
-        return arg.reader(io.BytesIO(raw))
+        data = src.read(length)
+        if name in _TEXT_ARGS:
+            return data.decode("utf-8", "surrogatepass")
+        if name in _LATIN1_ARGS:
+            return data.decode("latin-1")
+        return int.from_bytes(data, "little", signed=True)
     except (ValueError, TypeError, UnicodeDecodeError, struct.error, OverflowError) as exc:
         raise FormatError(f"bad {op.name} argument: {exc}") from exc
 
@@ -252,59 +320,93 @@ class _Model:
 
     def step(self, op: pickletools.OpcodeInfo, arg: object) -> str | None:
         """Apply one opcode; return the global it names, if any."""
-        name = op.name
-        named: str | None = None
-        if name in _VALUE_OPS:
-            self.stack.append(arg if isinstance(arg, (int, str, float)) else _OPAQUE)
-        elif name == "NONE":
-            self.stack.append(None)
-        elif name in ("NEWTRUE", "NEWFALSE"):
-            self.stack.append(name == "NEWTRUE")
-        elif name == "MARK":
-            self.stack.append(_MARK)
-        elif name == "EMPTY_TUPLE":
-            self.stack.append(())
-        elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-            count = int(name[-1])
-            items = [self.pop() for _ in range(count)]
-            self.stack.append(tuple(reversed(items)))
-        elif name == "TUPLE":
-            self.stack.append(tuple(self.pop_mark()))
-        elif name == "GLOBAL":
-            named = str(arg).replace(" ", ".", 1)
-            self.stack.append(_Global(named))
-        elif name == "STACK_GLOBAL":
-            attr, module = self.pop(), self.pop()
-            named = f"{module}.{attr}" if isinstance(module, str) and isinstance(attr, str) else "?"
-            self.stack.append(_Global(named))
-        elif name == "INST":
-            named = str(arg).replace(" ", ".", 1)
-            self.pop_mark()
-            self.stack.append(_OPAQUE)
-        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            if not self.stack:
-                raise IndexError("memo put on empty stack")
-            self.memo[int(str(arg))] = self.stack[-1]
-        elif name == "MEMOIZE":
-            if not self.stack:
-                raise IndexError("memo put on empty stack")
-            self.memo[len(self.memo)] = self.stack[-1]
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            self.stack.append(self.memo.get(int(str(arg)), _OPAQUE))
-        elif name == "DUP":
-            if not self.stack:
-                raise IndexError("dup on empty stack")
-            self.stack.append(self.stack[-1])
-        elif name == "BINPERSID":
-            self.stack.append(self._storage(self.pop()))
-        elif name == "REDUCE":
-            args, func = self.pop(), self.pop()
-            if isinstance(func, _Global) and func.name in TENSOR_REBUILDERS:
-                self.shapes.append(_shape(args))
-            self.stack.append(_OPAQUE)
-        else:
+        handler = _HANDLERS.get(op.name)
+        if handler is None:
             self._generic(op)
+            return None
+        return handler(self, arg)
+
+    def _value(self, arg: object) -> None:
+        self.stack.append(arg if isinstance(arg, (int, str, float)) else _OPAQUE)
+
+    def _push_none(self, arg: object) -> None:
+        self.stack.append(None)
+
+    def _push_true(self, arg: object) -> None:
+        self.stack.append(True)
+
+    def _push_false(self, arg: object) -> None:
+        self.stack.append(False)
+
+    def _mark(self, arg: object) -> None:
+        self.stack.append(_MARK)
+
+    def _empty_tuple(self, arg: object) -> None:
+        self.stack.append(())
+
+    def _tuple_n(self, count: int) -> None:
+        if len(self.stack) < count:
+            raise IndexError("stack underflow")
+        items = tuple(self.stack[-count:])
+        del self.stack[-count:]
+        if _MARK in items:
+            raise IndexError("mark inside a tuple")
+        self.stack.append(items)
+
+    def _tuple1(self, arg: object) -> None:
+        self._tuple_n(1)
+
+    def _tuple2(self, arg: object) -> None:
+        self._tuple_n(2)
+
+    def _tuple3(self, arg: object) -> None:
+        self._tuple_n(3)
+
+    def _tuple(self, arg: object) -> None:
+        self.stack.append(tuple(self.pop_mark()))
+
+    def _global(self, arg: object) -> str:
+        named = arg.replace(" ", ".", 1) if isinstance(arg, str) else "?"
+        self.stack.append(_Global(named))
         return named
+
+    def _stack_global(self, arg: object) -> str:
+        attr, module = self.pop(), self.pop()
+        named = f"{module}.{attr}" if isinstance(module, str) and isinstance(attr, str) else "?"
+        self.stack.append(_Global(named))
+        return named
+
+    def _inst(self, arg: object) -> str:
+        self.pop_mark()
+        self.stack.append(_OPAQUE)
+        return arg.replace(" ", ".", 1) if isinstance(arg, str) else "?"
+
+    def _put(self, arg: object) -> None:
+        if not self.stack or not isinstance(arg, int):
+            raise IndexError("bad memo put")
+        self.memo[arg] = self.stack[-1]
+
+    def _memoize(self, arg: object) -> None:
+        if not self.stack:
+            raise IndexError("memo put on empty stack")
+        self.memo[len(self.memo)] = self.stack[-1]
+
+    def _get(self, arg: object) -> None:
+        self.stack.append(self.memo.get(arg, _OPAQUE) if isinstance(arg, int) else _OPAQUE)
+
+    def _dup(self, arg: object) -> None:
+        if not self.stack:
+            raise IndexError("dup on empty stack")
+        self.stack.append(self.stack[-1])
+
+    def _binpersid(self, arg: object) -> None:
+        self.stack.append(self._storage(self.pop()))
+
+    def _reduce(self, arg: object) -> None:
+        args, func = self.pop(), self.pop()
+        if isinstance(func, _Global) and func.name in TENSOR_REBUILDERS:
+            self.shapes.append(_shape(args))
+        self.stack.append(_OPAQUE)
 
     def _storage(self, pid: object) -> _Storage:
         if not (isinstance(pid, tuple) and len(pid) >= 2 and pid[0] == "storage"):
@@ -329,6 +431,33 @@ class _Model:
         self.stack.extend(_OPAQUE for _ in op.stack_after)
 
 
+_HANDLERS: dict[str, Callable[[_Model, object], str | None]] = {
+    **{name: _Model._value for name in _VALUE_OPS},
+    "NONE": _Model._push_none,
+    "NEWTRUE": _Model._push_true,
+    "NEWFALSE": _Model._push_false,
+    "MARK": _Model._mark,
+    "EMPTY_TUPLE": _Model._empty_tuple,
+    "TUPLE1": _Model._tuple1,
+    "TUPLE2": _Model._tuple2,
+    "TUPLE3": _Model._tuple3,
+    "TUPLE": _Model._tuple,
+    "GLOBAL": _Model._global,
+    "STACK_GLOBAL": _Model._stack_global,
+    "INST": _Model._inst,
+    "PUT": _Model._put,
+    "BINPUT": _Model._put,
+    "LONG_BINPUT": _Model._put,
+    "MEMOIZE": _Model._memoize,
+    "GET": _Model._get,
+    "BINGET": _Model._get,
+    "LONG_BINGET": _Model._get,
+    "DUP": _Model._dup,
+    "BINPERSID": _Model._binpersid,
+    "REDUCE": _Model._reduce,
+}
+
+
 def _shape(args: object) -> tuple[int, ...] | None:
     if not (isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], tuple)):
         return None
@@ -340,20 +469,22 @@ def _shape(args: object) -> tuple[int, ...] | None:
 
 
 def walk_pickle(
-    fh: BinaryIO,
+    fh: BinaryIO | None,
     size: int,
     start: int = 0,
     *,
     lenient: bool = False,
     max_opcodes: int = limits.MAX_PICKLE_OPCODES,
+    data: bytes | None = None,
 ) -> PickleWalk:
     """Walk the opcodes of the pickle that starts at `start` in `fh` (`size` bytes long).
 
+    With `data`, the stream is those bytes and `fh` is not used.
     Raises FormatError for a bad opcode, a truncated stream or a bad argument, unless `lenient`,
     in which case the walk stops there and `error` says why. Stopping at `max_opcodes` is not an
     error: `complete` is then False.
     """
-    src = _Source(fh, start, size)
+    src = _Source(fh, start, size) if data is None else _Source(None, start, size, data)
     model = _Model()
     seen: Counter[str] = Counter()
     protocol: int | None = None
@@ -365,15 +496,21 @@ def walk_pickle(
     value: object = None
     try:
         while count < max_opcodes:
-            code = src.read(1) if src.pos < size else b""
-            if not code:
+            if src.pos >= size:
                 raise _Truncated(f"pickle ends at byte {src.pos} without STOP")
-            op = _OPS.get(code)
+            off = src.pos - src.base
+            if off < len(src.buf):
+                code = src.buf[off]
+                src.pos += 1
+            else:
+                code = src.read(1)[0]
+            op = _OPS_BY_BYTE[code]
             if op is None:
-                raise FormatError(f"unknown pickle opcode {code!r} at byte {src.pos - 1}")
+                raise FormatError(f"unknown pickle opcode {code:#04x} at byte {src.pos - 1}")
             arg = _read_arg(src, op)
             count += 1
-            highest = max(highest, op.proto)
+            if op.proto > highest:
+                highest = op.proto
             if op.name == "PROTO" and protocol is None and isinstance(arg, int):
                 protocol = arg
             if op.name == "STOP":
@@ -384,9 +521,9 @@ def walk_pickle(
                         value = top
                 break
             named = None
-            if op.name == "GLOBAL" or op.name == "INST":
-                named = str(arg).replace(" ", ".", 1)
-            if not model.broken:
+            if model.broken and (op.name == "GLOBAL" or op.name == "INST"):
+                named = arg.replace(" ", ".", 1) if isinstance(arg, str) else "?"
+            elif not model.broken:
                 try:
                     named = model.step(op, arg)
                 except (IndexError, ValueError, TypeError):
@@ -420,7 +557,7 @@ def walk_pickle(
 
 def walk_pickle_bytes(data: bytes, *, lenient: bool = False) -> PickleWalk:
     """`walk_pickle` over an in-memory stream (a zip member)."""
-    return walk_pickle(io.BytesIO(data), len(data), lenient=lenient)
+    return walk_pickle(None, len(data), lenient=lenient, data=data)
 
 
 def is_pickle_head(head: bytes) -> bool:
