@@ -90,8 +90,21 @@ import json, os
 log = os.environ["ATTESTATIONS"]
 os.makedirs(log, exist_ok=True)
 n = len(os.listdir(log))
+import glob, hashlib
 record = {k: os.environ[k] for k in ("SUBJECT_PATH", "SBOM_PATH", "PREDICATE_TYPE")}
-record["workspace"] = os.environ["GITHUB_WORKSPACE"]
+workspace = os.environ["GITHUB_WORKSPACE"]
+digests = {}
+for line in os.environ["SUBJECT_PATH"].splitlines():
+    line = line.strip()
+    if not line:
+        continue
+    for hit in sorted(glob.glob(line if os.path.isabs(line) else os.path.join(workspace, line))):
+        with open(hit, "rb") as fh:
+            key = os.path.relpath(hit, workspace) if hit.startswith(workspace) else hit
+            digests[key] = hashlib.sha256(fh.read()).hexdigest()
+if not digests:
+    raise SystemExit("::error::attest: no subject found")
+record["subjects"] = digests
 with open(os.path.join(log, f"{n:02d}.json"), "w") as fh:
     json.dump(record, fh)
 with open(os.environ["GITHUB_OUTPUT"], "a") as fh:

@@ -33,7 +33,7 @@ TEMPLATE = ROOT / "templates" / "ml-supply-chain.yml"
 THRESHOLDS = "accuracy>=0.9, loss<=0.3"
 
 
-def caller(**overrides: str) -> str:
+def caller(**overrides: Any) -> str:
     """The template with the example's inputs (and test-only overrides)."""
     text = TEMPLATE.read_text(encoding="utf-8").replace("$default-branch", "main")
     # YAML 1.1 reads the key `on` as True.
@@ -57,7 +57,7 @@ def caller(**overrides: str) -> str:
     return yaml.safe_dump(workflow, sort_keys=False)
 
 
-def commit_caller(repo: Path, message: str, **overrides: str) -> None:
+def commit_caller(repo: Path, message: str, **overrides: Any) -> None:
     (repo / ".github" / "workflows" / "ml.yml").write_text(caller(**overrides))
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
@@ -233,3 +233,53 @@ def test_tightened_threshold_fails_the_gate(failing: ActRun) -> None:
     assert not failing.has_artifact("sbom-")
     # The metrics are uploaded before the gate decides: a failed gate keeps them.
     assert failing.has_artifact("metrics-")
+
+
+# ------------------------------------------------------------------------------------ run 3
+
+
+@pytest.fixture(scope="module")
+def released(harness: Harness, failing: ActRun) -> ActRun:
+    commit_caller(
+        harness.repo,
+        "release on request",
+        release=True,
+        **{
+            "build-command": "mkdir -p dist && python -c \"print('iris app')\" > dist/iris-app.txt",
+            "release-files": "dist/*.txt",
+        },
+    )
+    try:
+        return harness.run("release")
+    finally:
+        commit_caller(harness.repo, "back to push")
+
+
+def test_release_builds_sboms_and_attests(released: ActRun) -> None:
+    assert released.returncode == 0, failure_text(released)
+    assert released.jobs.get("release/release/release") == "success", released.jobs
+    assert "ml/pipeline/SBOM" not in released.jobs  # the release job writes the SBOM instead
+    model = released.artifact("model-train-") / "model" / "model.safetensors"
+    sbom_file = released.artifact("sbom-") / "sbom.cdx.json"
+    document = json.loads(sbom_file.read_text(encoding="utf-8"))
+    assert any(
+        w.get("uid") == "octo/iris/actions/runs/1/attempts/1"
+        for f in document["formulation"]
+        for w in f.get("workflows", [])
+    )
+    records = [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted(released.attestations.iterdir())
+    ]
+    assert len(records) == 2, records
+    provenance, sbom_attestation = records
+    # Build provenance: the model, the built file and the SBOM, by their digests.
+    subjects = provenance["subjects"]
+    assert subjects["model/model.safetensors"] == sha256(model)
+    assert "dist/iris-app.txt" in subjects
+    (sbom_digest,) = [d for p, d in subjects.items() if p.endswith("sbom.cdx.json")]
+    assert sbom_digest == sha256(sbom_file)
+    assert provenance["SBOM_PATH"] == ""
+    # The SBOM attestation binds the SBOM to the model (and the built file).
+    assert sbom_attestation["SBOM_PATH"].endswith("sbom.cdx.json")
+    assert sbom_attestation["subjects"]["model/model.safetensors"] == sha256(model)
+    assert not any(p.endswith("sbom.cdx.json") for p in sbom_attestation["subjects"])
