@@ -15,6 +15,7 @@ from typing import Any
 
 from unified_supply_chain import safeparse
 from unified_supply_chain.errors import FormatError, UsageError
+from unified_supply_chain.inventory.datasets import redact_url
 from unified_supply_chain.records import Metric
 
 #: Largest model card (README.md) we read; real cards are a few tens of KB.
@@ -218,6 +219,8 @@ def _model_index(
             slice_: str | None = None
             if isinstance(data, dict):
                 data_name = _scalar_text(data.get("name")) or _scalar_text(data.get("type"))
+                if data_name and "://" in data_name:
+                    data_name = redact_url(data_name)  # becomes a component name: no secrets
                 split = _scalar_text(data.get("split"))
                 if data_name:
                     if data_name not in datasets:
@@ -384,7 +387,12 @@ def read_model_card(
     model_name, index_task, index_datasets, metrics = _model_index(
         front.get("model-index"), source, warnings
     )
-    datasets = list(_strings(front, "datasets", warnings))
+    # Dataset names become component names and refs: a URL among them loses its credentials.
+    datasets = list(
+        dict.fromkeys(
+            redact_url(d) if "://" in d else d for d in _strings(front, "datasets", warnings)
+        )
+    )
     datasets.extend(d for d in index_datasets if d not in datasets)
     task = _scalar_text(front.get("pipeline_tag")) or index_task
     return ModelCard(
