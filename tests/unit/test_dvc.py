@@ -449,3 +449,24 @@ def test_any_records_give_a_contribution(
             assert all(len(h.content) == 32 for h in d.hashes)
         for s in contribution.stages:
             assert all(not p.startswith(("/", "../")) for p in s.inputs + s.outputs)
+
+
+def test_records_never_read_files_the_walk_did_not_list(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("token: hunter2\n", encoding="utf-8")
+    (outside / "m.json").write_text('{"leak": 1}', encoding="utf-8")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "params.yaml").symlink_to(outside / "secret.yaml")
+    (repo / "m.json").symlink_to(outside / "m.json")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  s:\n    cmd: x\n    params: [token]\n"
+        "    outs: [o.bin]\n    metrics: [m.json]\n",
+        encoding="utf-8",
+    )
+    # The walk does not list symlinks that leave the root.
+    contribution = read_dvc(repo, ["dvc.yaml"])
+    (stage,) = contribution.stages
+    assert stage.params == ()
+    assert contribution.metrics == ()

@@ -114,7 +114,14 @@ def _project(tmp_path: Path) -> tuple[Path, list[str]]:
             'digest: abc\nname: churn-train\nsource: \'{"uri": "data/train.csv"}\'\n'
             "source_type: local\n"
         ),
+        f"{run}/inputs/in2/meta.yaml": "source_id: ds2\nsource_type: DATASET\n",
+        "mlruns/1/datasets/ds2/meta.yaml": (
+            'name: valid\nsource: \'{"uri": "file:///home/ci/work/repo/data/valid.csv"}\'\n'
+        ),
+        f"{run}/inputs/in3/meta.yaml": "source_id: ds3\nsource_type: DATASET\n",
+        "mlruns/1/datasets/ds3/meta.yaml": 'source: \'{"uri": "s3://bucket/x.csv"}\'\n',
         "data/train.csv": "tenure,plan\n1,a\n",
+        "data/valid.csv": "tenure,plan\n2,b\n",
         "mlruns/1/deadbeef/meta.yaml": (
             "run_id: deadbeef\nlifecycle_stage: deleted\nstart_time: 1\n"
         ),
@@ -195,7 +202,8 @@ def test_run_is_a_stage_with_params_times_outputs_and_inputs(tmp_path: Path) -> 
     assert stage.source == f"mlruns/1/{RUN_ID}/meta.yaml"
     assert dict(stage.params) == {"alpha": "0.5", "l1_ratio": "0.1", "optimizer/lr": "0.01"}
     assert stage.outputs == (f"mlruns/1/{RUN_ID}/artifacts/model", "models/churn")
-    assert stage.inputs == ("data/train.csv",)
+    # A relative dataset path as it is; an absolute one from the training machine by its tail.
+    assert stage.inputs == ("data/train.csv", "data/valid.csv")
     assert stage.params_files == ("MLproject",)
     assert stage.time_start == "2025-11-20T10:00:00Z"
     assert stage.time_end == "2025-11-20T10:01:00Z"

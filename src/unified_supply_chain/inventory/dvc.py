@@ -342,7 +342,8 @@ def _load_params_file(b: _Builder, relpath: str, cache: dict[str, Any]) -> Any:
         return cache[relpath]
     result: Any = None
     path = b.root / relpath
-    if relpath in b.files or path.is_file():
+    # Only files the walk found: a name in a record never leads outside the walked tree.
+    if relpath in b.files:
         try:
             suffix = posixpath.splitext(relpath)[1].lower()
             if suffix == ".json":
@@ -638,8 +639,8 @@ def _draft_stage(
 
 def _add_metrics(b: _Builder, mpath: str, for_paths: tuple[str, ...]) -> None:
     full = b.root / mpath
-    if mpath not in b.files and not full.is_file():
-        return  # not produced yet in this checkout
+    if mpath not in b.files:
+        return  # not produced yet in this checkout (or not a file the walk found)
     try:
         found = read_metrics_file(full, mpath)
     except FormatError as exc:

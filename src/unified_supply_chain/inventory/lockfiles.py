@@ -186,7 +186,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
 def _sibling_pyproject_names(path: Path) -> set[str] | None:
     """Normalised names the pyproject.toml beside a lockfile declares, or None when absent."""
     pyproject = path.with_name("pyproject.toml")
-    if not pyproject.is_file():
+    if pyproject.is_symlink() or not pyproject.is_file():
         return None
     try:
         declared = read_pyproject(pyproject, "pyproject.toml")
@@ -431,7 +431,7 @@ def _read_pipfile_lock(path: Path, relpath: str) -> LockfileResult:
 
 
 def _pipfile_names(pipfile: Path) -> set[str] | None:
-    if not pipfile.is_file():
+    if pipfile.is_symlink() or not pipfile.is_file():
         return None
     try:
         data = _load_toml(pipfile)

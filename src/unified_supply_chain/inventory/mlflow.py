@@ -142,7 +142,7 @@ def _conda_env(out: _Out, env_rel: str) -> None:
     if posixpath.basename(env_rel) in _SCANNED_CONDA_NAMES:
         return  # the scanner reads files with these names as conda environments already
     path = out.root / env_rel
-    if not path.is_file():
+    if env_rel not in out.files:
         out.problem(env_rel, "conda environment named by an MLproject is missing")
         return
     try:
@@ -157,7 +157,7 @@ def _conda_env(out: _Out, env_rel: str) -> None:
 def _python_env(out: _Out, env_rel: str) -> None:
     """`python_env.yaml`: `build_dependencies` and `dependencies` (pip requirement lines)."""
     path = out.root / env_rel
-    if not path.is_file():
+    if env_rel not in out.files:
         out.problem(env_rel, "python environment named by an MLproject is missing")
         return
     try:
@@ -415,7 +415,7 @@ def _read_run(
         for m in models
         if m.directory.startswith(run_dir + "/artifacts/") and m.directory not in outputs
     ]
-    inputs = _dataset_inputs(out, run_dir, tags)
+    inputs = _dataset_inputs(out, run_dir, run_files)
 
     name = tags.get("mlflow.runName") or meta.get("run_name") or run_id
     commit = tags.get("mlflow.source.git.commit")
@@ -445,16 +445,15 @@ def _read_run(
         )
 
 
-def _dataset_inputs(out: _Out, run_dir: str, tags: dict[str, str]) -> list[str]:
+def _dataset_inputs(out: _Out, run_dir: str, run_files: Sequence[str]) -> list[str]:
     """Repository paths of the datasets a run logged as inputs (`inputs/` + experiment datasets)."""
     exp_dir = posixpath.dirname(run_dir)
     found: list[str] = []
-    inputs_dir = out.root / run_dir / "inputs"
-    if not inputs_dir.is_dir():
-        return found
-    for meta_path in sorted(inputs_dir.glob("*/meta.yaml"))[: limits.MAX_MLFLOW_RUNS]:
+    prefix = f"{run_dir}/inputs/"
+    metas = [f for f in run_files if f.startswith(prefix) and f.count("/", len(prefix)) == 1]
+    for meta_rel in [m for m in metas if m.endswith("/meta.yaml")][: limits.MAX_MLFLOW_RUNS]:
         try:
-            meta = safeparse.load_yaml_file(meta_path, _SMALL_FILE)
+            meta = safeparse.load_yaml_file(out.root / meta_rel, _SMALL_FILE)
         except FormatError:
             continue
         if not isinstance(meta, dict) or meta.get("source_type") != "DATASET":
@@ -462,9 +461,11 @@ def _dataset_inputs(out: _Out, run_dir: str, tags: dict[str, str]) -> list[str]:
         dataset_id = meta.get("source_id")
         if not isinstance(dataset_id, str) or "/" in dataset_id or dataset_id in ("", ".", ".."):
             continue
-        ds_meta = out.root / exp_dir / "datasets" / dataset_id / "meta.yaml"
+        ds_rel = f"{exp_dir}/datasets/{dataset_id}/meta.yaml"
+        if ds_rel not in out.files:
+            continue
         try:
-            ds = safeparse.load_yaml_file(ds_meta, _SMALL_FILE) if ds_meta.is_file() else None
+            ds = safeparse.load_yaml_file(out.root / ds_rel, _SMALL_FILE)
         except FormatError:
             continue
         source = ds.get("source") if isinstance(ds, dict) else None
@@ -481,22 +482,29 @@ def _dataset_inputs(out: _Out, run_dir: str, tags: dict[str, str]) -> list[str]:
 
 
 def _repo_path_of_uri(out: _Out, uri: Any) -> str | None:
-    if not isinstance(uri, str) or not uri:
+    """A dataset URI as a repository path: relative paths as they are; absolute ones (often from
+    the machine that trained) by the longest repository file or directory they end with."""
+    if not isinstance(uri, str) or not uri or len(uri) > 4096:
         return None
     if uri.startswith("file://"):
         uri = uri[len("file://") :]
-    if uri.startswith("/"):
-        try:
-            rel = Path(uri).resolve().relative_to(out.root.resolve())
-        except (ValueError, OSError, RuntimeError):
-            return None
-        return rel.as_posix()
-    return _inside("", uri)
+    if "://" in uri:
+        return None
+    if not uri.startswith("/"):
+        return _inside("", uri)
+    uri = posixpath.normpath(uri)
+    best: str | None = None
+    for f in out.files:
+        for candidate in (f, posixpath.dirname(f)):
+            longer = best is None or len(candidate) > len(best)
+            if candidate and longer and uri.endswith("/" + candidate):
+                best = candidate
+    return best
 
 
 def _run_of(rel: str, runs: dict[str, list[str]]) -> str | None:
-    """The run directory `rel` is a params/tags/metrics file of (keys may contain "/")."""
-    for marker in ("/params/", "/tags/", "/metrics/"):
+    """The run directory `rel` is a params/tags/metrics/inputs file of (keys may contain "/")."""
+    for marker in ("/params/", "/tags/", "/metrics/", "/inputs/"):
         idx = rel.find(marker)
         while idx > 0:
             if rel[:idx] in runs:
