@@ -252,3 +252,11 @@ def test_protocol0_lines_longer_than_the_line_cap(tmp_path: Path) -> None:
     path.write_bytes(b"cos\nsystem\n(V" + b"x" * 300_000)  # long line that never ends
     with pytest.raises(FormatError, match="past the end"):
         read_pickle(path)
+
+
+def test_globals_still_named_after_the_stack_model_gives_up() -> None:
+    # A stray TUPLE1 on an empty stack breaks the model; STACK_GLOBAL names are still reported,
+    # including a module string fetched back from the memo.
+    data = b"\x80\x04\x85\x8c\x02os\x94\x8c\x06system\x94\x93h\x00\x8c\x05popen\x94\x93."
+    walk = walk_pickle_bytes(data)
+    assert [name for name, _ in walk.globals] == ["os.system", "os.popen"]

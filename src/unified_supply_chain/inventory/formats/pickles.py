@@ -468,6 +468,25 @@ def _shape(args: object) -> tuple[int, ...] | None:
     return None
 
 
+def _name_when_broken(name: str, arg: object, model: _Model, recent: list[str]) -> str | None:
+    """Globals named once the stack model has given up: the last two strings pushed
+    (through the memo too) stand for STACK_GLOBAL's module and name, as scanners assume."""
+    if name in ("GLOBAL", "INST"):
+        return arg.replace(" ", ".", 1) if isinstance(arg, str) else "?"
+    if name in _VALUE_OPS and isinstance(arg, str):
+        recent.append(arg)
+    elif name in ("BINGET", "GET", "LONG_BINGET") and isinstance(arg, int):
+        memo_value = model.memo.get(arg)
+        if isinstance(memo_value, str):
+            recent.append(memo_value)
+    elif name == "MEMOIZE" and recent:
+        model.memo[len(model.memo)] = recent[-1]
+    elif name == "STACK_GLOBAL":
+        return f"{recent[-2]}.{recent[-1]}" if len(recent) >= 2 else "?"
+    del recent[:-2]
+    return None
+
+
 def walk_pickle(
     fh: BinaryIO | None,
     size: int,
@@ -494,6 +513,7 @@ def walk_pickle(
     error: str | None = None
     truncated = False
     value: object = None
+    recent: list[str] = []
     try:
         while count < max_opcodes:
             if src.pos >= size:
@@ -521,14 +541,17 @@ def walk_pickle(
                         value = top
                 break
             named = None
-            if model.broken and (op.name == "GLOBAL" or op.name == "INST"):
-                named = arg.replace(" ", ".", 1) if isinstance(arg, str) else "?"
-            elif not model.broken:
+            if not model.broken:
                 try:
                     named = model.step(op, arg)
                 except (IndexError, ValueError, TypeError):
                     # A stream the real unpickler would reject; keep walking for globals only.
                     model.broken = True
+            if model.broken:
+                named = _name_when_broken(op.name, arg, model, recent)
+            elif isinstance(arg, str) and op.name in _VALUE_OPS:
+                recent.append(arg)
+                del recent[:-2]
             if named is not None:
                 seen[named] += 1
     except FormatError as exc:
