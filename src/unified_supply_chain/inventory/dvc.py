@@ -18,6 +18,7 @@ from typing import Any
 
 from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.errors import FormatError
+from unified_supply_chain.inventory.datasets import redact_url
 from unified_supply_chain.inventory.metrics import read_metrics_file
 
 if sys.version_info >= (3, 11):
@@ -186,10 +187,11 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
     for dep in raw_deps if isinstance(raw_deps, list) else []:
         if isinstance(dep, dict):
             repo = dep.get("repo")
+            # Recorded in the SBOM: never with the credentials a URL may carry.
             if isinstance(repo, dict) and isinstance(repo.get("url"), str):
-                import_url = repo["url"]
+                import_url = redact_url(repo["url"])
             elif isinstance(dep.get("path"), str) and _URL.match(dep["path"]):
-                import_url = dep["path"]
+                import_url = redact_url(dep["path"])
             elif is_stage and isinstance(dep.get("path"), str):
                 try:
                     dep_path = normalise(base, dep["path"])
