@@ -397,9 +397,68 @@ def test_package_lock_v3(tmp_path: Path) -> None:
     assert not libs["pkg:npm/real-pkg@3.0.0"].direct
 
 
-def test_package_lock_v1_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, "package-lock.json", '{"lockfileVersion": 1, "dependencies": {}}')
-    with pytest.raises(FormatError, match="lockfileVersion 1"):
+PACKAGE_LOCK_V1 = {
+    "name": "old-web",
+    "version": "1.0.0",
+    "lockfileVersion": 1,
+    "requires": True,
+    "dependencies": {
+        "a": {
+            "version": "1.0.0",
+            "integrity": "sha1-" + base64.b64encode(hashlib.sha1(b"a").digest()).decode(),
+            "requires": {"c": "^2.0.0", "@scope/b": "^2"},
+            "dependencies": {"c": {"version": "2.0.0"}},
+        },
+        "c": {"version": "1.0.0"},
+        "@scope/b": {"version": "2.1.0", "requires": {"c": "^1"}},
+        "jest": {"version": "29.7.0", "dev": True},
+        "aliased": {"version": "npm:real-pkg@3.0.0"},
+        "from-git": {"version": "git+https://github.com/o/r.git#abc"},
+    },
+}
+
+
+def test_package_lock_v1_with_package_json(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "package.json",
+        json.dumps(
+            {"dependencies": {"a": "^1", "@scope/b": "^2"}, "devDependencies": {"jest": "1"}}
+        ),
+    )
+    path = _write(tmp_path, "package-lock.json", json.dumps(PACKAGE_LOCK_V1))
+    libs = _by_purl(read_lockfile(path, "package-lock.json", "lockfile-npm"))
+    assert set(libs) == {
+        "pkg:npm/a@1.0.0",
+        "pkg:npm/c@2.0.0",
+        "pkg:npm/c@1.0.0",
+        "pkg:npm/%40scope/b@2.1.0",
+        "pkg:npm/jest@29.7.0",
+        "pkg:npm/real-pkg@3.0.0",
+        "pkg:npm/from-git",
+    }
+    a = libs["pkg:npm/a@1.0.0"]
+    assert a.direct and a.depends_on == ("pkg:npm/c@2.0.0", "pkg:npm/%40scope/b@2.1.0")
+    assert a.hashes == (Hash("SHA-1", hashlib.sha1(b"a").hexdigest(), "lockfile"),)
+    assert libs["pkg:npm/jest@29.7.0"].direct and libs["pkg:npm/jest@29.7.0"].scope == "optional"
+    assert not libs["pkg:npm/c@1.0.0"].direct and not libs["pkg:npm/from-git"].direct
+
+
+def test_package_lock_v1_without_package_json_infers_roots(tmp_path: Path) -> None:
+    path = _write(tmp_path, "package-lock.json", json.dumps(PACKAGE_LOCK_V1))
+    libs = _by_purl(read_lockfile(path, "package-lock.json", "lockfile-npm"))
+    direct = {p for p, lib in libs.items() if lib.direct}
+    assert direct == {
+        "pkg:npm/a@1.0.0",
+        "pkg:npm/jest@29.7.0",
+        "pkg:npm/real-pkg@3.0.0",
+        "pkg:npm/from-git",
+    }
+
+
+def test_package_lock_without_either_map_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "package-lock.json", '{"lockfileVersion": 2}')
+    with pytest.raises(FormatError, match="neither"):
         read_lockfile(path, "package-lock.json", "lockfile-npm")
 
 

@@ -1,5 +1,5 @@
 """Software dependencies from lockfiles: poetry.lock, uv.lock, Pipfile.lock, conda environment.yml
-and npm package-lock.json.
+and npm package-lock.json (lockfileVersion 1 to 3).
 
 Each reader returns a `LockfileResult`: one `Library` per purl (PEP 503-normalised `pkg:pypi`,
 `pkg:npm` with the scope as a percent-encoded namespace, `pkg:conda` with channel and build
@@ -594,16 +594,66 @@ def _npm_resolve(packages: Mapping[str, Any], at: str, dep: str) -> str | None:
     return None
 
 
+def _npm_v1_packages(dependencies: dict[str, Any]) -> dict[str, Any]:
+    """A lockfileVersion 1 `dependencies` tree as a v2-style `packages` map (by install path)."""
+    packages: dict[str, Any] = {}
+    stack: list[tuple[str, dict[str, Any]]] = [("", dependencies)]
+    while stack:
+        base, table = stack.pop()
+        for name, entry in table.items():
+            if not isinstance(entry, dict):
+                continue
+            install_path = f"{base}node_modules/{name}"
+            converted: dict[str, Any] = {}
+            version = entry.get("version")
+            if isinstance(version, str):
+                if version.startswith("npm:"):  # an alias: npm:<real name>@<version>
+                    real, _, real_version = version[4:].rpartition("@")
+                    if real:
+                        converted["name"] = real
+                    converted["version"] = real_version
+                elif ":" not in version and "/" not in version:
+                    converted["version"] = version  # git/file/tarball sources have no version
+            for key in ("integrity", "dev", "optional"):
+                if key in entry:
+                    converted[key] = entry[key]
+            if isinstance(entry.get("requires"), dict):
+                converted["dependencies"] = entry["requires"]
+            packages[install_path] = converted
+            if len(packages) > limits.MAX_LOCK_PACKAGES:
+                raise FormatError(f"more than {limits.MAX_LOCK_PACKAGES} packages")
+            nested = entry.get("dependencies")
+            if isinstance(nested, dict):
+                stack.append((install_path + "/", nested))
+    return packages
+
+
+def _package_json(path: Path) -> dict[str, Any] | None:
+    """The dependency tables of the package.json beside a v1 lockfile, or None when absent."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        data = safeparse.load_json_file(path)
+    except FormatError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _read_npm(path: Path, relpath: str) -> LockfileResult:
     data = safeparse.load_json_file(path)
     if not isinstance(data, dict):
         raise FormatError("not a JSON object")
     packages = data.get("packages")
     if not isinstance(packages, dict):
-        version = data.get("lockfileVersion")
-        raise FormatError(
-            f"lockfileVersion {version} has no `packages` map (only v2 and v3 are read)"
-        )
+        if not isinstance(data.get("dependencies"), dict):
+            version = data.get("lockfileVersion")
+            raise FormatError(
+                f"lockfileVersion {version} with neither `packages` nor `dependencies`"
+            )
+        packages = _npm_v1_packages(data["dependencies"])
+        root_manifest = _package_json(path.with_name("package.json"))
+        if root_manifest is not None:
+            packages[""] = root_manifest
     lock = _Lock(relpath)
     root = packages.get("")
     direct_names: set[str] = set()
