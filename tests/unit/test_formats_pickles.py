@@ -260,3 +260,14 @@ def test_globals_still_named_after_the_stack_model_gives_up() -> None:
     data = b"\x80\x04\x85\x8c\x02os\x94\x8c\x06system\x94\x93h\x00\x8c\x05popen\x94\x93."
     walk = walk_pickle_bytes(data)
     assert [name for name, _ in walk.globals] == ["os.system", "os.popen"]
+
+
+def test_decompressed_pickle_for_the_scanner(tmp_path: Path) -> None:
+    raw = _dump_sklearn(4)
+    path = tmp_path / "m.joblib"
+    path.write_bytes(gzip.compress(raw))
+    assert pickles.decompressed_pickle(path) == raw
+    assert pickles.decompressed_pickle(path, cap=10) == raw[:10]
+    plain = tmp_path / "p.pkl"
+    plain.write_bytes(raw)
+    assert pickles.decompressed_pickle(plain) is None

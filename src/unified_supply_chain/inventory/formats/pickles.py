@@ -690,6 +690,20 @@ def _decompress_prefix(fh: BinaryIO, kind: str, cap: int) -> bytes | None:
     return bytes(out[:cap])
 
 
+def decompressed_pickle(path: Path, cap: int = limits.MAX_PICKLE_DECOMPRESS) -> bytes | None:
+    """The first `cap` bytes of a compressed joblib file's pickle stream, for the safety scanner.
+
+    None when the file is not compressed or uses a codec the standard library lacks (lz4).
+    Raises FormatError for a corrupt or truncated stream; never produces more than `cap` bytes.
+    """
+    try:
+        with path.open("rb") as fh:
+            kind = compression_of(fh.read(16))
+            return None if kind is None else _decompress_prefix(fh, kind, cap)
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+
+
 def _summarise(walk: PickleWalk, properties: dict[str, str]) -> str | None:
     names = [name for name, _ in walk.globals]
     properties["protocol"] = str(walk.protocol)
@@ -761,6 +775,7 @@ __all__ = [
     "PickleWalk",
     "architecture_from_globals",
     "compression_of",
+    "decompressed_pickle",
     "is_pickle_head",
     "looks_like_pickle",
     "read_pickle",
