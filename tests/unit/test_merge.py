@@ -105,6 +105,42 @@ def _assert_no_duplicates(document: dict[str, Any]) -> None:
         assert set(dep.get("dependsOn", [])) <= known
 
 
+POETRY_LOCK = """\
+[[package]]
+name = "requests"
+version = "2.31.0"
+description = ""
+optional = false
+python-versions = ">=3.7"
+files = []
+
+[package.dependencies]
+certifi = ">=2017.4.17"
+urllib3 = ">=1.21.1,<3"
+
+[[package]]
+name = "certifi"
+version = "2024.2.2"
+description = ""
+optional = false
+python-versions = ">=3.6"
+files = []
+
+[[package]]
+name = "urllib3"
+version = "2.2.1"
+description = ""
+optional = false
+python-versions = ">=3.8"
+files = []
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.11"
+content-hash = "x"
+"""
+
+
 @pytest.fixture(scope="module")
 def syft_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("syft-project")
@@ -126,6 +162,8 @@ def syft_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
         },
     }
     (project / "package-lock.json").write_text(json.dumps(lock), "utf-8")
+    # syft records dependency relationships from poetry.lock.
+    (project / "poetry.lock").write_text(POETRY_LOCK, "utf-8")
     cache = tmp_path_factory.mktemp("syft-cache")
     env = {
         **os.environ,
@@ -161,6 +199,15 @@ def test_real_syft_output_merges_without_duplicates(syft_sbom: Path) -> None:
     assert left_pad["bom-ref"].startswith("merged-")
     assert left_pad["licenses"] == [{"license": {"id": "WTFPL"}}]
     assert {"name": "usc:source", "value": f"merge:{syft_sbom.name}"} in left_pad["properties"]
+    # syft's dependency edges follow the ref map: from its requests onto ours.
+    assert any(d.get("dependsOn") for d in theirs["dependencies"])
+    deps = {d["ref"]: d.get("dependsOn", []) for d in merged["dependencies"]}
+    assert sorted(deps["pkg:pypi/requests@2.31.0"]) == sorted(
+        [
+            by_purl["pkg:pypi/certifi@2024.2.2"]["bom-ref"],
+            by_purl["pkg:pypi/urllib3@2.2.1"]["bom-ref"],
+        ]
+    )
     # The tool that wrote the input is recorded beside ours.
     tools = merged["metadata"]["tools"]["components"]
     assert [t["name"] for t in tools] == ["unified-supply-chain", "syft"]
