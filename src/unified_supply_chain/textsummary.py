@@ -55,10 +55,13 @@ def render_text_summary(
             + (f", sha256 {sha256[:12]}" if sha256 else "")
             + ")"
         )
-    lines.append(
-        f"{n['models']} models, {n['datasets']} datasets, "
-        f"{n['hyperparameters']} hyperparameter sets, {n['libraries']} libraries"
+    nouns = (
+        ("models", "model", "models"),
+        ("datasets", "dataset", "datasets"),
+        ("hyperparameters", "hyperparameter set", "hyperparameter sets"),
+        ("libraries", "library", "libraries"),
     )
+    lines.append(", ".join(f"{n[k]} {one if n[k] == 1 else many}" for k, one, many in nouns))
     rows = []
     for c in document.get("components", []):
         kind = _prop(c, "usc:kind")

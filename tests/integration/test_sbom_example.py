@@ -23,7 +23,7 @@ def example_sbom(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     # The human summary goes to stderr, nothing to stdout.
     assert result.stdout == ""
-    assert "1 models" in result.stderr
+    assert "1 model, 2 datasets, 1 hyperparameter set, 3 libraries" in result.stderr
     document: dict[str, Any] = json.loads(out.read_text())
     assert_valid_cyclonedx(document)
     return document
