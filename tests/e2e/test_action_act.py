@@ -117,40 +117,53 @@ def copy_action(directory: Path) -> None:
     shutil.copytree(ROOT / "src", directory / "src", ignore=ignore)
 
 
-def workflow(record: Path) -> dict[str, Any]:
+def job(
+    record: Path, extra_steps: list[dict[str, Any]], extra_with: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "runs-on": "ubuntu-latest",
+        "permissions": {"contents": "read"},
+        "strategy": {"matrix": {"variant": ["e2e"]}},
+        "steps": [
+            {
+                "uses": "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+                "with": {"persist-credentials": False},
+            },
+            *extra_steps,
+            {
+                "id": "sbom",
+                "uses": ACTION_REF,
+                "with": {
+                    "path": "examples/iris-classifier",
+                    "reproducible": "true",
+                    "retention-days": "3",
+                    **extra_with,
+                },
+            },
+            {
+                "name": "Record the outputs",
+                "env": {"OUTPUTS": "${{ toJSON(steps.sbom.outputs) }}", "RECORD": str(record)},
+                "run": 'printf "%s" "$OUTPUTS" > "$RECORD"',
+            },
+        ],
+    }
+
+
+def workflow(base: Path, uv_bin: Path) -> dict[str, Any]:
+    """Two jobs: `sbom` with the runner's python3 and pip (no uv on PATH, as on a bare runner);
+    `sbom-uv` with the `python` input (setup-python stand-in) and uv put on PATH first."""
+    add_uv = {
+        "name": "Put uv on PATH",
+        "env": {"UV_BIN": str(uv_bin)},
+        "run": 'echo "$UV_BIN" >> "$GITHUB_PATH"',
+    }
     return {
         "name": "sbom",
         "on": "push",
         "permissions": {},
         "jobs": {
-            "sbom": {
-                "runs-on": "ubuntu-latest",
-                "permissions": {"contents": "read"},
-                "strategy": {"matrix": {"variant": ["e2e"]}},
-                "steps": [
-                    {
-                        "uses": "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
-                        "with": {"persist-credentials": False},
-                    },
-                    {
-                        "id": "sbom",
-                        "uses": ACTION_REF,
-                        "with": {
-                            "path": "examples/iris-classifier",
-                            "reproducible": "true",
-                            "retention-days": "3",
-                        },
-                    },
-                    {
-                        "name": "Record the outputs",
-                        "env": {
-                            "OUTPUTS": "${{ toJSON(steps.sbom.outputs) }}",
-                            "RECORD": str(record),
-                        },
-                        "run": 'printf "%s" "$OUTPUTS" > "$RECORD"',
-                    },
-                ],
-            }
+            "sbom": job(base / "outputs.json", [], {}),
+            "sbom-uv": job(base / "outputs-uv.json", [add_uv], {"python": "3.11"}),
         },
     }
 
@@ -182,7 +195,10 @@ def act_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     workflows = repo / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / "sbom.yml").write_text(yaml.safe_dump(workflow(record), sort_keys=False))
+    uv_bin = base / "uv-bin"
+    uv_bin.mkdir()
+    (uv_bin / "uv").symlink_to(Path(sys.executable).parent / "uv")
+    (workflows / "sbom.yml").write_text(yaml.safe_dump(workflow(base, uv_bin), sort_keys=False))
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "example")
@@ -246,6 +262,7 @@ def act_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "log": log,
         "text": text,
         "record": record,
+        "record_uv": base / "outputs-uv.json",
         "artifacts": artifacts,
         "repo": repo,
         "elapsed": elapsed,
@@ -256,7 +273,8 @@ def act_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def outputs(act_run: dict[str, Any]) -> dict[str, str]:
     proc = act_run["proc"]
     assert proc.returncode == 0, act_run["text"][-6000:] + proc.stderr[-3000:]
-    assert any(e.get("jobResult") == "success" for e in act_run["log"])
+    done = {e.get("jobID") for e in act_run["log"] if e.get("jobResult") == "success"}
+    assert done == {"sbom", "sbom-uv"}
     result: dict[str, str] = json.loads(act_run["record"].read_text(encoding="utf-8"))
     return result
 
@@ -334,7 +352,11 @@ def test_sbom_content(sbom: Any) -> None:
 
 def test_step_summary(act_run: dict[str, Any], outputs: dict[str, str]) -> None:
     # act empties the summary file after each step; its content is in the --json log.
-    summaries = [e["content"] for e in act_run["log"] if e.get("command") == "summary"]
+    summaries = [
+        e["content"]
+        for e in act_run["log"]
+        if e.get("command") == "summary" and e.get("jobID") == "sbom"
+    ]
     assert len(summaries) == 1
     summary = summaries[0]
     assert summary.startswith("## ML-BOM")
@@ -351,17 +373,44 @@ def test_step_summary(act_run: dict[str, Any], outputs: dict[str, str]) -> None:
 
 
 def test_warning_annotation_points_at_the_file(act_run: dict[str, Any], outputs: Any) -> None:
-    warnings = [e for e in act_run["log"] if e.get("command") == "warning"]
+    warnings = [
+        e for e in act_run["log"] if e.get("command") == "warning" and e.get("jobID") == "sbom"
+    ]
     files = {w.get("kvPairs", {}).get("file") for w in warnings}
     assert "examples/iris-classifier/model/broken.safetensors" in files, warnings
 
 
 def test_token_masked_and_venv_built(act_run: dict[str, Any], outputs: Any) -> None:
     text = act_run["text"]
-    assert "usc: environment ready in" in text
+    ready = {
+        e.get("jobID"): e["msg"]
+        for e in act_run["log"]
+        if str(e.get("msg", "")).startswith("usc: environment ready in")
+    }
+    assert "(pip, Python 3." in ready["sbom"], "no uv on PATH: pip builds the venv"
+    assert "(uv, Python 3." in ready["sbom-uv"], "uv on PATH: uv builds the venv"
     assert "Traceback" not in text
     masks = [e.get("arg") for e in act_run["log"] if e.get("command") == "add-mask"]
     assert FAKE_TOKEN in masks, "the action asks the runner to mask the token"
     # What the log shows (`msg`) never holds it; act's JSON keeps the raw command line aside.
     assert FAKE_TOKEN not in text
     assert act_run["elapsed"] < ACT_TIMEOUT
+
+
+def test_uv_job_with_python_input_gives_the_same_sbom(
+    act_run: dict[str, Any], outputs: dict[str, str]
+) -> None:
+    """The other installer and the `python` input (setup-python stand-in) change nothing in the
+    document: with `reproducible: true` both jobs write the same bytes."""
+    uv_outputs = json.loads(act_run["record_uv"].read_text(encoding="utf-8"))
+    assert uv_outputs["artifact-name"] == "sbom-sbom-uv"
+    for key in ("model-count", "dataset-count", "hyperparameter-count", "library-count"):
+        assert uv_outputs[key] == outputs[key], key
+    assert uv_outputs["sbom-sha256"] == outputs["sbom-sha256"]
+    # The stand-in's own step (id `py`) inside the action's `setup-python` step.
+    ran = {
+        e.get("jobID")
+        for e in act_run["log"]
+        if e.get("stepID") == ["sbom", "setup-python", "py"] and e.get("stepResult") == "success"
+    }
+    assert ran == {"sbom-uv"}, "setup-python runs only when the `python` input is given"
