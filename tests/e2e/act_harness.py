@@ -375,7 +375,13 @@ class Harness:
         env["PATH"] = os.pathsep.join(path)
         return cls(base, repo, tool, base / "standins", shim, env)
 
-    def run(self, label: str, event: str = "push", timeout: float = 300) -> ActRun:
+    def run(
+        self,
+        label: str,
+        event: str = "push",
+        timeout: float = 300,
+        payload: dict[str, Any] | None = None,
+    ) -> ActRun:
         run_dir = self.base / f"run-{label}"
         artifacts = run_dir / "artifacts"
         attestations = run_dir / "attestations"
@@ -395,6 +401,10 @@ class Harness:
             "--local-repository",
             f"{TOOL_REPO}@{TOOL_REF}={self.tool}",
         ]
+        if payload is not None:
+            event_file = run_dir / "event.json"
+            event_file.write_text(json.dumps(payload))
+            cmd += ["--eventpath", str(event_file)]
         for key, ref in refs.items():
             if key in dirs:
                 cmd += ["--local-repository", f"{ref}={dirs[key]}"]

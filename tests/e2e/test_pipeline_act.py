@@ -10,7 +10,10 @@ Runs:
 2. push, threshold tightened to `accuracy>=0.999`: the gate fails the evaluate job with an
    annotation naming the metric, its value and the threshold, and no SBOM is made;
 3. push with `release: true`: the release job builds, writes the SBOM and attests it and the
-   model (actions/attest stood in for, its inputs recorded).
+   model (actions/attest stood in for, its inputs recorded);
+4. pull_request changing a hyperparameter, with a regression allowance: the gate compares with
+   the base commit's metrics, and the PR check reports the diff (without a token, in the step
+   summary: the check run itself is tested against a fake GitHub API elsewhere).
 """
 
 from __future__ import annotations
@@ -283,3 +286,47 @@ def test_release_builds_sboms_and_attests(released: ActRun) -> None:
     assert sbom_attestation["SBOM_PATH"].endswith("sbom.cdx.json")
     assert sbom_attestation["subjects"]["model/model.safetensors"] == sha256(model)
     assert not any(p.endswith("sbom.cdx.json") for p in sbom_attestation["subjects"])
+
+
+# ------------------------------------------------------------------------------------ run 4
+
+
+@pytest.fixture(scope="module")
+def pull_request(harness: Harness, released: ActRun) -> ActRun:
+    repo = harness.repo
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "fewer-epochs")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("epochs: 300", "epochs: 250"))
+    commit_caller(repo, "fewer epochs", **{"max-regression": "accuracy=0.05"})
+    head_sha = git(repo, "rev-parse", "HEAD").strip()
+    payload = {
+        "action": "opened",
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": {"sha": head_sha, "ref": "fewer-epochs"},
+            "base": {"sha": base_sha, "ref": "main"},
+        },
+        "repository": {"full_name": "octo/iris", "default_branch": "main"},
+    }
+    try:
+        return harness.run("pr", event="pull_request", payload=payload)
+    finally:
+        git(repo, "checkout", "-q", "main")
+
+
+def test_pull_request_gates_against_the_base_and_checks_the_diff(pull_request: ActRun) -> None:
+    assert pull_request.returncode == 0, failure_text(pull_request)
+    assert pull_request.jobs.get("pr-check/pr-check/supply chain check") == "success", (
+        pull_request.jobs
+    )
+    assert not pull_request.has_artifact("sbom-")  # no SBOM artifact on pull requests
+    (gate,) = [s for s in pull_request.summaries() if s.startswith("### Metrics gate")]
+    assert "| `accuracy` | regression |" in gate, gate
+    assert "baseline 0.986667 - 0.05" in gate, gate
+    reports = [s for s in pull_request.summaries() if "train.epochs" in s]
+    assert reports, [s[:200] for s in pull_request.summaries()]
+    assert "| `train.epochs` | `300` | `250` |" in reports[0]
+    # The model retrained with fewer epochs differs from the committed one, metrics included.
+    assert "| Models | 0 | 0 | 1 | 0 |" in reports[0]
