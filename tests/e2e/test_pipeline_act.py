@@ -54,6 +54,8 @@ def caller(**overrides: Any) -> str:
             # The test venv has the example's dependencies; nothing is installed from PyPI.
             "install-command": 'python -c "import numpy, safetensors, yaml"',
             "python-version": "3.12",
+            # usc record's hash cache through actions/cache (stood in for: restores nothing).
+            "hash-cache": True,
             **overrides,
         }
     )
@@ -100,6 +102,15 @@ def test_pipeline_succeeds(passing: ActRun) -> None:
     assert passing.returncode == 0, failure_text(passing)
     results = list(passing.jobs.values())
     assert results and all(r == "success" for r in results), passing.jobs
+
+
+def test_hash_cache_step_ran(passing: ActRun) -> None:
+    steps = {
+        (str(e.get("step")), str(e.get("stepResult")))
+        for e in passing.log
+        if e.get("stage") == "Main" and e.get("stepResult")
+    }
+    assert ("Restore the hash cache", "success") in steps
 
 
 def test_model_artifact_holds_model_and_training_record(passing: ActRun) -> None:
