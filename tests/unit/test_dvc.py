@@ -433,7 +433,7 @@ _yaml_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(pipeline=_yaml_values, lock=_yaml_values, dvc_file=_yaml_values, params=_yaml_values)
 def test_any_records_give_a_contribution(
     pipeline: object, lock: object, dvc_file: object, params: object

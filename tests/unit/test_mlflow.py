@@ -313,7 +313,7 @@ _yaml_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(project=_yaml_values, model=_yaml_values, meta=_yaml_values, env=_yaml_values)
 def test_any_records_give_a_contribution(
     project: object, model: object, meta: object, env: object
