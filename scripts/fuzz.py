@@ -94,7 +94,14 @@ def _save(crash_dir: Path, target: str, data: bytes, exc: BaseException) -> str:
 class Runner:
     """Runs one target's reader on mutated bytes in a reused directory per seed."""
 
-    def __init__(self, target_name: str, crash_dir: Path, timeout: float, engine: str) -> None:
+    def __init__(
+        self,
+        target_name: str,
+        crash_dir: Path,
+        timeout: float,
+        engine: str,
+        workdir: Path | None = None,
+    ) -> None:
         from tests.fuzz.targets import TARGETS, write_tree
 
         self.target = TARGETS[target_name]
@@ -102,7 +109,9 @@ class Runner:
         self.crash_dir = crash_dir
         self.timeout = timeout
         self.stats = Stats(target_name, engine)
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"usc-fuzz-{target_name}-", dir=FAST_TMP))
+        self.workdir = workdir or Path(
+            tempfile.mkdtemp(prefix=f"usc-fuzz-{target_name}-", dir=FAST_TMP)
+        )
         self.roots = []
         for i, seed in enumerate(self.seeds):
             root = self.workdir / str(i)
@@ -168,7 +177,12 @@ def run_random(name: str, seconds: float, crash_dir: Path, timeout: float, seed:
 
 
 def atheris_worker(
-    name: str, seconds: float, crash_dir: Path, timeout: float, stats_file: Path
+    name: str,
+    seconds: float,
+    crash_dir: Path,
+    timeout: float,
+    stats_file: Path,
+    workdir: Path | None = None,
 ) -> None:
     """Inside a child process: fuzz one target with atheris until libFuzzer's time is up."""
     import atheris
@@ -195,7 +209,8 @@ def atheris_worker(
         import unified_supply_chain.inventory.training_record
         import unified_supply_chain.safeparse  # noqa: F401
 
-    runner = Runner(name, crash_dir, timeout, "atheris")
+    # libFuzzer ends the process without Python's cleanup: the parent removes `workdir`.
+    runner = Runner(name, crash_dir, timeout, "atheris", workdir)
     corpus = runner.workdir / "corpus"
     corpus.mkdir()
     for i, seed in enumerate(runner.seeds):
@@ -233,7 +248,10 @@ def atheris_worker(
 
 def run_atheris(name: str, seconds: float, crash_dir: Path, timeout: float) -> Stats:
     """Fuzz one target in a child process under atheris and read back its figures."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        tempfile.TemporaryDirectory(prefix=f"usc-fuzz-{name}-", dir=FAST_TMP) as work,
+    ):
         stats_file = Path(tmp) / "stats.json"
         cmd = [
             sys.executable,
@@ -248,6 +266,8 @@ def run_atheris(name: str, seconds: float, crash_dir: Path, timeout: float) -> S
             str(timeout),
             "--stats-file",
             str(stats_file),
+            "--workdir",
+            work,
         ]
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=seconds + 300, check=False, cwd=tmp
@@ -282,10 +302,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write figures as JSON")
     parser.add_argument("--atheris-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--stats-file", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     crash_dir = args.crash_dir.resolve()
     if args.atheris_worker:
-        atheris_worker(args.atheris_worker, args.seconds, crash_dir, args.timeout, args.stats_file)
+        atheris_worker(
+            args.atheris_worker,
+            args.seconds,
+            crash_dir,
+            args.timeout,
+            args.stats_file,
+            args.workdir,
+        )
         return 0
     engine = args.engine
     if engine == "auto":
