@@ -188,7 +188,7 @@ def test_missing_output_after_success_is_an_error_and_writes_nothing(repo: Path)
     assert not (repo / "training-record.json").exists()
 
 
-def test_missing_input_is_an_error(repo: Path) -> None:
+def test_missing_input_fails_before_the_command_runs(repo: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         usc_record(
             "--input",
@@ -200,6 +200,24 @@ def test_missing_input_is_an_error(repo: Path) -> None:
             "train.py",
         )
     assert exc.value.code == cli.EXIT_ERROR
+    assert not (repo / "model").exists(), "the training command must not have run"
+    assert not (repo / "training-record.json").exists()
+
+
+def test_inputs_are_hashed_as_the_command_found_them(repo: Path) -> None:
+    before = sha(repo / "data" / "train.csv")
+    code = usc_record(
+        "--input",
+        "data/train.csv",
+        "--output-model",
+        "model/model.bin",
+        "--shell",
+        "--command",
+        f"'{sys.executable}' train.py && echo changed >> data/train.csv",
+    )
+    assert code == 0
+    data = load(repo / "training-record.json")
+    assert data["inputs"][0]["sha256"] == before != sha(repo / "data" / "train.csv")
 
 
 def test_command_that_ran_elsewhere(repo: Path) -> None:

@@ -412,6 +412,19 @@ def build_record(
     output = Path(args.output)
     output = output if output.is_absolute() else root / output
 
+    real_root = Path(os.path.realpath(root))
+    cache_dir = args.cache_dir or (Path(env["USC_CACHE_DIR"]) if env.get("USC_CACHE_DIR") else None)
+    cache = None
+    if cache_dir is not None:
+        from unified_supply_chain.hashcache import HashCache
+
+        cache = HashCache.open(cache_dir, real_root)
+    # Inputs are hashed before the command runs: what it read, and a missing dataset fails
+    # before hours of training rather than after.
+    input_files = _hash_recorded(real_root, expand_paths(real_root, inputs), True, "--input", cache)
+    params_recorded = _hash_recorded(real_root, params_files, True, "--params", cache)
+    parameters = merge_params(_read_params(real_root, params_files), overrides)
+
     if argv:
         result = run_command(argv, root)
     elif args.shell:
@@ -433,21 +446,12 @@ def build_record(
             0,
         )
     ok = result.exit_code == 0
-    real_root = Path(os.path.realpath(root))
-    cache_dir = args.cache_dir or (Path(env["USC_CACHE_DIR"]) if env.get("USC_CACHE_DIR") else None)
-    cache = None
-    if cache_dir is not None:
-        from unified_supply_chain.hashcache import HashCache
-
-        cache = HashCache.open(cache_dir, real_root)
-    input_files = _hash_recorded(real_root, expand_paths(real_root, inputs), True, "--input", cache)
+    # After a failure, outputs may be missing: recorded without a hash, not an error.
     output_files = _hash_recorded(
         real_root, expand_paths(real_root, outputs), ok, "--output-model", cache
     )
-    params_recorded = _hash_recorded(real_root, params_files, True, "--params", cache)
     if cache is not None:
         cache.save()
-    parameters = merge_params(_read_params(real_root, params_files), overrides)
     if ok:
         _check_metrics(real_root, metrics)
 
