@@ -4,7 +4,8 @@
         --input data/train.csv --params params.yaml --output-model model/model.safetensors \\
         [--metrics metrics.json] [--param key=value ...] -- python train.py ...
 
-or, when the command ran elsewhere, `--command "python train.py" [--start T --end T]`.
+or `--shell --command "python train.py | tee log"` (run with bash, recorded as written), or,
+when the command ran elsewhere, `--command "python train.py" [--start T --end T]`.
 
 The record (schema `unified-supply-chain/training-record@1`, see
 `inventory/training_record.py`) names the run that trained the model (from the GitHub Actions
@@ -13,7 +14,8 @@ SHA-256, and the hyperparameters read from the params files. `usc sbom` turns it
 SBOM's `formulation` and the model's lineage.
 
 Relative paths are taken from `--root` (default: the current directory), where the command also
-runs; every path must stay inside the root. When the command fails the record is still written,
+runs; every path must stay inside the root. Inputs and params files are hashed before the
+command runs (what it read), outputs after. When the command fails the record is still written,
 with `"status": "failed"` and its `"exit_code"`, and `usc record` exits with the command's code.
 """
 
