@@ -335,3 +335,15 @@ def test_any_records_give_a_contribution(
         contribution = read_mlflow(root, sorted(texts))
         assert all(d.path == "m" for d in contribution.declared)
         assert len(contribution.stages) <= 1
+
+
+def test_credentials_stay_out_of_messages(tmp_path: Path) -> None:
+    (tmp_path / "MLproject").write_text(
+        "name: x\nconda_env: https://user:s3cr3t@host/env.yaml\npython_env: env.yaml\n", "utf-8"
+    )
+    (tmp_path / "env.yaml").write_text(
+        "dependencies:\n  - 'pkg @@ https://user:s3cr3t@host/p.whl'\n", "utf-8"
+    )
+    contribution = read_mlflow(tmp_path, ["MLproject", "env.yaml"])
+    assert len(contribution.problems) == 2
+    assert all("s3cr3t" not in p.message for p in contribution.problems)

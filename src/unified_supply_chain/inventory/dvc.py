@@ -19,6 +19,7 @@ from typing import Any
 from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.datasets import redact_url
+from unified_supply_chain.inventory.lockfiles import scrub_urls
 from unified_supply_chain.inventory.metrics import read_metrics_file
 
 if sys.version_info >= (3, 11):
@@ -45,23 +46,28 @@ class _PathError(ValueError):
     """A path in a record that cannot be used (escapes the root, absolute, unresolved)."""
 
 
+def _show(path: str) -> str:
+    """A path for a message: quoted, cut to 120 characters, credentials of a URL removed."""
+    return repr(scrub_urls(path))[:120]
+
+
 def normalise(base_dir: str, path: str) -> str:
     """Join `path` to the repo-relative `base_dir`; refuse absolute or escaping results."""
     if not isinstance(path, str) or not path.strip():
         raise _PathError("empty path")
     if "${" in path:
-        raise _PathError(f"unresolved template in path {path!r}")
+        raise _PathError(f"unresolved template in path {_show(path)}")
     if _URL.match(path):
-        raise _PathError(f"not a repository path: {path!r}")
+        raise _PathError(f"not a repository path: {_show(path)}")
     cleaned = path.replace("\\", "/")
     if cleaned.startswith("/") or re.match(r"^[A-Za-z]:/", cleaned):
-        raise _PathError(f"absolute path {path!r}")
+        raise _PathError(f"absolute path {_show(path)}")
     joined = posixpath.normpath(posixpath.join(base_dir, cleaned)) if base_dir else cleaned
     joined = posixpath.normpath(joined)
     if joined == ".." or joined.startswith("../") or joined.startswith("/"):
-        raise _PathError(f"path {path!r} leaves the repository")
+        raise _PathError(f"path {_show(path)} leaves the repository")
     if joined == ".":
-        raise _PathError(f"path {path!r} is the repository root")
+        raise _PathError(f"path {_show(path)} is the repository root")
     return joined
 
 
@@ -419,7 +425,7 @@ def _paths(b: _Builder, source: str, wdir: str, entries: Any) -> list[tuple[str,
     for entry in entries if isinstance(entries, list) else []:
         parsed = _entry_path_and_opts(entry)
         if parsed is None:
-            b.problem(source, f"unreadable entry {entry!r:.80}")
+            b.problem(source, "an entry is neither a path nor a one-key mapping; skipped")
             continue
         raw, opts = parsed
         if _URL.match(raw):

@@ -52,7 +52,7 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
 
 
-def _scrub(text: str) -> str:
+def scrub_urls(text: str) -> str:
     """Text with every URL in it redacted (problem messages quote the offending entry)."""
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
@@ -495,11 +495,11 @@ def _read_conda_env(path: Path, relpath: str) -> LockfileResult:
             _conda_pip_section(lock, entry["pip"])
             continue
         if not isinstance(entry, str):
-            lock.problem(f"entry {_scrub(str(entry))[:80]!r} is not a string")
+            lock.problem(f"entry {scrub_urls(str(entry))[:80]!r} is not a string")
             continue
         m = _CONDA_SPEC.match(entry.strip())
         if m is None:
-            lock.problem(f"skipped {_scrub(entry)[:80]!r}: not a package spec")
+            lock.problem(f"skipped {scrub_urls(entry)[:80]!r}: not a package spec")
             continue
         version, build = _conda_version(m.group("rest"))
         channel = m.group("channel") or only_channel
@@ -535,12 +535,14 @@ def _conda_pip_section(lock: _Lock, entries: object) -> None:
         return
     for line in entries:
         if not isinstance(line, str) or line.strip().startswith("-"):
-            lock.problem(f"pip entry {_scrub(str(line))[:80]!r} not read (options and includes)")
+            lock.problem(
+                f"pip entry {scrub_urls(str(line))[:80]!r} not read (options and includes)"
+            )
             continue
         try:
             req = Requirement(line.strip())
         except InvalidRequirement as exc:
-            lock.problem(f"pip entry {_scrub(line)[:80]!r}: {_scrub(str(exc))}")
+            lock.problem(f"pip entry {scrub_urls(line)[:80]!r}: {scrub_urls(str(exc))}")
             continue
         specs = list(req.specifier)
         version = (
@@ -728,4 +730,4 @@ def read_lockfile(path: Path, relpath: str, fmt: str) -> LockfileResult:
         return reader(path, relpath)
     except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
         # Shapes no reader expected (e.g. a table where a list belongs) are bad input, not bugs.
-        raise FormatError(f"unexpected structure: {_scrub(str(exc))}") from exc
+        raise FormatError(f"unexpected structure: {scrub_urls(str(exc))}") from exc

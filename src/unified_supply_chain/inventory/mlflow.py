@@ -22,7 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.lockfiles import read_lockfile
+from unified_supply_chain.inventory.lockfiles import read_lockfile, scrub_urls
 from unified_supply_chain.inventory.manifests import pypi_purl
 
 #: Property names this reader puts on declared models and hyperparameter sets.
@@ -116,7 +116,9 @@ def _read_mlproject(out: _Out, relpath: str) -> None:
             props.append((PROP_PROJECT_ENV, f"{env_key}:{env}"))
             env_rel = _inside(base, env)
             if env_rel is None:
-                out.problem(relpath, f"{env_key} {env!r} is not a repository path")
+                out.problem(
+                    relpath, f"{env_key} {scrub_urls(env)[:120]!r} is not a repository path"
+                )
             elif env_key == "conda_env":
                 _conda_env(out, env_rel)
             else:
@@ -176,8 +178,8 @@ def _python_env(out: _Out, env_rel: str) -> None:
                 continue  # `-r requirements.txt`: the requirements file is read on its own
             try:
                 req = Requirement(line.strip())
-            except InvalidRequirement as exc:
-                out.problem(env_rel, f"{line[:80]!r}: {exc}")
+            except InvalidRequirement:
+                out.problem(env_rel, f"{scrub_urls(line)[:80]!r}: not a requirement")
                 continue
             specs = list(req.specifier)
             version = (
