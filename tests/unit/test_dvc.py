@@ -475,9 +475,12 @@ def test_records_never_read_files_the_walk_did_not_list(tmp_path: Path) -> None:
 def test_credentials_in_refused_paths_stay_out_of_messages(tmp_path: Path) -> None:
     (tmp_path / "dvc.yaml").write_text(
         "artifacts:\n  m:\n    path: https://user:s3cr3t@host/m.bin\n    type: model\n"
-        "stages:\n  s:\n    cmd: x\n    outs:\n      - a: 1\n        b: 2\n",
+        "stages:\n  s:\n    cmd: curl -o d.csv https://user:s3cr3t@host/d.csv\n"
+        "    outs:\n      - a: 1\n        b: 2\n",
         encoding="utf-8",
     )
     contribution = read_dvc(tmp_path, ["dvc.yaml"])
     assert len(contribution.problems) == 2
     assert all("s3cr3t" not in p.message for p in contribution.problems)
+    (stage,) = contribution.stages
+    assert stage.command == "curl -o d.csv https://host/d.csv"

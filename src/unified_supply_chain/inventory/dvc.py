@@ -235,7 +235,7 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
         b.stages.append(
             records.Stage(
                 name=posixpath.basename(relpath)[: -len(".dvc")] or relpath,
-                command=data["cmd"],
+                command=scrub_urls(data["cmd"]),
                 inputs=tuple(inputs),
                 outputs=tuple(outputs),
                 metrics_files=tuple(metrics),
@@ -577,6 +577,8 @@ def _draft_stage(
         command = cmd
     else:
         command = None
+    if command is not None:
+        command = scrub_urls(command)  # the command goes into the SBOM: no URL credentials
 
     deps = _paths(b, source, wdir, stage.get("deps"))
     outs = _paths(b, source, wdir, stage.get("outs"))
