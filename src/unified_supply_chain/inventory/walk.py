@@ -8,6 +8,7 @@ surrogate-escaped `str` so the file can still be opened; the builder turns them 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -55,10 +56,56 @@ class WalkResult:
     """Symlinks not followed because they leave the root, unreadable directories, ..."""
 
 
-def _spec(lines: Sequence[str]) -> pathspec.PathSpec[Any]:
-    import pathspec
+class _Spec:
+    """A gitignore-style spec with a one-regex pre-check.
 
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    Most paths match no pattern at all, and then the answer ("not matched") needs no loop over
+    the patterns: one search with all patterns joined tells. Only paths that some pattern
+    matches go through pathspec, for its exact rules (last match wins, negations, directories).
+    """
+
+    __slots__ = ("_any", "spec")
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        import pathspec
+
+        self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        self._any = _any_pattern(self.spec)
+
+    def match_file(self, path: str) -> bool:
+        if (
+            self._any is not None
+            and not path.startswith(("/", "./"))
+            and self._any.search(path) is None
+        ):
+            return False
+        return bool(self.spec.match_file(path))
+
+
+def _any_pattern(spec: pathspec.PathSpec[Any]) -> re.Pattern[str] | None:
+    """One regex matching where any active pattern matches, or None when that cannot be built."""
+    parts: list[str] = []
+    flags: int | None = None
+    for p in spec.patterns:
+        if getattr(p, "include", None) is None:
+            continue
+        regex = getattr(p, "regex", None)
+        if not isinstance(regex, re.Pattern) or not isinstance(regex.pattern, str):
+            return None
+        if "(?P=" in regex.pattern or (flags is not None and regex.flags != flags):
+            return None
+        flags = regex.flags
+        parts.append(re.sub(r"\(\?P<\w+>", "(?:", regex.pattern))
+    if not parts:
+        return re.compile(r"(?!)")
+    try:
+        return re.compile("|".join(f"(?:{x})" for x in parts), flags or 0)
+    except re.error:
+        return None
+
+
+def _spec(lines: Sequence[str]) -> _Spec:
+    return _Spec(lines)
 
 
 def _read_gitignore(path: str) -> list[str]:
@@ -89,9 +136,7 @@ def walk(
     problems: list[Problem] = []
 
     # Each stack item: (absolute dir, relative dir, [(base relative dir, gitignore spec), ...]).
-    stack: list[tuple[str, str, tuple[tuple[str, pathspec.PathSpec[Any]], ...]]] = [
-        (root_str, "", ())
-    ]
+    stack: list[tuple[str, str, tuple[tuple[str, _Spec], ...]]] = [(root_str, "", ())]
     while stack:
         abs_dir, rel_dir, ignores = stack.pop()
         if use_gitignore:
@@ -149,8 +194,8 @@ def walk(
 
 def _ignored(
     rel: str,
-    ignores: tuple[tuple[str, pathspec.PathSpec[Any]], ...],
-    exclude_spec: pathspec.PathSpec[Any] | None,
+    ignores: tuple[tuple[str, _Spec], ...],
+    exclude_spec: _Spec | None,
 ) -> bool:
     if exclude_spec is not None and exclude_spec.match_file(rel):
         return True
