@@ -1075,6 +1075,35 @@ def _run_merge(root: Path, rel: str) -> object:
     return merge_sboms(copy.deepcopy(our_document()), [root / rel])
 
 
+#: Safety-scanner inputs: (reader target whose seeds are reused, format hint given to the scan).
+SCAN_FORMATS = (
+    ("pickle", "pickle"),
+    ("joblib", "joblib"),
+    ("pytorch-zip", "pytorch"),
+    ("pytorch-legacy", "pytorch-legacy"),
+    ("npy", "npy"),
+    ("npz", "npz"),
+    ("keras-zip", "keras"),
+    ("gguf", "gguf"),
+    ("hdf5", "hdf5"),
+)
+
+
+def _safety_scan_seeds() -> list[Seed]:
+    # Each seed moves under a directory named by its format hint, so `run` can recover it.
+    return [
+        Seed({f"{fmt}/{k}": v for k, v in seed.tree.items()}, f"{fmt}/{seed.victim}")
+        for name, fmt in SCAN_FORMATS
+        for seed in TARGETS[name].seeds()
+    ]
+
+
+def _run_safety_scan(root: Path, rel: str) -> object:
+    from unified_supply_chain.policy.scanner import scan_file
+
+    return scan_file(root / rel, rel, rel.split("/", 1)[0])
+
+
 def _header_target(
     name: str, module: str, func: str, seeds: Callable[[], list[Seed]], **kwargs: Any
 ) -> Target:
@@ -1138,6 +1167,8 @@ TARGETS: dict[str, Target] = {
         Target("dvc", _cached(_dvc_seeds), _run_dvc),
         Target("mlflow", _cached(_mlflow_seeds), _run_mlflow),
         Target("merge", _cached(_merge_seeds), _run_merge, allowed=(MergeError, FormatError)),
+        # The pickle safety scanner promises never to raise on bad input at all.
+        Target("safety-scan", _cached(_safety_scan_seeds), _run_safety_scan, allowed=()),
     )
 }
 """Every reader under fuzz, by name."""

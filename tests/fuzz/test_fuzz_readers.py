@@ -42,6 +42,7 @@ EXAMPLES = {
     "parquet": 100,
     "arrow": 100,
     "merge": 25,
+    "safety-scan": 150,
     "mlflow": 40,
     "dvc": 60,
     "hydra": 60,
