@@ -154,9 +154,16 @@ def _absent(d: Declared) -> Artifact:
 def resolve(
     artifacts: Sequence[Artifact],
     contributions: Sequence[Contribution],
+    present: frozenset[str] = frozenset(),
 ) -> Resolved:
-    """Apply every contribution to the artifacts."""
+    """Apply every contribution to the artifacts.
+
+    `present` holds the repo-relative paths of every file in the checkout: a declared path that is
+    present but is no artifact (a script a DVC stage depends on) is not an absent artifact.
+    """
     index = _Index(artifacts)
+    present_dirs = {posixpath.dirname(p) for p in present}
+    present_dirs |= {d for p in present_dirs for d in _parents(p)}
     # 1. Declared artifacts.
     for c in contributions:
         for d in c.declared:
@@ -172,7 +179,7 @@ def resolve(
                     index.items[new.ref] = new
                 else:
                     index.replace(new)
-            elif not found:
+            elif not found and path not in present and path not in present_dirs:
                 index.add(_absent(dataclasses.replace(d, path=path)))
         for a in c.artifacts:
             if a.ref not in index.items:
@@ -325,6 +332,14 @@ def resolve(
         hyperparameters_for=hyper_dedup,
         datasets_for=datasets_for,
     )
+
+
+def _parents(path: str) -> list[str]:
+    out = []
+    while path:
+        path = posixpath.dirname(path)
+        out.append(path)
+    return out
 
 
 def _hf_like(name: str) -> bool:

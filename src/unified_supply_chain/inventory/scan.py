@@ -608,6 +608,7 @@ def scan(
             _descriptor_datasets(st, rel)
     _apply_model_cards(st)
     _lineage_sources(st)
+    _declared_present(st)
 
     # Hash every artifact file whose content is here.
     to_hash: list[str] = []
@@ -624,7 +625,7 @@ def scan(
     st.artifacts = [_with_hashes(a, hashed) for a in st.artifacts]
     st.artifacts = [_security(st, a) for a in st.artifacts]
 
-    resolved = resolve(st.artifacts, st.contributions)
+    resolved = resolve(st.artifacts, st.contributions, frozenset(st.by_path))
     libraries = _dedupe_libraries(st.libraries)
     root_name = options.app_name or st.app_name or root.resolve().name or "application"
     inventory = Inventory(
@@ -813,9 +814,46 @@ def _with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
     )
 
 
+def _declared_present(st: _State) -> None:
+    """Files a record declares as a model or dataset (DVC `artifacts:`, MLflow, training records)
+    that the scan did not recognise by content still become artifacts, so they get hashed."""
+    known = {a.path for a in st.artifacts if a.path is not None}
+    known |= {f[0] for a in st.artifacts for f in a.files}
+    for c in st.contributions:
+        for d in c.declared:
+            path = d.path
+            if d.kind is None or path in known or path not in st.by_path:
+                continue
+            st.artifacts.append(
+                Artifact(
+                    kind=d.kind,
+                    ref=artifact_ref(d.kind, path),
+                    name=d.name or _stem(path),
+                    path=path,
+                    format=st.formats.get(path) or posixpath.splitext(path)[1].lstrip(".") or None,
+                    size=st.by_path[path].size,
+                )
+            )
+            known.add(path)
+
+
+def _unpinned_shadowed(libs: Sequence[Library]) -> set[str]:
+    """purls of version-less entries (a manifest range) whose package a lockfile pins."""
+    pinned = {(lib.ecosystem, lib.name.lower()) for lib in libs if lib.version}
+    return {
+        lib.purl for lib in libs if not lib.version and (lib.ecosystem, lib.name.lower()) in pinned
+    }
+
+
 def _dedupe_libraries(libs: Sequence[Library]) -> tuple[Library, ...]:
+    shadowed = _unpinned_shadowed(libs)
+    direct_names = {(lib.ecosystem, lib.name.lower()) for lib in libs if lib.direct}
     out: dict[str, Library] = {}
     for lib in libs:
+        if lib.purl in shadowed:
+            continue
+        if (lib.ecosystem, lib.name.lower()) in direct_names and not lib.direct:
+            lib = dataclasses.replace(lib, direct=True)
         old = out.get(lib.purl)
         if old is None:
             out[lib.purl] = lib
