@@ -227,6 +227,30 @@ def test_sbom_model_card_carries_the_metrics(passing: ActRun, sbom: dict[str, An
     assert float(accuracy[0]["value"]) == measured["accuracy"]
 
 
+def test_trace_answers_from_the_pipeline_sbom(passing: ActRun, tmp_path: Path) -> None:
+    """`usc trace` on the trained model file and the pipeline's SBOM: which datasets (with hashes),
+    which hyperparameters and which run made it."""
+    from tests.helpers import run_usc
+
+    sbom_dir = passing.artifact("sbom-")
+    model = passing.artifact("model-train-") / "model/model.safetensors"
+    record = json.loads(
+        (passing.artifact("model-train-") / "train.training-record.json").read_text("utf-8")
+    )
+    result = run_usc("trace", str(model), "--sbom", str(sbom_dir), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    text = json.dumps(answer)
+    assert sha256(EXAMPLE / "data/train.csv") in text  # the training dataset's hash
+    assert "train.learning_rate" in text and "0.1" in text  # the hyperparameters
+    assert record["run"]["commit"] in text and "octo/iris" in text  # the commit and repository
+    assert "/actions/runs/1" in text  # the workflow run
+    # A digest that is in no SBOM: a clear "not found" and exit 1.
+    missing = run_usc("trace", "sha256:" + "0" * 64, "--sbom", str(sbom_dir))
+    assert missing.returncode == 1
+    assert "not found" in (missing.stdout + missing.stderr).lower()
+
+
 # ------------------------------------------------------------------------------------ run 2
 
 
