@@ -224,9 +224,43 @@ def _fast_validator(spec_version: str) -> Any:
     for fmt in ("email", "idn-email"):
         checker.checks(fmt)(_check_email)
     checker.checks("regex")(_check_regex)
-    return Draft7Validator(
-        schema, registry=Registry().with_resources(resources), format_checker=checker
-    )
+    from jsonschema import validators
+
+    fast = validators.extend(Draft7Validator, {"uniqueItems": _unique_items})
+    return fast(schema, registry=Registry().with_resources(resources), format_checker=checker)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable form under jsonschema's equality: 1 == 1.0, True != 1, key order ignored."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, (int, float)):
+        return ("n", value)
+    if isinstance(value, dict):
+        return ("o", frozenset((k, _canonical(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("a", tuple(_canonical(v) for v in value))
+    if value is None:
+        return ("z",)
+    return ("?", id(value))
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+    """`uniqueItems` in linear time: jsonschema compares objects pairwise (seconds on the
+    `components` array of a large document); equal items have equal canonical forms."""
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    from jsonschema.exceptions import ValidationError as SchemaViolation
+
+    seen: set[Any] = set()
+    for item in instance:
+        key = _canonical(item)
+        if key in seen:
+            yield SchemaViolation(f"{instance!r} has non-unique elements")
+            return
+        seen.add(key)
 
 
 def validation_errors(
