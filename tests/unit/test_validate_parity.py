@@ -127,6 +127,12 @@ MUTATIONS: dict[str, Callable[[Doc], None]] = {
     ),
     "bad serial number": lambda d: d.__setitem__("serialNumber", "uuid:1234"),
     "wrong type (version as string)": lambda d: d.__setitem__("version", "1"),
+    "duplicate component (uniqueItems)": lambda d: d["components"].append(
+        copy.deepcopy(_first_component(d))
+    ),
+    "duplicate component with its keys reordered (uniqueItems)": lambda d: d["components"].append(
+        dict(reversed(list(copy.deepcopy(_first_component(d)).items())))
+    ),
     "wrong type (spec version as number)": lambda d: d.__setitem__("specVersion", 1.6),
 }
 
@@ -263,3 +269,28 @@ def test_fast_validation_does_not_build_the_iri_grammar() -> None:
         env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"},
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("items", "unique"),
+    [
+        ([1, 1.0], False),
+        ([1, True], True),
+        ([0, False], True),
+        ([{"a": 1, "b": [1, 2]}, {"b": [1, 2], "a": 1}], False),
+        ([{"a": [1, 2]}, {"a": [2, 1]}], True),
+        ([[1, {"x": None}], [1, {"x": None}]], False),
+        (["a", "b", "c"], True),
+        ([None, None], False),
+        ([{"a": True}, {"a": 1}], True),
+        ([], True),
+    ],
+)
+def test_unique_items_matches_jsonschema(items: list[Any], unique: bool) -> None:
+    from jsonschema import Draft7Validator
+
+    schema = {"type": "array", "uniqueItems": True}
+    reference = not list(Draft7Validator(schema).iter_errors(items))
+    fast_cls = validate._fast_validator("1.6").__class__
+    fast = not list(fast_cls(schema).iter_errors(items))
+    assert reference == unique and fast == unique
