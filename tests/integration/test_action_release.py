@@ -5,6 +5,7 @@ permission is missing, after the SBOM and the outputs were written."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -80,8 +81,9 @@ def release_run(
         "INPUT_UPLOAD_RELEASE_ASSETS": "true",
         "INPUT_GITHUB_TOKEN": TOKEN,
     }
-    for key in ("GITHUB_TOKEN", "RUNNER_DEBUG", "USC_MATRIX_JSON"):
-        monkeypatch.delenv(key, raising=False)
+    for key in list(os.environ):
+        if key.startswith(("INPUT_", "GITHUB_", "RUNNER_", "USC_")):
+            monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return {"rid": rid, "workspace": workspace, "output": output, "expect": expect_get_release}

@@ -113,9 +113,11 @@ def test_warning_annotations_bounded_with_notice(
     assert summary.count("broken-") >= 12, "every warning is in the summary"
 
 
-def test_policy_failure_after_outputs(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_policy_failure_after_outputs(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (workspace / "project" / "model" / "extra.pkl").write_bytes(pickle.dumps(_Hostile()))
-    os.environ["INPUT_FAIL_ON"] = "high"
+    monkeypatch.setenv("INPUT_FAIL_ON", "high")
     assert run_action() == cli.EXIT_FINDINGS
     outputs = outputs_of(workspace.parent / "output.txt")
     assert int(outputs["findings-count"]) >= 1
@@ -129,19 +131,21 @@ def test_policy_failure_after_outputs(workspace: Path, capsys: pytest.CaptureFix
 
 
 def test_fail_on_none_reports_without_failing(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (workspace / "project" / "model" / "extra.pkl").write_bytes(pickle.dumps(_Hostile()))
-    os.environ["INPUT_FAIL_ON"] = "none"
+    monkeypatch.setenv("INPUT_FAIL_ON", "none")
     assert run_action() == 0
     out = capsys.readouterr().out
     assert "::warning title=usc%3A unsafe-serialization" in out
     assert "policy failed" not in out
 
 
-def test_runtime_error_is_annotated(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_runtime_error_is_annotated(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (workspace / "bad.cdx.json").write_text("not json", encoding="utf-8")
-    os.environ["INPUT_MERGE"] = "bad.cdx.json"
+    monkeypatch.setenv("INPUT_MERGE", "bad.cdx.json")
     assert run_action() == cli.EXIT_ERROR
     out = capsys.readouterr().out
     assert out.count("::error ") == 1
