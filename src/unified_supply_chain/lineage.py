@@ -232,6 +232,7 @@ def resolve(
                     time_start=st.time_start,
                     time_end=st.time_end,
                     source=st.source,
+                    properties=st.properties,
                 )
             )
             runs.setdefault(st.source, st.run)

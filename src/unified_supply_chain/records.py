@@ -247,6 +247,8 @@ class TrainingTask:
     """ISO-8601 UTC end time."""
     source: str | None = None
     """Repo-relative file the task was read from (dvc.yaml, training record)."""
+    properties: tuple[tuple[str, str], ...] = ()
+    """Further (name, value) properties of the task."""
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,8 @@ class Stage:
     time_end: str | None = None
     run: RunContext | None = None
     """CI run that executed it, when recorded."""
+    properties: tuple[tuple[str, str], ...] = ()
+    """Further facts about the run of the stage (e.g. its status and exit code)."""
 
 
 @dataclass(frozen=True)

@@ -169,3 +169,48 @@ def test_lockfile_pin_replaces_manifest_range(tmp_path: Path) -> None:
     assert [c["purl"] for c in libs] == ["pkg:pypi/requests@2.31.0"]
     app = document["metadata"]["component"]["bom-ref"]
     assert "pkg:pypi/requests@2.31.0" in _deps(document)[app]
+
+
+def test_training_record_becomes_formulation_with_run_and_status(tmp_path: Path) -> None:
+    root = tmp_path / "rec"
+    _write(root, {"data/train.csv": "x\n1\n", "params.yaml": "lr: 0.1\n"})
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    (root / "model").mkdir()
+    save_file({"w": np.zeros(2, dtype=np.float32)}, str(root / "model/m.safetensors"))
+    model_sha = hashlib.sha256((root / "model/m.safetensors").read_bytes()).hexdigest()
+    record = {
+        "schema": "unified-supply-chain/training-record@1",
+        "name": "train",
+        "command": "python train.py",
+        "time_start": "2026-01-01T00:00:00Z",
+        "time_end": "2026-01-01T00:05:00Z",
+        "run": {
+            "repository": "octo/app",
+            "commit": "c" * 40,
+            "run_id": "77",
+            "run_attempt": "2",
+            "event": "push",
+        },
+        "inputs": [{"path": "data/train.csv", "sha256": "0" * 64}],
+        "params_files": [{"path": "params.yaml"}],
+        "parameters": [{"name": "lr", "value": "0.1"}],
+        "outputs": [{"path": "model/m.safetensors", "sha256": model_sha}],
+        "status": "failed",
+        "exit_code": 3,
+    }
+    (root / "train.training-record.json").write_text(json.dumps(record))
+    document = _sbom(root, tmp_path)
+    model = components_by_path(document)["model/m.safetensors"]
+    assert {"dataset:data/train.csv", "hyperparameters:params.yaml"} <= _deps(document)[
+        model["bom-ref"]
+    ]
+    (workflow,) = document["formulation"][0]["workflows"]
+    assert workflow["uid"] == "octo/app/actions/runs/77/attempts/2"
+    (task,) = workflow["tasks"]
+    task_props = {p["name"]: p["value"] for p in task["properties"]}
+    assert task_props["usc:training-status"] == "failed"
+    assert task_props["usc:exit-code"] == "3"
+    run_props = {p["name"]: p["value"] for p in workflow["properties"]}
+    assert run_props["usc:run:commit"] == "c" * 40

@@ -151,8 +151,10 @@ def _task_json(task: TrainingTask, known: set[str]) -> dict[str, Any]:
         out["timeStart"] = task.time_start
     if task.time_end:
         out["timeEnd"] = task.time_end
-    if task.source:
-        out["properties"] = [_prop(Prop.SOURCE.value, task.source)]
+    props = [_prop(Prop.SOURCE.value, task.source)] if task.source else []
+    props += [_prop(k, v) for k, v in task.properties]
+    if props:
+        out["properties"] = props
     return out
 
 

@@ -67,6 +67,10 @@ class TrainingRecord:
     """Model files written."""
     metrics_files: tuple[str, ...] = ()
     """Metrics files written for the outputs."""
+    status: str | None = None
+    """"succeeded" or "failed" (the command's outcome), when recorded."""
+    exit_code: int | None = None
+    """The command's exit code, when recorded."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object."""
@@ -88,6 +92,8 @@ class TrainingRecord:
             "parameters": [{"name": k, "value": v} for k, v in self.parameters],
             "outputs": files(self.outputs),
             "metrics_files": list(self.metrics_files),
+            **({"status": self.status} if self.status else {}),
+            **({"exit_code": self.exit_code} if self.exit_code is not None else {}),
         }
 
 
@@ -161,6 +167,8 @@ def parse_training_record(data: Any) -> TrainingRecord:
         parameters=tuple(params),
         outputs=_files(data.get("outputs"), "outputs"),
         metrics_files=tuple(_norm(m, "metrics_files") for m in metrics),
+        status=text("status"),
+        exit_code=data["exit_code"] if isinstance(data.get("exit_code"), int) else None,
     )
 
 
@@ -189,5 +197,13 @@ def read_training_record(path: Path, relpath: str) -> Contribution:
         time_start=record.time_start,
         time_end=record.time_end,
         run=record.run,
+        properties=tuple(
+            (name, str(value))
+            for name, value in (
+                ("usc:training-status", record.status),
+                ("usc:exit-code", record.exit_code),
+            )
+            if value is not None
+        ),
     )
     return Contribution(declared=declared, stages=(stage,))
