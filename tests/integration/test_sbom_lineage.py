@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import assert_valid_cyclonedx, components_by_path, prop, run_usc
+from tests.helpers import assert_valid_cyclonedx, components_by_path, prop, props, run_usc
 
 MODEL_MD5 = "0123456789abcdef0123456789abcdef"
 
@@ -209,6 +209,9 @@ def test_training_record_becomes_formulation_with_run_and_status(tmp_path: Path)
     (workflow,) = document["formulation"][0]["workflows"]
     assert workflow["uid"] == "octo/app/actions/runs/77/attempts/2"
     (task,) = workflow["tasks"]
+    # The dataset changed since the record was written: said on the dataset component.
+    dataset = components_by_path(document)["data/train.csv"]
+    assert any("content differs" in w for w in props(dataset, "usc:warning"))
     task_props = {p["name"]: p["value"] for p in task["properties"]}
     assert task_props["usc:training-status"] == "failed"
     assert task_props["usc:exit-code"] == "3"

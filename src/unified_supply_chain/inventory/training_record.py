@@ -184,6 +184,17 @@ def read_training_record(path: Path, relpath: str) -> Contribution:
             source=relpath,
         )
         for f in record.outputs
+    ) + tuple(
+        # Inputs as recorded: a dataset that changed since training gets a warning, and one that
+        # is not in the checkout still appears (with the recorded digest).
+        Declared(
+            path=f.path,
+            kind=None,  # a base model is an input too: keep what the scan found
+            hashes=(Hash("SHA-256", f.sha256, "training-record"),) if f.sha256 else (),
+            size=f.size,
+            source=relpath,
+        )
+        for f in record.inputs
     )
     stage = Stage(
         name=record.name,
