@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_supply_chain import limits, records, safeparse
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.datasets import redact_url
 from unified_supply_chain.inventory.lockfiles import scrub_urls
@@ -26,14 +27,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-#: Property names this reader puts on declared artifacts.
-PROP_DVC_DIRECTORY = "usc:dvc:directory"
-PROP_DVC_NFILES = "usc:dvc:nfiles"
-PROP_DVC_ARTIFACT = "usc:dvc:artifact"
-PROP_DVC_LABELS = "usc:dvc:labels"
-PROP_DVC_IMPORT_URL = "usc:dvc:import-url"
-PROP_DVC_CACHE = "usc:dvc:cache"
 
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
 _INTERP = re.compile(r"\$\{\s*([^${}]+?)\s*\}")
@@ -168,13 +161,13 @@ def _apply_hash_info(acc: _DeclaredAcc, info: Mapping[str, Any], hash_source: st
         if _MD5.match(digest):
             acc.add_hash(records.Hash("MD5", digest.lower(), hash_source))
         if is_dir:
-            acc.properties[PROP_DVC_DIRECTORY] = "true"
+            acc.properties[Prop.DVC_DIRECTORY.value] = "true"
     size = _int_or_none(info.get("size"))
     if size is not None:
         acc.size = size
     nfiles = _int_or_none(info.get("nfiles"))
     if nfiles is not None:
-        acc.properties[PROP_DVC_NFILES] = str(nfiles)
+        acc.properties[Prop.DVC_NFILES.value] = str(nfiles)
 
 
 # --- `.dvc` files ------------------------------------------------------------------------------
@@ -228,9 +221,9 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
         acc.storage = records.Storage.DVC
         _apply_hash_info(acc, out, "dvc-file")
         if import_url is not None:
-            acc.properties[PROP_DVC_IMPORT_URL] = import_url
+            acc.properties[Prop.DVC_IMPORT_URL.value] = import_url
         if out.get("cache") is False:
-            acc.properties[PROP_DVC_CACHE] = "false"
+            acc.properties[Prop.DVC_CACHE.value] = "false"
     if is_stage:
         b.stages.append(
             records.Stage(
@@ -493,7 +486,7 @@ def _read_dvc_yaml(b: _Builder, relpath: str, lock_relpath: str | None) -> None:
             continue
         acc = b.declare(path, relpath)
         acc.name = str(art_name)
-        acc.properties[PROP_DVC_ARTIFACT] = str(art_name)
+        acc.properties[Prop.DVC_ARTIFACT.value] = str(art_name)
         kind = art.get("type")
         if kind == "model":
             acc.kind = records.ArtifactKind.MODEL
@@ -504,7 +497,7 @@ def _read_dvc_yaml(b: _Builder, relpath: str, lock_relpath: str | None) -> None:
             acc.metadata["description"] = art["desc"]
         labels = art.get("labels")
         if isinstance(labels, list) and labels:
-            acc.properties[PROP_DVC_LABELS] = ",".join(str(x) for x in labels)
+            acc.properties[Prop.DVC_LABELS.value] = ",".join(str(x) for x in labels)
             acc.metadata["labels"] = [str(x) for x in labels]
         if isinstance(art.get("meta"), dict):
             acc.metadata["meta"] = art["meta"]
@@ -628,7 +621,7 @@ def _draft_stage(
         if path in draft.cached_outputs:
             acc.storage = records.Storage.DVC
         else:
-            acc.properties[PROP_DVC_CACHE] = "false"
+            acc.properties[Prop.DVC_CACHE.value] = "false"
     if isinstance(lock, dict):
         for section in ("deps", "outs"):
             entries = lock.get(section)

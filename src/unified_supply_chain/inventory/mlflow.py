@@ -21,25 +21,10 @@ from typing import Any, TextIO
 from packaging.requirements import InvalidRequirement, Requirement
 
 from unified_supply_chain import limits, records, safeparse
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.lockfiles import read_lockfile, scrub_urls
 from unified_supply_chain.inventory.manifests import pypi_purl
-
-#: Property names this reader puts on declared models and hyperparameter sets.
-PROP_FLAVORS = "usc:mlflow:flavors"
-PROP_FLAVOR = "usc:mlflow:flavor"
-"""Prefix: `usc:mlflow:flavor:<flavor>:<key>` for a flavor's scalar settings."""
-PROP_LOADER_MODULE = "usc:mlflow:loader-module"
-PROP_PYTHON_VERSION = "usc:mlflow:python-version"
-PROP_RUN_ID = "usc:mlflow:run-id"
-PROP_MODEL_UUID = "usc:mlflow:model-uuid"
-PROP_MLFLOW_VERSION = "usc:mlflow:mlflow-version"
-PROP_CREATED = "usc:mlflow:created"
-PROP_ARTIFACT_PATH = "usc:mlflow:artifact-path"
-PROP_REGISTERED_VERSION = "usc:mlflow:registered-version"
-PROP_ENTRY_POINT = "usc:mlflow:entry-point"
-"""Prefix: `usc:mlflow:entry-point:<name>` = the entry point's command template."""
-PROP_PROJECT_ENV = "usc:mlflow:environment"
 
 #: Conda environment file names the scanner reads on its own (not read twice here).
 _SCANNED_CONDA_NAMES = frozenset({"environment.yml", "environment.yaml", "conda.yaml", "conda.yml"})
@@ -102,7 +87,7 @@ def _read_mlproject(out: _Out, relpath: str) -> None:
         if not isinstance(ep, dict):
             continue
         if isinstance(ep.get("command"), str):
-            props.append((f"{PROP_ENTRY_POINT}:{ep_name}", ep["command"]))
+            props.append((Prop.MLFLOW_ENTRY_POINT.key(ep_name), ep["command"]))
         parameters = ep.get("parameters")
         for p_name, spec in parameters.items() if isinstance(parameters, dict) else []:
             # `name: type` declares a parameter without a default: nothing to record as a value.
@@ -113,7 +98,7 @@ def _read_mlproject(out: _Out, relpath: str) -> None:
     for env_key in ("python_env", "conda_env"):
         env = data.get(env_key)
         if isinstance(env, str):
-            props.append((PROP_PROJECT_ENV, f"{env_key}:{env}"))
+            props.append((Prop.MLFLOW_ENVIRONMENT.value, f"{env_key}:{env}"))
             env_rel = _inside(base, env)
             if env_rel is None:
                 out.problem(
@@ -125,7 +110,7 @@ def _read_mlproject(out: _Out, relpath: str) -> None:
                 _python_env(out, env_rel)
     docker = data.get("docker_env")
     if isinstance(docker, dict) and isinstance(docker.get("image"), str):
-        props.append((PROP_PROJECT_ENV, f"docker_env:{docker['image']}"))
+        props.append((Prop.MLFLOW_ENVIRONMENT.value, f"docker_env:{docker['image']}"))
     name = data.get("name")
     out.artifacts.append(
         records.Artifact(
@@ -239,24 +224,24 @@ def _read_mlmodel(out: _Out, relpath: str, registered: dict[str, tuple[str, str]
     props: list[tuple[str, str]] = []
     flavors = data.get("flavors")
     if isinstance(flavors, dict):
-        props.append((PROP_FLAVORS, ",".join(str(f) for f in flavors)))
+        props.append((Prop.MLFLOW_FLAVORS.value, ",".join(str(f) for f in flavors)))
         for flavor, settings in flavors.items():
             if not isinstance(settings, dict):
                 continue
             for key, value in settings.items():
                 if key == "loader_module" and isinstance(value, str):
-                    props.append((PROP_LOADER_MODULE, value))
+                    props.append((Prop.MLFLOW_LOADER_MODULE.value, value))
                 elif key == "python_version" and isinstance(value, (str, float, int)):
-                    props.append((PROP_PYTHON_VERSION, str(value)))
+                    props.append((Prop.MLFLOW_PYTHON_VERSION.value, str(value)))
                 elif isinstance(value, (str, int, float, bool)):
-                    props.append((f"{PROP_FLAVOR}:{flavor}:{key}", _text(value)))
+                    props.append((Prop.MLFLOW_FLAVOR.key(f"{flavor}:{key}"), _text(value)))
     run_id = data.get("run_id") if isinstance(data.get("run_id"), str) else None
     for key, prop in (
-        ("run_id", PROP_RUN_ID),
-        ("model_uuid", PROP_MODEL_UUID),
-        ("mlflow_version", PROP_MLFLOW_VERSION),
-        ("utc_time_created", PROP_CREATED),
-        ("artifact_path", PROP_ARTIFACT_PATH),
+        ("run_id", Prop.MLFLOW_RUN_ID.value),
+        ("model_uuid", Prop.MLFLOW_MODEL_UUID.value),
+        ("mlflow_version", Prop.MLFLOW_VERSION.value),
+        ("utc_time_created", Prop.MLFLOW_CREATED.value),
+        ("artifact_path", Prop.MLFLOW_ARTIFACT_PATH.value),
     ):
         if isinstance(data.get(key), (str, int, float)) and not isinstance(data.get(key), bool):
             props.append((prop, str(data[key])))
@@ -270,7 +255,7 @@ def _read_mlmodel(out: _Out, relpath: str, registered: dict[str, tuple[str, str]
     name: str | None = None
     if run_id is not None and run_id in registered:
         name, version = registered[run_id]
-        props.append((PROP_REGISTERED_VERSION, version))
+        props.append((Prop.MLFLOW_REGISTERED_VERSION.value, version))
     size = data.get("model_size_bytes")
     out.declared.append(
         records.Declared(
