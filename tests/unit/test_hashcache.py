@@ -317,3 +317,128 @@ def test_lfs_and_dvc_digests_are_recorded_not_recomputed(
     ]
     assert by_name["clf.pkl"]["hashes"] == [{"alg": "MD5", "content": md5}]
     assert {"name": "usc:hash-source:MD5", "value": "dvc-file"} in by_name["clf.pkl"]["properties"]
+
+
+# --- second chance through Git after a fresh checkout ----------------------------------------
+
+
+def _git(root: Path, *args: str) -> str:
+    import subprocess
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(root),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def _git_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q")
+    for rel, data in (("m/a.bin", b"a" * 3000), ("m/b.bin", b"b" * 3000)):
+        _file(root / rel, data)
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "c")
+    _git(root, "update-index", "--refresh")  # the old mtimes are the index's stat data
+    return root
+
+
+def _fresh_checkout(root: Path, rel: str) -> None:
+    """What actions/checkout does to a file: new inode, new mtime, same bytes."""
+    (root / rel).unlink()
+    _git(root, "checkout", "--", rel)
+    os.utime(root / rel, ns=(OLD_NS + 10**12, OLD_NS + 10**12))
+    _git(root, "update-index", "--refresh")
+
+
+def test_fresh_checkout_is_recognised_through_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _git_repo(tmp_path)
+    first, _ = _run(tmp_path, root, ["m/a.bin", "m/b.bin"])
+    entries = json.loads(HashCache.open(tmp_path / "cache", root).file.read_text())["entries"]
+    assert len(entries["m/a.bin"]) == 5  # the blob id was recorded with the digest
+    before = os.stat(root / "m/a.bin")
+    _fresh_checkout(root, "m/a.bin")
+    after = os.stat(root / "m/a.bin")
+    assert (before.st_ino, before.st_mtime_ns) != (after.st_ino, after.st_mtime_ns)
+    counter = _CountingDigest(monkeypatch)
+    second, cache = _run(tmp_path, root, ["m/a.bin", "m/b.bin"])
+    assert counter.reads == 0, "an unmodified checked-out file was hashed again"
+    assert cache.git_hits == 1 and cache.hits == 2
+    assert second["m/a.bin"].cached and second["m/a.bin"].sha256 == first["m/a.bin"].sha256
+    # The new stat key was remembered: the next run hits without asking Git.
+    _, cache3 = _run(tmp_path, root, ["m/a.bin"])
+    assert cache3.git_hits == 0 and cache3.hits == 1
+
+
+def test_file_modified_after_checkout_is_hashed_even_with_same_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _git_repo(tmp_path)
+    _run(tmp_path, root, ["m/a.bin"])
+    expected = _file(root / "m/a.bin", b"c" * 3000, mtime_ns=OLD_NS + 10**12)
+    counter = _CountingDigest(monkeypatch)
+    results, cache = _run(tmp_path, root, ["m/a.bin"])
+    assert counter.reads == 1 and cache.git_hits == 0
+    assert results["m/a.bin"].sha256 == expected and not results["m/a.bin"].cached
+
+
+def test_untracked_file_gets_no_second_chance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _git_repo(tmp_path)
+    _file(root / "m/new.bin", b"n" * 100)
+    _run(tmp_path, root, ["m/new.bin"])
+    entries = json.loads(HashCache.open(tmp_path / "cache", root).file.read_text())["entries"]
+    assert len(entries["m/new.bin"]) == 4
+    (root / "m/new.bin").unlink()
+    _file(root / "m/new.bin", b"n" * 100, mtime_ns=OLD_NS + 5)
+    counter = _CountingDigest(monkeypatch)
+    _run(tmp_path, root, ["m/new.bin"])
+    assert counter.reads == 1
+
+
+def test_scanning_a_subdirectory_of_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _git_repo(tmp_path)
+    sub = root / "m"
+    _run(tmp_path, sub, ["a.bin"])
+    _fresh_checkout(root, "m/a.bin")
+    counter = _CountingDigest(monkeypatch)
+    _, cache = _run(tmp_path, sub, ["a.bin"])
+    assert counter.reads == 0 and cache.git_hits == 1
+
+
+def test_no_git_no_second_chance_and_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _git_repo(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    _run(tmp_path, root, ["m/a.bin"])
+    entries = json.loads(HashCache.open(tmp_path / "cache", root).file.read_text())["entries"]
+    assert len(entries["m/a.bin"]) == 4
+
+
+def test_git_blob_map_skips_conflicts_symlinks_and_dirty_files(tmp_path: Path) -> None:
+    from unified_supply_chain.hashcache import git_clean_blobs
+
+    root = _git_repo(tmp_path)
+    (root / "link").symlink_to("m/a.bin")
+    _git(root, "add", "link")
+    _git(root, "commit", "-q", "-m", "link")
+    _file(root / "m/b.bin", b"changed", mtime_ns=OLD_NS + 7)
+    blobs = git_clean_blobs(root)
+    assert set(blobs) == {"m/a.bin"}
+    assert blobs["m/a.bin"] == _git(root, "rev-parse", "HEAD:m/a.bin").strip()
+    assert git_clean_blobs(tmp_path / "cache-does-not-exist") == {}
