@@ -17,6 +17,7 @@ import dataclasses
 import posixpath
 from collections.abc import Iterable, Sequence
 
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.records import (
     Artifact,
     ArtifactKind,
@@ -146,7 +147,7 @@ def _absent(d: Declared) -> Artifact:
         hashes=d.hashes,
         storage=d.storage or Storage.DVC,
         content_present=False,
-        extra_properties=tuple(d.properties) + (("usc:declared-by", d.source),),
+        extra_properties=tuple(d.properties) + ((Prop.DECLARED_BY.value, d.source),),
         warnings=(f"content not present in the checkout (declared in {d.source})",),
     )
 
@@ -279,7 +280,7 @@ def resolve(
         names = {a.name.lower()}
         if a.path:
             names.add(posixpath.splitext(posixpath.basename(a.path))[0].lower())
-        names.update(v.lower() for k, v in a.extra_properties if k == "usc:dataset-name")
+        names.update(v.lower() for k, v in a.extra_properties if k == Prop.DATASET_NAME.value)
         for n in names:
             by_name.setdefault(n, []).append(a)
     for a in list(index.items.values()):
@@ -297,7 +298,7 @@ def resolve(
                     url=f"https://huggingface.co/datasets/{name}" if _hf_like(name) else None,
                     storage=Storage.REMOTE,
                     content_present=False,
-                    extra_properties=(("usc:named-by", a.path or a.ref),),
+                    extra_properties=((Prop.NAMED_BY.value, a.path or a.ref),),
                 )
                 index.add(remote)
                 targets = [remote]

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.hashing import HashResult
 from unified_supply_chain.inventory.scan import ScanResult, scan
 from unified_supply_chain.lineage import Resolved
@@ -18,14 +19,14 @@ from unified_supply_chain.records import Inventory, Problem
 
 #: GitHub Actions variables recorded in metadata (never secrets: ids, names, refs only).
 _RUN_ENV = (
-    ("GITHUB_REPOSITORY", "usc:run:repository"),
-    ("GITHUB_SHA", "usc:run:commit"),
-    ("GITHUB_REF", "usc:run:ref"),
-    ("GITHUB_RUN_ID", "usc:run:run-id"),
-    ("GITHUB_RUN_ATTEMPT", "usc:run:run-attempt"),
-    ("GITHUB_WORKFLOW_REF", "usc:run:workflow-ref"),
-    ("GITHUB_EVENT_NAME", "usc:run:event"),
-    ("GITHUB_SERVER_URL", "usc:run:server-url"),
+    ("GITHUB_REPOSITORY", Prop.RUN.key("repository")),
+    ("GITHUB_SHA", Prop.RUN.key("commit")),
+    ("GITHUB_REF", Prop.RUN.key("ref")),
+    ("GITHUB_RUN_ID", Prop.RUN.key("run-id")),
+    ("GITHUB_RUN_ATTEMPT", Prop.RUN.key("run-attempt")),
+    ("GITHUB_WORKFLOW_REF", Prop.RUN.key("workflow-ref")),
+    ("GITHUB_EVENT_NAME", Prop.RUN.key("event")),
+    ("GITHUB_SERVER_URL", Prop.RUN.key("server-url")),
 )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from unified_supply_chain.bom.properties import Prop
+
 
 def _prop(component: dict[str, Any], name: str) -> str | None:
     for p in component.get("properties", []):
@@ -28,7 +30,7 @@ def counts(document: dict[str, Any]) -> dict[str, int]:
     """Number of models, datasets, hyperparameter sets and libraries in a document."""
     out = {"models": 0, "datasets": 0, "hyperparameters": 0, "libraries": 0}
     for c in document.get("components", []):
-        kind = _prop(c, "usc:kind")
+        kind = _prop(c, Prop.KIND.value)
         if c.get("type") == "machine-learning-model":
             out["models"] += 1
         elif kind == "hyperparameters" or (
@@ -64,19 +66,19 @@ def render_text_summary(
     lines.append(", ".join(f"{n[k]} {one if n[k] == 1 else many}" for k, one, many in nouns))
     rows = []
     for c in document.get("components", []):
-        kind = _prop(c, "usc:kind")
+        kind = _prop(c, Prop.KIND.value)
         if kind not in ("model", "dataset", "hyperparameters"):
             continue
         sha = next((h["content"] for h in c.get("hashes", []) if h.get("alg") == "SHA-256"), "")
-        size = _prop(c, "usc:size")
+        size = _prop(c, Prop.SIZE.value)
         rows.append(
             (
                 kind,
                 c.get("name", ""),
-                _prop(c, "usc:format") or "-",
+                _prop(c, Prop.FORMAT.value) or "-",
                 human_size(int(size)) if size and size.isdigit() else "-",
                 sha[:12] or "-",
-                _prop(c, "usc:path") or "-",
+                _prop(c, Prop.PATH.value) or "-",
             )
         )
     if rows:

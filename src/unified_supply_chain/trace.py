@@ -21,7 +21,7 @@ from unified_supply_chain.errors import FormatError, UsageError
 
 _DIGEST = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})$")
 _READ_CHUNK = 1 << 20
-_RUN_PREFIX = "usc:run:"
+_RUN_PREFIX = Prop.RUN.key("")
 
 
 @dataclass(frozen=True)

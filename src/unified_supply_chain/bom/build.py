@@ -215,7 +215,7 @@ def _library_component(lib: Library) -> Any:
 
     props = [(Prop.SOURCE.value, lib.source)]
     if not lib.direct:
-        props.append(("usc:dependency", "transitive"))
+        props.append((Prop.DEPENDENCY.value, "transitive"))
     return Component(
         type=ComponentType.LIBRARY,
         name=clean_text(lib.name),

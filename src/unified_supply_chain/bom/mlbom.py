@@ -89,7 +89,7 @@ def data_entry(artifact: Artifact) -> dict[str, Any]:
         entry["contents"] = {"url": artifact.url}
     if artifact.description:
         entry["description"] = clean_text(artifact.description)
-    classification = dict(artifact.extra_properties).get("usc:classification")
+    classification = dict(artifact.extra_properties).get(Prop.CLASSIFICATION.value)
     if classification:
         entry["classification"] = classification
     return entry
@@ -114,7 +114,7 @@ def _run_properties(run: RunContext | None) -> list[dict[str, str]]:
     ):
         value = getattr(run, field)
         if value:
-            out.append(_prop(f"usc:run:{field.replace('_', '-')}", str(value)))
+            out.append(_prop(Prop.RUN.key(field.replace("_", "-")), str(value)))
     return out
 
 

@@ -62,7 +62,7 @@ class Prop(str, enum.Enum):
     HF_TORCH_DTYPE = "usc:hf:torch-dtype"
     """`torch_dtype` of a Hugging Face config.json."""
     MAIN_FILE = "usc:main-file"
-    """Repo-relative weights file of a model directory."""
+    """Repo-relative file of a model directory its header was read from."""
     DECLARED_BY = "usc:declared-by"
     """Record (dvc.yaml, MLmodel, ...) that declared an artifact."""
     NAMED_BY = "usc:named-by"

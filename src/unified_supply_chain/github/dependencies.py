@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from unified_supply_chain import __version__
 from unified_supply_chain.bom.build import TOOL_URL
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.diff import Category, categorize, iter_components, properties
 from unified_supply_chain.github.client import api_call
 
@@ -93,7 +94,7 @@ def build_snapshot(
                 skipped.append(name)
             continue
         props = properties(comp)
-        source = (props.get("usc:source") or [default_manifest])[0] or default_manifest
+        source = (props.get(Prop.SOURCE.value) or [default_manifest])[0] or default_manifest
         manifest = manifests.setdefault(
             source,
             {"name": source, "file": {"source_location": source}, "resolved": {}},
@@ -108,7 +109,7 @@ def build_snapshot(
             if deps:
                 entry["dependencies"] = sorted(set(deps))
         if cat in (Category.MODEL, Category.DATASET):
-            entry["metadata"] = {"usc:kind": cat.singular}
+            entry["metadata"] = {Prop.KIND.value: cat.singular}
         key = purl
         if key in manifest["resolved"]:
             continue  # the same package listed twice (merged SBOMs): once is enough

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_supply_chain import limits
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError, LimitExceeded, UsageError
 from unified_supply_chain.hashing import HashCacheProtocol, HashResult, hash_files
 from unified_supply_chain.inventory.walk import walk
@@ -370,8 +371,8 @@ def _descriptor_datasets(st: _State, rel: str) -> None:
                         licenses=a.licenses or ((d.license,) if d.license else ()),
                         description=a.description or d.description,
                         extra_properties=a.extra_properties
-                        + (("usc:descriptor", rel),)
-                        + ((("usc:dataset-name", d.name),) if d.name else ()),
+                        + ((Prop.DESCRIPTOR.value, rel),)
+                        + (((Prop.DATASET_NAME.value, d.name),) if d.name else ()),
                     )
             continue
         ref = f"dataset:{rel}#{d.name}"
@@ -388,8 +389,8 @@ def _descriptor_datasets(st: _State, rel: str) -> None:
                 licenses=(d.license,) if d.license else (),
                 description=d.description,
                 hashes=(Hash("SHA-256", d.sha256.lower(), "descriptor"),) if d.sha256 else (),
-                extra_properties=tuple(("usc:url", u) for u in urls[1:])
-                + ((("usc:classification", d.classification),) if d.classification else ()),
+                extra_properties=tuple((Prop.URL.value, u) for u in urls[1:])
+                + (((Prop.CLASSIFICATION.value, d.classification),) if d.classification else ()),
             )
         )
 
@@ -439,7 +440,7 @@ def _apply_model_cards(st: _State) -> None:
                 considerations={**card.considerations, **a.considerations},
                 description=a.description or card.description,
                 name=card.model_name or a.name if not a.files else a.name,
-                extra_properties=a.extra_properties + (("usc:model-card", card_rel),),
+                extra_properties=a.extra_properties + ((Prop.MODEL_CARD.value, card_rel),),
                 warnings=a.warnings + tuple(f"model card: {w}" for w in card.warnings),
             )
 
@@ -720,9 +721,9 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
             arch = cfg.architectures[0] if cfg.architectures else cfg.model_type
             family, task = cfg.architecture_family, cfg.task
             if cfg.model_type:
-                props["usc:hf:model-type"] = cfg.model_type
+                props[Prop.HF_MODEL_TYPE.value] = cfg.model_type
             if cfg.torch_dtype:
-                props["usc:hf:torch-dtype"] = cfg.torch_dtype
+                props[Prop.HF_TORCH_DTYPE.value] = cfg.torch_dtype
             st.artifacts.append(
                 Artifact(
                     kind=ArtifactKind.HYPERPARAMETERS,
@@ -755,7 +756,7 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
         model_architecture=arch,
         architecture_family=family,
         task=task,
-        extra_properties=tuple(props.items()) + ((("usc:main-file", main),) if main else ()),
+        extra_properties=tuple(props.items()) + (((Prop.MAIN_FILE.value, main),) if main else ()),
         warnings=tuple(warnings),
     )
 
