@@ -105,6 +105,10 @@ class Prop(str, enum.Enum):
     """Prefix: `usc:mlflow:entry-point:<name>` = the entry point's command template."""
     MLFLOW_ENVIRONMENT = "usc:mlflow:environment"
     """`<kind>:<value>` environment of an MLproject (conda_env, python_env, docker_env)."""
+    TRAINING_STATUS = "usc:training-status"
+    """Outcome of a recorded training command (succeeded, failed, ...), on its task."""
+    EXIT_CODE = "usc:exit-code"
+    """Exit code of a recorded training command, on its task."""
     HYPERPARAMETER = "cdx:ai-ml:model:hyperparameter"
     """Prefix on modelCard properties: `cdx:ai-ml:model:hyperparameter:<dotted key>`."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.records import (
     ArtifactKind,
@@ -211,8 +212,8 @@ def read_training_record(path: Path, relpath: str) -> Contribution:
         properties=tuple(
             (name, str(value))
             for name, value in (
-                ("usc:training-status", record.status),
-                ("usc:exit-code", record.exit_code),
+                (Prop.TRAINING_STATUS.value, record.status),
+                (Prop.EXIT_CODE.value, record.exit_code),
             )
             if value is not None
         ),
