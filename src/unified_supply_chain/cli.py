@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -49,14 +50,21 @@ def _fatal(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise SystemExit(code)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `usc` parser. Given `argv`, only the sub-command it names is configured (the others
+    are listed by name and help only), so one run imports one command module, not all of them."""
     parser = argparse.ArgumentParser(
         prog="usc",
         description="unified-supply-chain: ML models, datasets and hyperparameters in your SBOM.",
     )
     parser.add_argument("--version", action="version", version=f"usc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     for name, (module_name, help_text) in COMMANDS.items():
+        if argv is not None and name != wanted:
+            if importlib.util.find_spec(f"unified_supply_chain.commands.{module_name}"):
+                sub.add_parser(name, help=help_text, description=help_text)
+            continue
         module = _command_module(module_name)
         if module is None:
             continue
@@ -85,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValidationError,
     )
 
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
         parser.print_help(sys.stderr)
