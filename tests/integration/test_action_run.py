@@ -150,3 +150,35 @@ def test_runtime_error_is_annotated(
     out = capsys.readouterr().out
     assert out.count("::error ") == 1
     assert not (workspace / "out" / "sbom.cdx.json").exists()
+
+
+def test_error_annotations_keep_room_for_the_verdict(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(12):
+        (workspace / "project" / "model" / f"hostile-{i:02}.pkl").write_bytes(
+            pickle.dumps(_Hostile())
+        )
+    monkeypatch.setenv("INPUT_FAIL_ON", "high")
+    assert run_action() == cli.EXIT_FINDINGS
+    out = capsys.readouterr().out.splitlines()
+    errors = [line for line in out if line.startswith("::error ")]
+    assert len(errors) == 10, "GitHub shows 10 errors per step: 9 findings and the verdict"
+    assert errors[-1].startswith("::error title=usc%3A policy failed::12 policy findings")
+    notices = [line for line in out if line.startswith("::notice ")]
+    assert any("3 more errors not annotated" in n for n in notices), notices
+
+
+def test_release_upload_without_token_is_a_usage_error(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = workspace.parent / "event.json"
+    event.write_text(json.dumps({"release": {"id": 7}}), encoding="utf-8")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "release")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    monkeypatch.setenv("GITHUB_REPOSITORY", "octo/app")
+    monkeypatch.setenv("INPUT_UPLOAD_RELEASE_ASSETS", "true")
+    assert run_action() == cli.EXIT_USAGE
+    out = capsys.readouterr().out
+    assert "::error title=usc%3A usage error::upload-release-assets needs a token" in out
+    assert (workspace / "out" / "sbom.cdx.json").is_file()

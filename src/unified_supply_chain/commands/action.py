@@ -241,11 +241,15 @@ def parse_inputs(env: Mapping[str, str] | None = None) -> ActionInputs:
 
 
 class Annotator:
-    """Emits annotations, at most `limit` per level, then one notice with what was left out."""
+    """Emits annotations, at most `limit` per level, then one notice with what was left out.
+
+    One error is kept in reserve for the step's own verdict ("policy failed"), which must not be
+    the one GitHub drops.
+    """
 
     def __init__(self, workspace: Path, root: Path, limit: int = MAX_ANNOTATIONS_PER_LEVEL):
         self._prefix = root.relative_to(workspace).as_posix() if _inside(root, workspace) else ""
-        self._limit = limit
+        self._limits = {"error": limit - 1, "warning": limit}
         self._counts: dict[str, int] = {"error": 0, "warning": 0}
         self._seen: set[tuple[str, str, str]] = set()
 
@@ -263,7 +267,7 @@ class Annotator:
             return
         self._seen.add(key)
         self._counts[level] += 1
-        if self._counts[level] > self._limit:
+        if self._counts[level] > self._limits[level]:
             return
         emit = io.error if level == "error" else io.warning
         emit(message, file=self.file_of(repo_path) or None, title=title)
@@ -271,10 +275,11 @@ class Annotator:
     def finish(self) -> None:
         """A notice per level whose annotations went over the limit."""
         for level, count in self._counts.items():
-            if count > self._limit:
+            shown = self._limits[level]
+            if count > shown:
                 io.notice(
-                    f"{count - self._limit} more {level}s not annotated (GitHub shows "
-                    f"{self._limit} per step): see the step summary and the SBOM.",
+                    f"{count - shown} more {level}s not annotated (GitHub shows "
+                    f"{MAX_ANNOTATIONS_PER_LEVEL} per step): see the step summary and the SBOM.",
                     title=f"usc: {count} {level}s",
                 )
 
@@ -341,7 +346,10 @@ def _release_upload(inputs: ActionInputs, sbom: Path) -> None:
     if not env.event_path or not env.repository:
         raise UsageError("upload-release-assets: GITHUB_EVENT_PATH/GITHUB_REPOSITORY not set")
     release_id = release_id_from_event(load_json_file(Path(env.event_path)))
-    gh = make_github(inputs.github_token or env.token or "", env.api_url)
+    token = inputs.github_token or env.token
+    if not token:
+        raise UsageError("upload-release-assets needs a token: the `github-token` input is empty")
+    gh = make_github(token, env.api_url)
     asset = upload_release_asset(
         gh, env.repository, release_id, sbom, name=f"{inputs.artifact_name}.cdx.json"
     )
