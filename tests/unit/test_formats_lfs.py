@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.format_helpers import assert_read_or_format_error, mutated
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.formats.lfs import parse_lfs_pointer, read_lfs_pointer
 
@@ -90,27 +91,8 @@ def test_unreadable_path_is_a_format_error(tmp_path: Path) -> None:
 # --- mutation fuzzing (bounded; a longer run belongs to the fuzz mode) ------------------------
 
 
-@st.composite
-def _mutated(draw: st.DrawFn, seed: bytes) -> bytes:
-    data = bytearray(seed)
-    for _ in range(draw(st.integers(1, 6))):
-        if not data:
-            break
-        pos = draw(st.integers(0, len(data) - 1))
-        if draw(st.booleans()):
-            data[pos] = draw(st.integers(0, 255))
-        else:
-            data[pos : pos + 8] = draw(st.sampled_from(_WORDS))
-    if draw(st.booleans()):
-        del data[draw(st.integers(0, len(data))) :]
-    return bytes(data)
-
-
 def _seed(tmp_path: Path) -> bytes:
     return POINTER
-
-
-_WORDS = [v.to_bytes(8, "little") for v in (0, 1, 2**31, 2**32, 2**63, 2**64 - 1)]
 
 
 @settings(
@@ -119,9 +101,5 @@ _WORDS = [v.to_bytes(8, "little") for v in (0, 1, 2**31, 2**32, 2**63, 2**64 - 1
 @given(data=st.data())
 def test_mutated_files_raise_only_format_error(tmp_path: Path, data: st.DataObject) -> None:
     path = tmp_path / "fuzzed"
-    path.write_bytes(data.draw(_mutated(_seed(tmp_path))))
-    try:
-        info = read_lfs_pointer(path)
-    except FormatError:
-        return
-    assert info.format == "git-lfs-pointer"
+    path.write_bytes(data.draw(mutated(_seed(tmp_path))))
+    assert_read_or_format_error(read_lfs_pointer, path, "git-lfs-pointer")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.unit.format_helpers import assert_each_is_format_error
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats.numpy_files import npz_role, read_npy, read_npz
@@ -83,11 +84,8 @@ def test_npy_hostile_headers(tmp_path: Path) -> None:
         "huge": "{'descr': '[(\"a\",\"<f8\")]', 'fortran_order': False, "
         "'shape': (4294967296, 4294967296, 4294967296)}",
     }
-    for name, header in cases.items():
-        path = tmp_path / f"{name}.npy"
-        path.write_bytes(_npy_bytes(header, data=b"\0" * 8))
-        with pytest.raises(FormatError):
-            read_npy(path)
+    files = {name: _npy_bytes(header, data=b"\0" * 8) for name, header in cases.items()}
+    assert_each_is_format_error(read_npy, tmp_path, files, ".npy")
 
 
 def test_npy_absurd_header_length_and_bad_magic(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.format_helpers import assert_each_is_format_error
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.formats import pickles
@@ -101,11 +102,8 @@ def test_stack_global_through_memo(tmp_path: Path) -> None:
 
 def test_truncated_mid_opcode_is_format_error(tmp_path: Path) -> None:
     data = _dump_sklearn(4)
-    for cut in (1, 3, len(data) // 2, len(data) - 1):
-        path = tmp_path / f"cut{cut}.pkl"
-        path.write_bytes(data[:cut])
-        with pytest.raises(FormatError):
-            read_pickle(path)
+    cuts = {f"cut{cut}": data[:cut] for cut in (1, 3, len(data) // 2, len(data) - 1)}
+    assert_each_is_format_error(read_pickle, tmp_path, cuts, ".pkl")
 
 
 def test_bad_opcode_and_bad_arguments_are_format_errors(tmp_path: Path) -> None:
@@ -117,11 +115,7 @@ def test_bad_opcode_and_bad_arguments_are_format_errors(tmp_path: Path) -> None:
         "bad_int": b"Inot-a-number\n.",
         "empty": b"",
     }
-    for name, data in cases.items():
-        path = tmp_path / f"{name}.pkl"
-        path.write_bytes(data)
-        with pytest.raises(FormatError):
-            read_pickle(path)
+    assert_each_is_format_error(read_pickle, tmp_path, cases, ".pkl")
 
 
 def test_large_arguments_are_skipped_not_read(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.format_helpers import assert_each_is_format_error
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats import savedmodel
 from unified_supply_chain.inventory.formats.savedmodel import read_saved_model, savedmodel_members
@@ -85,11 +86,7 @@ def test_hostile_protobufs(tmp_path: Path) -> None:
         "text": b"This is not a protobuf at all, just prose.\n",
         "bad_inner": _int_field(1, 1) + _len_field(2, _len_field(1, b"\xff\xff")),
     }
-    for name, data in cases.items():
-        path = tmp_path / f"{name}.pb"
-        path.write_bytes(data)
-        with pytest.raises(FormatError):
-            read_saved_model(path)
+    assert_each_is_format_error(read_saved_model, tmp_path, cases, ".pb")
 
 
 def test_size_and_field_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
