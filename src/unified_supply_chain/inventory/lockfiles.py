@@ -17,7 +17,7 @@ import base64
 import binascii
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,12 +201,36 @@ def _sibling_pyproject_names(path: Path) -> set[str] | None:
     return {normalize_name(lib.name) for lib in declared.libraries}
 
 
-def _pypi(lock: _Lock, name: str, version: str | None, qualifiers: dict[str, str]) -> str | None:
+def _add_pypi(
+    lock: _Lock,
+    name: str,
+    version: str | None,
+    qualifiers: dict[str, str],
+    *,
+    hashes: Sequence[Hash] = (),
+    dep_keys: Sequence[str] = (),
+    optional: bool = False,
+    direct: bool | None = None,
+) -> None:
+    """Add a PyPI package keyed by its normalised name (one without a valid purl is a problem)."""
     try:
-        return pypi_purl(name, version, qualifiers)
+        purl = pypi_purl(name, version, qualifiers)
     except ValueError as exc:
         lock.problem(f"{name!r}: {exc}")
-        return None
+        return
+    lock.add(
+        _Pkg(
+            key=normalize_name(name),
+            name=name,
+            version=version,
+            purl=purl,
+            ecosystem="pypi",
+            hashes=list(hashes),
+            dep_keys=list(dep_keys),
+            optional=optional,
+            direct=direct,
+        )
+    )
 
 
 # --- poetry.lock --------------------------------------------------------------------------------
@@ -241,9 +265,6 @@ def _read_poetry(path: Path, relpath: str) -> LockfileResult:
             continue
         name = entry["name"]
         version = entry.get("version") if isinstance(entry.get("version"), str) else None
-        purl = _pypi(lock, name, version, _poetry_source_qualifiers(entry.get("source")))
-        if purl is None:
-            continue
         groups = entry.get("groups")
         optional = (
             entry.get("category") == "dev"
@@ -260,17 +281,14 @@ def _read_poetry(path: Path, relpath: str) -> LockfileResult:
         ]
         deps = entry.get("dependencies")
         dep_keys = [normalize_name(str(d)) for d in deps] if isinstance(deps, dict) else []
-        lock.add(
-            _Pkg(
-                key=normalize_name(name),
-                name=name,
-                version=version,
-                purl=purl,
-                ecosystem="pypi",
-                hashes=hashes,
-                dep_keys=dep_keys,
-                optional=optional,
-            )
+        _add_pypi(
+            lock,
+            name,
+            version,
+            _poetry_source_qualifiers(entry.get("source")),
+            hashes=hashes,
+            dep_keys=dep_keys,
+            optional=optional,
         )
     return lock.result(_sibling_pyproject_names(path))
 
@@ -336,26 +354,13 @@ def _read_uv(path: Path, relpath: str) -> LockfileResult:
                 roots_optional.extend(extra_deps)
             continue
         version = entry.get("version") if isinstance(entry.get("version"), str) else None
-        purl = _pypi(lock, name, version, qualifiers)
-        if purl is None:
-            continue
         hashes: list[Hash] = []
         sdist = entry.get("sdist")
         wheels = entry.get("wheels")
         for art in [sdist, *(wheels if isinstance(wheels, list) else [])]:
             if isinstance(art, dict) and (h := _hex_hash(art.get("hash"))) is not None:
                 hashes.append(h)
-        lock.add(
-            _Pkg(
-                key=key,
-                name=name,
-                version=version,
-                purl=purl,
-                ecosystem="pypi",
-                hashes=hashes,
-                dep_keys=deps,
-            )
-        )
+        _add_pypi(lock, name, version, qualifiers, hashes=hashes, dep_keys=deps)
     if roots_required or roots_optional:
         required = _closure(graph, roots_required)
         for p in lock.pkgs:
@@ -410,28 +415,21 @@ def _read_pipfile_lock(path: Path, relpath: str) -> LockfileResult:
             elif "path" in spec:
                 lock.problem(f"{name!r} is a local path dependency; skipped")
                 continue
-            purl = _pypi(lock, name, pinned, qualifiers)
-            if purl is None:
-                continue
             raw_hashes = spec.get("hashes")
             hashes = [
                 h
                 for x in (raw_hashes if isinstance(raw_hashes, list) else [])
                 if (h := _hex_hash(x)) is not None
             ]
-            key = normalize_name(name)
-            lock.add(
-                _Pkg(
-                    key=key,
-                    name=name,
-                    version=pinned,
-                    purl=purl,
-                    ecosystem="pypi",
-                    hashes=hashes,
-                    optional=optional,
-                    # Pipfile.lock has no graph: without a Pipfile every entry counts as direct.
-                    direct=True if direct is None else key in direct,
-                )
+            _add_pypi(
+                lock,
+                name,
+                pinned,
+                qualifiers,
+                hashes=hashes,
+                optional=optional,
+                # Pipfile.lock has no graph: without a Pipfile every entry counts as direct.
+                direct=True if direct is None else normalize_name(name) in direct,
             )
     return lock.result(None)
 
@@ -553,18 +551,7 @@ def _conda_pip_section(lock: _Lock, entries: object) -> None:
             else None
         )
         qualifiers = {"download_url": redact_url(req.url)} if req.url else {}
-        purl = _pypi(lock, req.name, version, qualifiers)
-        if purl is not None:
-            lock.add(
-                _Pkg(
-                    key=normalize_name(req.name),
-                    name=req.name,
-                    version=version,
-                    purl=purl,
-                    ecosystem="pypi",
-                    direct=True,
-                )
-            )
+        _add_pypi(lock, req.name, version, qualifiers, direct=True)
 
 
 # --- package-lock.json --------------------------------------------------------------------------
