@@ -32,6 +32,23 @@ def _tensor_properties(walk: pickles.PickleWalk, properties: dict[str, str]) -> 
     return sum(math.prod(shape) for shape in walk.tensor_shapes if shape is not None)
 
 
+def _header(
+    fmt: str, walk: pickles.PickleWalk, properties: dict[str, str], pickle_members: tuple[str, ...]
+) -> HeaderInfo:
+    """A checkpoint's header from the walk of its object pickle: tensors, globals, architecture."""
+    parameters = _tensor_properties(walk, properties)
+    names_seen = [name for name, _ in walk.globals]
+    if names_seen:
+        properties["pickle.globals"] = ",".join(names_seen[: pickles.TOP_GLOBALS])
+    return HeaderInfo(
+        format=fmt,
+        properties=properties,
+        architecture=pickles.architecture_from_globals(names_seen),
+        parameter_count=parameters,
+        pickle_members=pickle_members,
+    )
+
+
 def _small_text(reader: ZipReader, name: str) -> str | None:
     if reader.listing.get(name) is None:
         return None
@@ -65,17 +82,7 @@ def read_pytorch_zip(path: Path) -> HeaderInfo:
         walk = pickles.walk_pickle_bytes(data_pkl)
         pickle_members = pickles.zip_pickle_members(reader)
     properties["protocol"] = str(walk.protocol)
-    parameters = _tensor_properties(walk, properties)
-    names_seen = [name for name, _ in walk.globals]
-    if names_seen:
-        properties["pickle.globals"] = ",".join(names_seen[: pickles.TOP_GLOBALS])
-    return HeaderInfo(
-        format="pytorch",
-        properties=properties,
-        architecture=pickles.architecture_from_globals(names_seen),
-        parameter_count=parameters,
-        pickle_members=tuple(pickle_members),
-    )
+    return _header("pytorch", walk, properties, tuple(pickle_members))
 
 
 def read_pytorch_legacy(path: Path) -> HeaderInfo:
@@ -99,14 +106,4 @@ def read_pytorch_legacy(path: Path) -> HeaderInfo:
     if isinstance(version.value, int):
         properties["protocol_version"] = str(version.value)
     properties["storage_refs"] = str(main.storages)
-    parameters = _tensor_properties(main, properties)
-    names_seen = [name for name, _ in main.globals]
-    if names_seen:
-        properties["pickle.globals"] = ",".join(names_seen[: pickles.TOP_GLOBALS])
-    return HeaderInfo(
-        format="pytorch-legacy",
-        properties=properties,
-        architecture=pickles.architecture_from_globals(names_seen),
-        parameter_count=parameters,
-        pickle_members=("",),
-    )
+    return _header("pytorch-legacy", main, properties, ("",))
