@@ -40,7 +40,7 @@ from unified_supply_chain.records import RunContext
 EXIT_NOT_FOUND = 127
 #: Most files recorded for one directory given as --input or --output-model.
 MAX_FILES_PER_DIRECTORY = 100_000
-#: Seconds allowed to ask the job's Python for its version.
+#: Seconds allowed for each short helper command (the job's Python version, git HEAD).
 PYTHON_VERSION_TIMEOUT = 10.0
 
 #: GitHub Actions variables read into the record's `run` object.
@@ -253,24 +253,24 @@ def run_context(
     return RunContext(python_version=python_version, **values)
 
 
+def _output_of(argv: list[str]) -> str | None:
+    """Stripped stdout of a short command that succeeded; None when it failed or could not run."""
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=PYTHON_VERSION_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def job_python_version(environ: Mapping[str, str]) -> str | None:
     """Version of `python3` (or `python`) on the job's PATH; None when there is none."""
     path = environ.get("PATH")
     exe = shutil.which("python3", path=path) or shutil.which("python", path=path)
     if exe is None:
         return None
-    try:
-        done = subprocess.run(
-            [exe, "-c", "import platform; print(platform.python_version())"],
-            capture_output=True,
-            text=True,
-            timeout=PYTHON_VERSION_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    version = done.stdout.strip()
-    return version if done.returncode == 0 and version else None
+    return _output_of([exe, "-c", "import platform; print(platform.python_version())"]) or None
 
 
 def git_commit(root: Path) -> str | None:
@@ -278,18 +278,8 @@ def git_commit(root: Path) -> str | None:
     git = shutil.which("git")
     if git is None:
         return None
-    try:
-        done = subprocess.run(
-            [git, "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=PYTHON_VERSION_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and len(commit) in (40, 64) else None
+    commit = _output_of([git, "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"])
+    return commit if commit is not None and len(commit) in (40, 64) else None
 
 
 @dataclass(frozen=True)
