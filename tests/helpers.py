@@ -72,3 +72,13 @@ def prop(component: dict[str, Any], name: str) -> str | None:
 def props(component: dict[str, Any], name: str) -> list[str]:
     """All values of a (repeated) component property."""
     return [str(p["value"]) for p in component.get("properties", []) if p["name"] == name]
+
+
+def write_file(path: Path, data: str | bytes) -> Path:
+    """Write `data` (text as UTF-8) to `path`, creating its parent directories; returns `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path

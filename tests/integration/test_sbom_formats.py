@@ -16,19 +16,11 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_valid_cyclonedx, components_by_path, prop, props, run_usc
+from tests.helpers import write_file as _write
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return path
 
 
 def build_repository(root: Path) -> dict[str, Any]:

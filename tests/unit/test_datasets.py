@@ -12,6 +12,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
+from tests.helpers import write_file as _write
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.datasets import (
@@ -23,15 +24,6 @@ from unified_supply_chain.inventory.datasets import (
     read_parquet,
     redact_url,
 )
-
-
-def _write(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data, encoding="utf-8")
-    return path
 
 
 def _table() -> pa.Table:

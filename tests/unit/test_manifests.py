@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import write_file as _write
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.manifests import (
     normalize_name,
@@ -16,15 +17,6 @@ from unified_supply_chain.records import Hash
 
 SHA_A = "a" * 64
 SHA_B = "B" * 64
-
-
-def _write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_normalize_name_follows_pep_503() -> None:

@@ -7,21 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import write_file as _write
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.params import (
     compose_hydra,
     is_hydra_primary,
     read_params_file,
 )
-
-
-def _write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_params_yaml_flattens_nested_values_lists_booleans_nulls(tmp_path: Path) -> None:
