@@ -40,6 +40,20 @@ def many(n: int) -> list[Annotation]:
     ]
 
 
+def publish(gh: Any, conclusion: Conclusion = Conclusion.SUCCESS, **extra: Any) -> Any:
+    """publish_check_run of check "n" on HEAD_SHA with title "t" and summary "s"."""
+    return publish_check_run(
+        gh,
+        REPOSITORY,
+        name="n",
+        head_sha=HEAD_SHA,
+        conclusion=conclusion,
+        title="t",
+        summary="s",
+        **extra,
+    )
+
+
 def test_annotations_split_over_requests_none_lost(fake_github: FakeGitHub) -> None:
     gh = gh_for(fake_github, retry=False)
     result = publish_check_run(
@@ -73,16 +87,7 @@ def test_annotations_split_over_requests_none_lost(fake_github: FakeGitHub) -> N
 
 def test_exactly_fifty_annotations_fit_the_completing_update(fake_github: FakeGitHub) -> None:
     gh = gh_for(fake_github, retry=False)
-    publish_check_run(
-        gh,
-        REPOSITORY,
-        name="n",
-        head_sha=HEAD_SHA,
-        conclusion=Conclusion.SUCCESS,
-        title="t",
-        summary="s",
-        annotations=many(50),
-    )
+    publish(gh, annotations=many(50))
     updates = fake_github.requests_to("check-runs.update")
     assert len(updates) == 1 and len(updates[0].body["output"]["annotations"]) == 50
 
@@ -90,15 +95,7 @@ def test_exactly_fifty_annotations_fit_the_completing_update(fake_github: FakeGi
 def test_500_then_success_is_retried(fake_github: FakeGitHub) -> None:
     fake_github.inject("POST", "check-runs.create", Fault("status", 500), Fault("status", 502))
     gh = gh_for(fake_github)
-    publish_check_run(
-        gh,
-        REPOSITORY,
-        name="n",
-        head_sha=HEAD_SHA,
-        conclusion=Conclusion.SUCCESS,
-        title="t",
-        summary="s",
-    )
+    publish(gh)
     assert len(fake_github.requests_to("check-runs.create")) == 3
     assert len(fake_github.check_runs) == 1
 
@@ -118,15 +115,7 @@ def test_secondary_rate_limit_with_retry_after_waits_and_succeeds(
     fake_github.inject("PATCH", "check-runs.update", Fault("rate-limit", seconds=1))
     gh = gh_for(fake_github)
     started = time.monotonic()
-    publish_check_run(
-        gh,
-        REPOSITORY,
-        name="n",
-        head_sha=HEAD_SHA,
-        conclusion=Conclusion.NEUTRAL,
-        title="t",
-        summary="s",
-    )
+    publish(gh, Conclusion.NEUTRAL)
     assert time.monotonic() - started >= 0.9  # Retry-After: 1 was honoured
     assert len(fake_github.requests_to("check-runs.update")) == 2
     assert fake_github.check_runs[next(iter(fake_github.check_runs))]["conclusion"] == "neutral"
@@ -165,15 +154,7 @@ def test_connection_reset_is_retried(fake_github: FakeGitHub) -> None:
 def test_timeout_is_retried(fake_github: FakeGitHub) -> None:
     fake_github.inject("PATCH", "check-runs.update", Fault("slow", seconds=1.5))
     gh = gh_for(fake_github, timeout=1)
-    publish_check_run(
-        gh,
-        REPOSITORY,
-        name="n",
-        head_sha=HEAD_SHA,
-        conclusion=Conclusion.SUCCESS,
-        title="t",
-        summary="s",
-    )
+    publish(gh)
     assert len(fake_github.requests_to("check-runs.update")) == 2
     assert fake_github.check_runs[next(iter(fake_github.check_runs))]["status"] == "completed"
 
@@ -182,15 +163,7 @@ def test_failed_completion_closes_the_run(fake_github: FakeGitHub) -> None:
     fake_github.inject("PATCH", "check-runs.update", Fault("unprocessable"))
     gh = gh_for(fake_github)
     with pytest.raises(GitHubApiError):
-        publish_check_run(
-            gh,
-            REPOSITORY,
-            name="n",
-            head_sha=HEAD_SHA,
-            conclusion=Conclusion.SUCCESS,
-            title="t",
-            summary="s",
-        )
+        publish(gh)
     run = fake_github.check_runs[next(iter(fake_github.check_runs))]
     assert run["status"] == "completed" and run["conclusion"] == "neutral"
     assert "could not be published" in run["output"]["summary"]
