@@ -1,4 +1,4 @@
-"""Shared pieces of the format reader tests: mutated seeds, hostile inputs that must be refused."""
+"""Shared pieces of the format reader tests: mutated seeds, hostile inputs, protobuf fields."""
 
 from __future__ import annotations
 
@@ -53,3 +53,19 @@ def assert_each_is_format_error(
         except FormatError:
             continue
         pytest.fail(f"{name}: {getattr(read, '__name__', read)} did not raise FormatError")
+
+
+def varint(value: int) -> bytes:
+    """A non-negative integer as a protobuf base-128 varint."""
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def len_field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (wire type 2)."""
+    return varint(number << 3 | 2) + varint(len(payload)) + payload

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from tests.unit.format_helpers import assert_read_or_format_error, mutated
+from tests.unit.format_helpers import len_field as _field
+from tests.unit.format_helpers import varint as _varint
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats.onnx import read_onnx
@@ -134,20 +136,6 @@ def test_truncations_inside_the_graph_are_format_errors(tmp_path: Path) -> None:
 
 
 # --- hand-built protobuf --------------------------------------------------------------------
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
 def _tensor(dims: list[int]) -> bytes:

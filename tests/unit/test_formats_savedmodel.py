@@ -8,23 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.unit.format_helpers import assert_each_is_format_error
+from tests.unit.format_helpers import len_field as _len_field
+from tests.unit.format_helpers import varint as _varint
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats import savedmodel
 from unified_supply_chain.inventory.formats.savedmodel import read_saved_model, savedmodel_members
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _len_field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
 def _int_field(number: int, value: int) -> bytes:
