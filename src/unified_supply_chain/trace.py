@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_supply_chain import limits
-from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.bom.properties import Prop, kind_from_type, property_pairs
 from unified_supply_chain.errors import FormatError, UsageError
 
 _DIGEST = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})$")
@@ -135,20 +135,12 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _props(obj: dict[str, Any]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for p in obj.get("properties") or []:
-        if isinstance(p, dict) and isinstance(p.get("name"), str):
-            out.append((p["name"], str(p.get("value", ""))))
-    return out
-
-
 def _prop(obj: dict[str, Any], name: str) -> str | None:
-    return next((v for k, v in _props(obj) if k == name), None)
+    return next((v for k, v in property_pairs(obj) if k == name), None)
 
 
 def _run_props(obj: dict[str, Any]) -> dict[str, str]:
-    return {k[len(_RUN_PREFIX) :]: v for k, v in _props(obj) if k.startswith(_RUN_PREFIX)}
+    return {k[len(_RUN_PREFIX) :]: v for k, v in property_pairs(obj) if k.startswith(_RUN_PREFIX)}
 
 
 def _run_url(run: dict[str, str]) -> str | None:
@@ -182,12 +174,7 @@ def _kind(comp: dict[str, Any]) -> str | None:
     kind = _prop(comp, Prop.KIND.value)
     if kind:
         return kind
-    if comp.get("type") == "machine-learning-model":
-        return "model"
-    if comp.get("type") == "data":
-        types = {d.get("type") for d in comp.get("data") or [] if isinstance(d, dict)}
-        return "hyperparameters" if "configuration" in types else "dataset"
-    return None
+    return kind_from_type(comp)
 
 
 def _licences(comp: dict[str, Any]) -> list[str]:
@@ -338,7 +325,7 @@ def _match(sbom: SbomFile, comp: dict[str, Any], matched: dict[str, Any] | None)
             hyper.append(entry)
     card_params = {
         k[len(Prop.HYPERPARAMETER.value) + 1 :]: v
-        for k, v in _props(card)
+        for k, v in property_pairs(card)
         if k.startswith(Prop.HYPERPARAMETER.value + ":")
     }
     if card_params:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.bom.properties import Prop, kind_from_type, property_pairs
 from unified_supply_chain.policy.config import RULE_DEFAULTS, Policy, RuleConfig
 from unified_supply_chain.records import Finding, Severity
 
@@ -60,17 +60,10 @@ def iter_components(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _component(raw: dict[str, Any]) -> _Component:
-    props: list[tuple[str, str]] = []
-    for p in raw.get("properties") or []:
-        if isinstance(p, dict) and isinstance(p.get("name"), str):
-            props.append((p["name"], str(p.get("value", ""))))
+    props = property_pairs(raw)
     kind = next((v for k, v in props if k == Prop.KIND.value), None)
     if kind is None:
-        if raw.get("type") == "machine-learning-model":
-            kind = "model"
-        elif raw.get("type") == "data":
-            types = {d.get("type") for d in raw.get("data") or [] if isinstance(d, dict)}
-            kind = "hyperparameters" if "configuration" in types else "dataset"
+        kind = kind_from_type(raw)
     name = str(raw.get("name") or "")
     path = next((v for k, v in props if k == Prop.PATH.value), None) or name
     return _Component(str(raw.get("bom-ref") or ""), name, kind, path, tuple(props), raw)
