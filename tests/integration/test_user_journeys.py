@@ -1,0 +1,534 @@
+"""User journeys through the real CLI, as a platform/security engineer adopting `usc` would walk
+them: realistic repositories built in the test, the SBOM read back and judged component by
+component. Journeys that work are plain tests; open defects are strict xfails naming the defect,
+so the suite turns red the day a fix lands and the marker must come off."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import EXAMPLE, assert_valid_cyclonedx, components_by_path, prop, run_usc
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "qa",
+    "GIT_AUTHOR_EMAIL": "qa@example.com",
+    "GIT_COMMITTER_NAME": "qa",
+    "GIT_COMMITTER_EMAIL": "qa@example.com",
+}
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = dict(os.environ, **GIT_ENV)
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def _example_repo(tmp_path: Path) -> Path:
+    """A git repository holding a copy of the bundled example, one commit."""
+    repo = tmp_path / "iris"
+    shutil.copytree(EXAMPLE, repo)
+    _git(repo, "init", "-q", ".")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "v1")
+    return repo
+
+
+def _sbom(repo: Path, out: Path, *extra: str) -> dict[str, Any]:
+    result = run_usc("sbom", str(repo), "-o", str(out), "--no-cache", "-q", *extra)
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(out.read_text())
+    return document
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_safetensors(path: Path, tensors: dict[str, tuple[int, ...]]) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {k: np.ones(shape, dtype=np.float32) for k, shape in tensors.items()},
+        str(path),
+        metadata={"format": "pt"},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Journeys that work
+# --------------------------------------------------------------------------------------------
+
+
+def test_sbom_to_stdout_keeps_logs_on_stderr() -> None:
+    result = run_usc("sbom", str(EXAMPLE), "-o", "-", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["bomFormat"] == "CycloneDX"
+    assert "1 model, 2 datasets, 1 hyperparameter set, 3 libraries" in result.stderr
+
+
+def test_lfs_pointers_become_components_with_declared_oid(tmp_path: Path) -> None:
+    repo = tmp_path / "lfs"
+    (repo / "models").mkdir(parents=True)
+    (repo / "data").mkdir()
+    oids = {}
+    for rel, size in (
+        ("models/encoder.onnx", 123456789),
+        ("models/llama.Q4_K_M.gguf", 4368439584),
+        ("data/train.parquet", 99999),
+    ):
+        oid = hashlib.sha256(rel.encode()).hexdigest()
+        oids[rel] = oid
+        (repo / rel).write_text(
+            f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
+        )
+    document = _sbom(repo, tmp_path / "lfs.cdx.json")
+    by_path = components_by_path(document)
+    assert by_path["models/encoder.onnx"]["type"] == "machine-learning-model"
+    assert by_path["models/llama.Q4_K_M.gguf"]["type"] == "machine-learning-model"
+    assert by_path["data/train.parquet"]["data"][0]["type"] == "dataset"
+    for rel, oid in oids.items():
+        assert by_path[rel]["hashes"] == [{"alg": "SHA-256", "content": oid}]
+        assert prop(by_path[rel], "usc:storage") == "git-lfs-pointer"
+
+
+def test_url_credentials_in_descriptor_and_requirements_are_redacted(tmp_path: Path) -> None:
+    repo = tmp_path / "secrets"
+    (repo / "data").mkdir(parents=True)
+    (repo / "data" / "dataset.yaml").write_text(
+        "name: corpus\nlicense: cc-by-4.0\n"
+        "url: https://user:DESCPASS1@data.example.com/c.tgz?X-Amz-Signature=SIGSECRET1\n"
+    )
+    (repo / "requirements.txt").write_text(
+        "git+https://oauth2:VCSPASS1@gitlab.example.com/team/tok.git@v1.0#egg=tok\n"
+        "mylib @ https://user:DIRECTPASS1@pypi.example.com/mylib-1.0.tar.gz\n"
+    )
+    out = tmp_path / "s.cdx.json"
+    result = run_usc(
+        "sbom", str(repo), "-o", str(out), "--no-cache", env={"HF_TOKEN": "hf_ENVPASS1"}
+    )
+    assert result.returncode == 0, result.stderr
+    text = out.read_text() + result.stdout + result.stderr
+    for secret in ("DESCPASS1", "SIGSECRET1", "VCSPASS1", "DIRECTPASS1", "ENVPASS1"):
+        assert secret not in text
+
+
+def test_ctrl_c_leaves_previous_sbom_untouched(tmp_path: Path) -> None:
+    import signal
+    import struct
+    import sys
+    import time
+
+    repo = tmp_path / "big"
+    (repo / "models").mkdir(parents=True)
+    # An 8 GiB safetensors file, sparse on disk: hashing it takes seconds, so the interrupt
+    # lands mid-run.
+    n = 2 * 1024**3
+    header = json.dumps({"w": {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]}})
+    header += " " * (-len(header) % 8)
+    with (repo / "models" / "big.safetensors").open("wb") as fh:
+        fh.write(struct.pack("<Q", len(header)) + header.encode())
+        fh.truncate(8 + len(header) + 4 * n)
+    out = tmp_path / "sbom.json"
+    out.write_text('{"old": true}\n')
+    env = dict(os.environ, PYTHONPATH=str(EXAMPLE.parents[1] / "src"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "unified_supply_chain", "sbom", str(repo), "-o", str(out)]
+        + ["--no-cache", "-q", "--jobs", "1"],
+        env=env,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    # 130 once the CLI handles the interrupt; -SIGINT if it arrived during interpreter start-up.
+    assert proc.returncode in (130, -signal.SIGINT), err
+    assert out.read_text() == '{"old": true}\n'
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sbom.json")] == []
+
+
+def test_diff_of_two_commits_shows_hyperparameter_values_and_metric_deltas(
+    tmp_path: Path,
+) -> None:
+    repo = _example_repo(tmp_path)
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("learning_rate: 0.1", "learning_rate: 0.05"))
+    metrics = json.loads((repo / "metrics.json").read_text())
+    metrics["accuracy"] = 0.9
+    (repo / "metrics.json").write_text(json.dumps(metrics))
+    _git(repo, "commit", "-qam", "v2")
+    result = run_usc("diff", "HEAD~1", "HEAD", "--repo", str(repo), cwd=repo)
+    assert result.returncode == 1, result.stderr
+    assert "| `train.learning_rate` | `0.1` | `0.05` |" in result.stdout
+    assert "| accuracy | — | 0.986667 | 0.9 |" in result.stdout
+    same = run_usc("diff", "HEAD", "HEAD", "--repo", str(repo), cwd=repo)
+    assert same.returncode == 0, same.stderr
+
+
+def test_gate_reports_each_failed_metric_and_exit_codes(tmp_path: Path) -> None:
+    metrics = EXAMPLE / "metrics.json"
+    ok = run_usc("gate", str(metrics), "-t", "accuracy>=0.9, loss<=0.3")
+    assert ok.returncode == 0, ok.stderr
+    bad = run_usc("gate", str(metrics), "-t", "accuracy>=0.99, species=virginica/accuracy>=0.99")
+    assert bad.returncode == 1
+    assert "accuracy = 0.986667" in bad.stderr
+    assert "species=virginica/accuracy = 0.96" in bad.stderr
+    usage = run_usc("gate", str(metrics), "-t", "accuracy=>0.5")
+    assert usage.returncode == 2
+
+
+def test_unsafe_pickle_is_a_finding_and_fail_on_exits_1_after_writing(tmp_path: Path) -> None:
+    repo = tmp_path / "sec"
+    (repo / "models").mkdir(parents=True)
+    # protocol-2 pickle of os.system("touch CANARY") built by hand, never loaded
+    canary = tmp_path / "CANARY"
+    payload = (
+        b"\x80\x02cposix\nsystem\nq\x00X"
+        + len(f"touch {canary}").to_bytes(4, "little")
+        + f"touch {canary}".encode()
+        + b"q\x01\x85q\x02Rq\x03."
+    )
+    (repo / "models" / "evil.pkl").write_bytes(payload)
+    out, sarif = tmp_path / "s.cdx.json", tmp_path / "s.sarif"
+    result = run_usc("sbom", str(repo), "-o", str(out), "--sarif", str(sarif), "--fail-on", "high")
+    assert result.returncode == 1, result.stderr
+    assert out.exists() and sarif.exists()
+    assert "[critical] unsafe-serialization: models/evil.pkl" in result.stderr
+    rules = {r["ruleId"] for r in json.loads(sarif.read_text())["runs"][0]["results"]}
+    assert "unsafe-serialization" in rules
+    assert not canary.exists()
+
+
+def test_reproducible_spec_17_twice_byte_identical_and_valid(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (a, b):
+        _sbom(EXAMPLE, out, "--reproducible", "--spec-version", "1.7")
+    assert a.read_bytes() == b.read_bytes()
+    document = json.loads(a.read_text())
+    assert document["specVersion"] == "1.7"
+    assert_valid_cyclonedx(document)
+
+
+# --------------------------------------------------------------------------------------------
+# Open defects (strict xfails)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bom/write.py write_atomic: os.replace over the output path replaces a symlink with a "
+    "regular file (the link target keeps the old SBOM); as root `-o /dev/null` replaces the "
+    "device node itself",
+)
+def test_output_through_a_symlink_updates_the_link_target(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "sbom.json").write_text("old\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(real / "sbom.json")
+    result = run_usc("sbom", str(EXAMPLE), "-o", str(link), "--no-cache", "-q")
+    assert result.returncode in (0, 3), result.stderr
+    assert link.is_symlink(), "the symlink was replaced by a regular file"
+    assert result.returncode == 3 or json.loads((real / "sbom.json").read_text())["bomFormat"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bom/write.py write_atomic: a FIFO (or any non-regular file, e.g. /dev/stdout) given "
+    "as -o is renamed over instead of written to; the reader gets nothing",
+)
+def test_output_to_a_fifo_is_written_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def reader() -> None:
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            received.append(fh.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    result = run_usc("sbom", str(EXAMPLE), "-o", str(fifo), "--no-cache", "-q")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a regular file"
+    thread.join(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(received[0])["bomFormat"] == "CycloneDX"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hyperparameter values are copied verbatim: URL credentials in params.yaml reach the "
+    "SBOM (hyperparameter set, model card, formulation); inventory/params.py does not scrub URLs",
+)
+def test_url_credentials_in_params_yaml_are_redacted(tmp_path: Path) -> None:
+    repo = tmp_path / "p"
+    repo.mkdir()
+    (repo / "params.yaml").write_text(
+        "train:\n  lr: 0.1\n"
+        "data:\n  url: https://alice:PARAMPASS1@minio.internal/bucket/train.csv\n"
+        "tracking:\n  uri: http://bob:PARAMPASS2@mlflow:5000\n"
+    )
+    out = tmp_path / "p.cdx.json"
+    result = run_usc("sbom", str(repo), "-o", str(out), "--no-cache")
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert "minio.internal" in text  # the value is kept, only the credentials go
+    assert "PARAMPASS1" not in text
+    assert "PARAMPASS2" not in text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands/record.py: URL credentials in the command line and in --param values are "
+    "written verbatim to the training record, and from there into the SBOM's formulation",
+)
+def test_record_redacts_url_credentials_in_command_and_params(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "model.bin").write_bytes(b"weights")
+    record = repo / "training-record.json"
+    result = run_usc(
+        "record",
+        "--root",
+        str(repo),
+        "--output-model",
+        "model.bin",
+        "--param",
+        "data_url=https://u:RECPARAM1@host/x",
+        "-o",
+        str(record),
+        "--command",
+        "python train.py --data https://u:RECCMD1@host/x",
+        cwd=repo,
+    )
+    assert result.returncode == 0, result.stderr
+    text = record.read_text()
+    assert "RECPARAM1" not in text
+    assert "RECCMD1" not in text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a training record whose output hash no longer matches the model adds its stale "
+    "SHA-256 to the component's hashes (two SHA-256 values); `usc trace` of the stale digest "
+    "then matches a file that does not have it",
+)
+def test_stale_training_record_does_not_add_a_second_sha256(tmp_path: Path) -> None:
+    repo = _example_repo(tmp_path)
+    result = run_usc(
+        "record",
+        "--root",
+        str(repo),
+        "--input",
+        "data/train.csv",
+        "--params",
+        "params.yaml",
+        "--output-model",
+        "model/model.safetensors",
+        "--command",
+        "python train.py",
+        "-o",
+        str(repo / "training-record.json"),
+        cwd=repo,
+    )
+    assert result.returncode == 0, result.stderr
+    stale = _sha256(repo / "model" / "model.safetensors")
+    # Retrained without a new record: different bytes, same path.
+    _write_safetensors(repo / "model" / "model.safetensors", {"w": (3, 4)})
+    actual = _sha256(repo / "model" / "model.safetensors")
+    out = tmp_path / "s.cdx.json"
+    document = _sbom(repo, out)
+    model = components_by_path(document)["model/model.safetensors"]
+    sha256s = [h["content"] for h in model["hashes"] if h["alg"] == "SHA-256"]
+    assert sha256s == [actual]
+    traced = run_usc("trace", f"sha256:{stale}", "--sbom", str(out))
+    assert traced.returncode == 1, traced.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="trace.py _match takes the run (commit) from the first training task only; with a "
+    "DVC stage and a training record for the same model it prints 'commit (not recorded)'",
+)
+def test_trace_reports_the_commit_of_the_training_record(tmp_path: Path) -> None:
+    repo = _example_repo(tmp_path)
+    head = _git(repo, "rev-parse", "HEAD")
+    result = run_usc(
+        "record",
+        "--root",
+        str(repo),
+        "--input",
+        "data/train.csv",
+        "--params",
+        "params.yaml",
+        "--output-model",
+        "model/model.safetensors",
+        "--command",
+        "python train.py",
+        "-o",
+        str(repo / "training-record.json"),
+        cwd=repo,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((repo / "training-record.json").read_text())["run"]["commit"] == head
+    out = tmp_path / "s.cdx.json"
+    _sbom(repo, out)
+    traced = run_usc(
+        "trace", str(repo / "model" / "model.safetensors"), "--sbom", str(out), "--format", "json"
+    )
+    assert traced.returncode == 0, traced.stderr
+    assert json.loads(traced.stdout)["matches"][0]["commit"] == head
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lineage.py: the model card's dataset name matches the descriptor covering both "
+    "splits, so the example model 'depends on' data/test.csv (split: test, used only by the "
+    "evaluate stage) and `usc trace` lists the test set among the training datasets",
+)
+def test_example_model_is_not_trained_on_its_test_split(tmp_path: Path) -> None:
+    document = _sbom(EXAMPLE, tmp_path / "e.cdx.json")
+    deps = {d["ref"]: set(d.get("dependsOn", [])) for d in document["dependencies"]}
+    model = deps["model:model/model.safetensors"]
+    assert "dataset:data/train.csv" in model
+    assert "dataset:data/test.csv" not in model
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Hugging Face sharded safetensors: usc:header:tensor_count / tensor_bytes describe "
+    "only the first shard while usc:parameter-count covers the whole model",
+)
+def test_sharded_hf_model_header_counts_cover_every_shard(tmp_path: Path) -> None:
+    model_dir = tmp_path / "repo" / "models" / "tiny-bert"
+    weight_map = {}
+    for i in (1, 2):
+        name = f"model-0000{i}-of-00002.safetensors"
+        _write_safetensors(model_dir / name, {f"l{i}.weight": (8, 8), f"l{i}.bias": (8,)})
+        weight_map.update({f"l{i}.weight": name, f"l{i}.bias": name})
+    (model_dir / "model.safetensors.index.json").write_text(
+        json.dumps({"metadata": {"total_size": 2 * 72 * 4}, "weight_map": weight_map})
+    )
+    (model_dir / "config.json").write_text(
+        json.dumps({"architectures": ["BertModel"], "model_type": "bert"})
+    )
+    (model_dir / "tokenizer.json").write_text("{}")
+    document = _sbom(tmp_path / "repo", tmp_path / "hf.cdx.json")
+    model = components_by_path(document)["models/tiny-bert"]
+    assert model["type"] == "machine-learning-model"
+    assert len(model["components"]) == 5  # one nested file per file
+    assert prop(model, "usc:parameter-count") == "144"
+    assert prop(model, "usc:header:tensor_count") == "4"
+    assert prop(model, "usc:header:tensor_bytes") == str(144 * 4)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a DVC-declared MD5 is recorded as the component's hash even when the file in the "
+    "checkout has other content; nothing warns (training records are checked, DVC is not)",
+)
+def test_dvc_md5_that_does_not_match_the_checkout_is_flagged(tmp_path: Path) -> None:
+    repo = tmp_path / "dvc"
+    (repo / "data").mkdir(parents=True)
+    (repo / ".dvc").mkdir()
+    (repo / "data" / "raw.csv").write_text("a,b\n1,2\n3,4\n")
+    stale_md5 = hashlib.md5(b"a,b\n1,2\n").hexdigest()
+    (repo / "data" / "raw.csv.dvc").write_text(
+        f"outs:\n- md5: {stale_md5}\n  size: 8\n  hash: md5\n  path: raw.csv\n"
+    )
+    document = _sbom(repo, tmp_path / "d.cdx.json")
+    raw = components_by_path(document)["data/raw.csv"]
+    md5s = [h["content"] for h in raw.get("hashes", []) if h["alg"] == "MD5"]
+    warned = prop(raw, "usc:warning") is not None
+    assert warned or stale_md5 not in md5s
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands/record.py: the record states the HEAD commit even when tracked files "
+    "(here params.yaml) have uncommitted changes; nothing says the tree was dirty",
+)
+def test_record_says_when_the_working_tree_is_dirty(tmp_path: Path) -> None:
+    repo = _example_repo(tmp_path)
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("epochs: 300", "epochs: 20"))
+    record = repo / "training-record.json"
+    result = run_usc(
+        "record",
+        "--root",
+        str(repo),
+        "--params",
+        "params.yaml",
+        "--output-model",
+        "model/model.safetensors",
+        "--command",
+        "python train.py",
+        "-o",
+        str(record),
+        cwd=repo,
+    )
+    assert result.returncode == 0, result.stderr
+    run = json.loads(record.read_text())["run"]
+    assert any("dirty" in key for key in run), run
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="with --quiet, a run that fails on --fail-on exits 1 with nothing on stderr: the CI "
+    "log does not say which finding failed it (warnings are still printed under --quiet)",
+)
+def test_quiet_run_failing_on_findings_says_why(tmp_path: Path) -> None:
+    repo = tmp_path / "sec"
+    (repo / "models").mkdir(parents=True)
+    (repo / "models" / "evil.pkl").write_bytes(b"\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.")
+    result = run_usc("sbom", str(repo), "-o", str(tmp_path / "s.json"), "--fail-on", "high", "-q")
+    assert result.returncode == 1
+    assert "unsafe-serialization" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True, reason="usc sbom accepts --jobs 0 and negative --jobs silently (exit 0)"
+)
+def test_nonpositive_jobs_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_usc("sbom", str(EXAMPLE), "-o", str(tmp_path / "x.json"), "--jobs", "0", "-q")
+    assert result.returncode == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`-o ''` is reported as 'cannot write .: Device or resource busy' with exit 3 "
+    "instead of a usage error (exit 2)",
+)
+def test_empty_output_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_usc("sbom", str(EXAMPLE), "-o", "", "-q", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "busy" not in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`usc diff --help` documents exit 3 for an input that cannot be read, but an "
+    "unreadable (non-JSON) SBOM file exits 2",
+)
+def test_diff_unreadable_sbom_exits_as_documented(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    result = run_usc("diff", str(bad), str(bad), cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
