@@ -163,7 +163,12 @@ def workflow(base: Path, uv_bin: Path) -> dict[str, Any]:
         "permissions": {},
         "jobs": {
             "sbom": job(base / "outputs.json", [], {}),
-            "sbom-uv": job(base / "outputs-uv.json", [add_uv], {"python": "3.11"}),
+            "sbom-uv": job(
+                base / "outputs-uv.json",
+                [add_uv],
+                # A push, not a release: the upload is skipped, but the token is handed over.
+                {"python": "3.11", "upload-release-assets": "True"},
+            ),
         },
     }
 
@@ -401,8 +406,12 @@ def test_token_masked_and_venv_built(act_run: dict[str, Any], outputs: Any) -> N
     assert "(pip, Python 3." in ready["sbom"], "no uv on PATH: pip builds the venv"
     assert "(uv, Python 3." in ready["sbom-uv"], "uv on PATH: uv builds the venv"
     assert "Traceback" not in text
-    masks = [e.get("arg") for e in act_run["log"] if e.get("command") == "add-mask"]
-    assert FAKE_TOKEN in masks, "the action asks the runner to mask the token"
+    masks = {
+        (e.get("jobID"), e.get("arg")) for e in act_run["log"] if e.get("command") == "add-mask"
+    }
+    # The token is given to usc only with upload-release-assets, and then masked.
+    assert masks == {("sbom-uv", FAKE_TOKEN)}
+    assert "upload-release-assets: not a release event (push), skipped" in text
     # What the log shows (`msg`) never holds it; act's JSON keeps the raw command line aside.
     assert FAKE_TOKEN not in text
     assert act_run["elapsed"] < ACT_TIMEOUT

@@ -196,3 +196,20 @@ def test_sanitise_artifact_name_bounded() -> None:
     name = action.sanitise_artifact_name("x" * 500)
     assert len(name) == action.MAX_ARTIFACT_NAME
     assert action.sanitise_artifact_name("///") == "sbom"
+
+
+def test_action_yml_passes_every_input_under_its_github_name() -> None:
+    """Each input of action.yml reaches `usc action` as INPUT_<NAME> (upper case, hyphens kept),
+    the name `actions_io.get_input` reads first; `python` is for the set-up step only."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    action_yml = yaml.safe_load((root / "action.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in action_yml["runs"]["steps"] if s.get("id") == "usc"]
+    expected = {io.input_env_names(name)[0] for name in action_yml["inputs"] if name != "python"}
+    passed = {key for key in step["env"] if key.startswith("INPUT_")}
+    assert passed == expected
+    for name in action_yml["inputs"]:
+        if name != "python":
+            value = step["env"][io.input_env_names(name)[0]]
+            assert f"inputs.{name}" in value, name
