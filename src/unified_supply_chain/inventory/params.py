@@ -164,8 +164,11 @@ class _Composer:
             if not resolved.is_relative_to(self.root):
                 self.warnings.append(f"config {stem!r} points outside the repository; skipped")
                 raise _Rejected
-            if resolved.is_file():
-                return resolved
+            try:
+                if resolved.is_file():
+                    return resolved
+            except OSError:
+                continue  # a name the file system refuses (ENAMETOOLONG): no such config
         return None
 
     def load(self, path: Path) -> tuple[dict[str, Any], str | None] | None:
