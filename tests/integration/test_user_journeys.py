@@ -586,3 +586,61 @@ def test_onnx_metadata_licence_is_the_component_licence(tmp_path: Path) -> None:
     assert prop(clf, "usc:header:metadata.license") == "MIT"
     assert clf.get("licenses") == [{"license": {"id": "MIT"}}]
     assert "model-without-licence: models/clf.onnx" not in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="textsummary.py cuts every summary cell at 40 characters without a mark: a long "
+    "path is shown as another, shorter path (…/test-00000-of-0000 for …-of-00001)",
+)
+def test_summary_never_shows_a_silently_truncated_path(tmp_path: Path) -> None:
+    repo = tmp_path / "deep"
+    rel = "datasets/reviews/data/test-00000-of-00001.csv"
+    (repo / rel).parent.mkdir(parents=True)
+    (repo / rel).write_text("text,label\na,0\n")
+    result = run_usc("sbom", str(repo), "-o", str(tmp_path / "d.json"), "--no-cache")
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stderr.splitlines() if line.startswith("dataset "))
+    shown = row.split()[-1]
+    assert shown == rel or "…" in shown, row
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a Hugging Face dataset card (README.md front matter beside the data files) is "
+    "ignored: its licence never reaches the parquet shards, which get dataset-without-licence",
+)
+def test_hf_dataset_card_licence_reaches_its_data_files(tmp_path: Path) -> None:
+    repo = tmp_path / "hfds"
+    data = repo / "datasets" / "reviews" / "data"
+    data.mkdir(parents=True)
+    for split in ("train", "test"):
+        (data / f"{split}-00000-of-00001.csv").write_text("text,label\na,0\nb,1\n")
+    (repo / "datasets" / "reviews" / "README.md").write_text(
+        "---\nlicense: cc-by-sa-4.0\ntask_categories:\n- text-classification\n"
+        "configs:\n- config_name: default\n  data_files:\n  - split: train\n"
+        "    path: data/train-*\n  - split: test\n    path: data/test-*\n---\n# Reviews\n"
+    )
+    document = _sbom(repo, tmp_path / "hfds.cdx.json")
+    by_path = components_by_path(document)
+    for split in ("train", "test"):
+        shard = by_path[f"datasets/reviews/data/{split}-00000-of-00001.csv"]
+        assert shard.get("licenses") == [{"license": {"id": "CC-BY-SA-4.0"}}]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="README quickstart 2 on a fresh clone: tests/e2e/test_action_act.py puts the venv's "
+    "`uv` on PATH, but the `test` extra of pyproject.toml does not install uv, so "
+    "test_token_masked_and_venv_built fails ('(uv, Python 3.' not in the set-up log)",
+)
+def test_test_extra_installs_what_the_suite_runs() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((EXAMPLE.parents[1] / "pyproject.toml").read_text())
+    test_extra = pyproject["project"]["optional-dependencies"]["test"]
+    names = {
+        req.split(">")[0].split("=")[0].split("<")[0].split("[")[0].strip().lower()
+        for req in test_extra
+    }
+    assert "uv" in names
