@@ -644,3 +644,31 @@ def test_test_extra_installs_what_the_suite_runs() -> None:
         for req in test_extra
     }
     assert "uv" in names
+
+
+def test_nested_gitignore_keeps_ignored_data_out(tmp_path: Path) -> None:
+    repo = tmp_path / "gi"
+    for rel in ("data/keep.csv", "data/cache/y.csv"):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text("a,b\n1,2\n")
+    (repo / "data" / ".gitignore").write_text("cache/\n")
+    document = _sbom(repo, tmp_path / "gi.cdx.json")
+    assert sorted(components_by_path(document)) == ["data/keep.csv"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="inventory walk honours .gitignore files but not .git/info/exclude, which git "
+    "itself applies: locally excluded data is listed in the SBOM",
+)
+def test_git_info_exclude_is_honoured(tmp_path: Path) -> None:
+    repo = tmp_path / "gi"
+    repo.mkdir()
+    _git(repo, "init", "-q", ".")
+    for rel in ("data/keep.csv", "data/raw/x.csv"):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text("a,b\n1,2\n")
+    with (repo / ".git" / "info" / "exclude").open("a") as fh:
+        fh.write("data/raw/\n")
+    document = _sbom(repo, tmp_path / "gi.cdx.json")
+    assert sorted(components_by_path(document)) == ["data/keep.csv"]
