@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from unified_supply_chain.errors import FormatError
@@ -30,6 +31,21 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
     if draw(st.booleans()):
         del data[draw(st.integers(0, len(data))) :]
     return bytes(data)
+
+
+#: Settings of the bounded mutation tests (a longer run belongs to the fuzz mode).
+MUTATION_SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def check_mutation(
+    tmp_path: Path, data: st.DataObject, seed: bytes, read: Callable[[Path], Any], fmt: str
+) -> None:
+    """Write one mutation of `seed` and read it: FormatError or a result of format `fmt`."""
+    path = tmp_path / "fuzzed"
+    path.write_bytes(data.draw(mutated(seed)))
+    assert_read_or_format_error(read, path, fmt)
 
 
 def assert_read_or_format_error(read: Callable[[Path], Any], path: Path, fmt: str) -> None:

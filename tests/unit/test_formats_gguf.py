@@ -9,10 +9,10 @@ from pathlib import Path
 import gguf
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.format_helpers import assert_read_or_format_error, mutated
+from tests.unit.format_helpers import MUTATION_SETTINGS, check_mutation
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats.gguf import read_gguf
@@ -225,11 +225,7 @@ def _seed(tmp_path: Path) -> bytes:
     return _write_real(tmp_path / "seed.gguf", vocab=8).read_bytes()
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@MUTATION_SETTINGS
 @given(data=st.data())
 def test_mutated_files_raise_only_format_error(tmp_path: Path, data: st.DataObject) -> None:
-    path = tmp_path / "fuzzed"
-    path.write_bytes(data.draw(mutated(_seed(tmp_path))))
-    assert_read_or_format_error(read_gguf, path, "gguf")
+    check_mutation(tmp_path, data, _seed(tmp_path), read_gguf, "gguf")

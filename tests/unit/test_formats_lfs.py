@@ -6,10 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.format_helpers import assert_read_or_format_error, mutated
+from tests.unit.format_helpers import MUTATION_SETTINGS, check_mutation
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.formats.lfs import parse_lfs_pointer, read_lfs_pointer
 
@@ -95,11 +95,7 @@ def _seed(tmp_path: Path) -> bytes:
     return POINTER
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@MUTATION_SETTINGS
 @given(data=st.data())
 def test_mutated_files_raise_only_format_error(tmp_path: Path, data: st.DataObject) -> None:
-    path = tmp_path / "fuzzed"
-    path.write_bytes(data.draw(mutated(_seed(tmp_path))))
-    assert_read_or_format_error(read_lfs_pointer, path, "git-lfs-pointer")
+    check_mutation(tmp_path, data, _seed(tmp_path), read_lfs_pointer, "git-lfs-pointer")

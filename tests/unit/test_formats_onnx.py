@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.unit.format_helpers import assert_read_or_format_error, mutated
+from tests.unit.format_helpers import MUTATION_SETTINGS, check_mutation
 from tests.unit.format_helpers import len_field as _field
 from tests.unit.format_helpers import varint as _varint
 from unified_supply_chain import limits
@@ -189,11 +189,7 @@ def _seed(tmp_path: Path) -> bytes:
     return _model().SerializeToString()
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@MUTATION_SETTINGS
 @given(data=st.data())
 def test_mutated_files_raise_only_format_error(tmp_path: Path, data: st.DataObject) -> None:
-    path = tmp_path / "fuzzed"
-    path.write_bytes(data.draw(mutated(_seed(tmp_path))))
-    assert_read_or_format_error(read_onnx, path, "onnx")
+    check_mutation(tmp_path, data, _seed(tmp_path), read_onnx, "onnx")

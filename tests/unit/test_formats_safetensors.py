@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from safetensors.numpy import save_file
 
-from tests.unit.format_helpers import assert_read_or_format_error, mutated
+from tests.unit.format_helpers import MUTATION_SETTINGS, check_mutation
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats.safetensors import read_safetensors
@@ -160,11 +160,7 @@ def _seed(tmp_path: Path) -> bytes:
     return path.read_bytes()
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@MUTATION_SETTINGS
 @given(data=st.data())
 def test_mutated_files_raise_only_format_error(tmp_path: Path, data: st.DataObject) -> None:
-    path = tmp_path / "fuzzed"
-    path.write_bytes(data.draw(mutated(_seed(tmp_path))))
-    assert_read_or_format_error(read_safetensors, path, "safetensors")
+    check_mutation(tmp_path, data, _seed(tmp_path), read_safetensors, "safetensors")
