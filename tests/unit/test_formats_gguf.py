@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.format_helpers import MUTATION_SETTINGS, check_mutation
+from tests.unit.format_helpers import MUTATION_SETTINGS, assert_each_is_format_error, check_mutation
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats.gguf import read_gguf
@@ -106,12 +106,9 @@ def test_long_strings_are_skipped_and_template_is_bounded(
 
 def test_every_truncation_of_a_real_file_is_a_format_error(tmp_path: Path) -> None:
     data = _write_real(tmp_path / "m.gguf", vocab=20).read_bytes()
-    cut = tmp_path / "cut.gguf"
     # The writer pads the last tensor to the 32-byte alignment: cutting that padding is harmless.
-    for end in range(0, len(data) - 32, 7):
-        cut.write_bytes(data[:end])
-        with pytest.raises(FormatError):
-            read_gguf(cut)
+    cuts = {f"cut{end}": data[:end] for end in range(0, len(data) - 32, 7)}
+    assert_each_is_format_error(read_gguf, tmp_path, cuts, ".gguf")
 
 
 # --- hand-built files ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.format_helpers import assert_each_is_format_error
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.inventory.formats import zipsafe
@@ -113,18 +114,13 @@ def test_member_names_are_never_paths(tmp_path: Path) -> None:
 def test_truncated_zip_is_format_error(tmp_path: Path) -> None:
     path = _zip(tmp_path / "a.zip", {"a": b"x" * 5000})
     data = path.read_bytes()
-    for cut in (10, len(data) // 2, len(data) - 5):
-        (tmp_path / "cut.zip").write_bytes(data[:cut])
-        with pytest.raises(FormatError):
-            zipsafe.open_zip(tmp_path / "cut.zip")
+    cuts = {f"cut{cut}": data[:cut] for cut in (10, len(data) // 2, len(data) - 5)}
+    assert_each_is_format_error(zipsafe.open_zip, tmp_path, cuts, ".zip")
 
 
 def test_not_a_zip_and_empty_file(tmp_path: Path) -> None:
-    (tmp_path / "e.zip").write_bytes(b"")
-    (tmp_path / "t.zip").write_bytes(b"just text, PK\x05\x06 inside")
-    for name in ("e.zip", "t.zip"):
-        with pytest.raises(FormatError):
-            zipsafe.open_zip(tmp_path / name)
+    cases = {"e": b"", "t": b"just text, PK\x05\x06 inside"}
+    assert_each_is_format_error(zipsafe.open_zip, tmp_path, cases, ".zip")
 
 
 def test_zip_bomb_is_refused_by_ratio_and_size(tmp_path: Path) -> None:
