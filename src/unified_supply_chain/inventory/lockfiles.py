@@ -18,7 +18,7 @@ import binascii
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,12 +164,8 @@ class _Lock:
             )
             old = merged.get(p.purl)
             if old is not None:
-                lib = Library(
-                    name=old.name,
-                    version=old.version,
-                    purl=old.purl,
-                    source=old.source,
-                    ecosystem=old.ecosystem,
+                lib = replace(
+                    old,
                     direct=old.direct or lib.direct,
                     hashes=tuple(dict.fromkeys(old.hashes + lib.hashes)),
                     depends_on=tuple(dict.fromkeys(old.depends_on + lib.depends_on)),
