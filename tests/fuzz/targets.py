@@ -10,6 +10,8 @@ returns quickly.
 
 from __future__ import annotations
 
+import copy
+import datetime
 import functools
 import gzip
 import io
@@ -128,6 +130,89 @@ def mutate(data: bytes, choose: Chooser, max_ops: int = 4) -> bytes:
             start = choose(0, n - 1)
             buf[pos:pos] = buf[start : start + choose(1, 256)]
     return bytes(buf)
+
+
+#: Values swapped into parsed JSON/YAML documents: the types and shapes readers do not expect.
+ODD_VALUES: tuple[object, ...] = (
+    None,
+    0,
+    -1,
+    2**70,
+    1e308,
+    True,
+    "",
+    "x" * 5000,
+    "../../../etc/passwd",
+    "/abs/path",
+    "${undefined.var}",
+    "https://user:pw@example.com/x?token=t",
+    [],
+    {},
+    [None, 1, "a"],
+    {"a": None},
+    {"1": [{"2": [{"3": {}}]}]},
+    [[[[[[[[]]]]]]]],
+    datetime.date(2020, 1, 1),
+    b"\x00\xff bytes",
+)
+
+
+def _containers(node: object, out: list[tuple[Any, Any]], depth: int = 0) -> None:
+    if depth > 50 or len(out) > 10_000:
+        return
+    if isinstance(node, dict):
+        for key in list(node):
+            out.append((node, key))
+            _containers(node[key], out, depth + 1)
+    elif isinstance(node, list):
+        for index in range(len(node)):
+            out.append((node, index))
+            _containers(node[index], out, depth + 1)
+
+
+def mutate_structure(data: bytes, choose: Chooser, max_ops: int = 3) -> bytes | None:
+    """Parse `data` as JSON, YAML or a markdown file with YAML front matter, replace 1..max_ops
+    values (or keys) with odd ones, and write it back the same way; None when it does not parse.
+    """
+    import yaml
+
+    front, body = b"", b""
+    text = data
+    if data.startswith(b"---\n") and b"\n---" in data[4:]:
+        end = data.index(b"\n---", 4)
+        front, text, body = b"---\n", data[4 : end + 1], data[end + 1 :]
+    kind = "json"
+    try:
+        doc: Any = json.loads(text)
+    except ValueError:
+        kind = "yaml"
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return None
+    if not isinstance(doc, (dict, list)):
+        return None
+    for _ in range(choose(1, max_ops)):
+        slots: list[tuple[Any, Any]] = []
+        _containers(doc, slots)
+        if not slots:
+            break
+        container, key = slots[choose(0, len(slots) - 1)]
+        odd = copy.deepcopy(ODD_VALUES[choose(0, len(ODD_VALUES) - 1)])  # the pool stays intact
+        if isinstance(container, dict) and choose(0, 3) == 0:
+            # A key of another type: YAML allows any scalar (and JSON writes it as text).
+            new_key = (1, None, True, 2.5, "")[choose(0, 4)]
+            container[new_key] = container.pop(key)
+        else:
+            container[key] = odd
+    if kind == "json":
+        out = json.dumps(doc, default=str).encode()
+    else:
+        try:
+            out = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode()
+        except yaml.YAMLError:
+            return None
+    return front + out + body
 
 
 # --- targets -------------------------------------------------------------------------------
@@ -1067,12 +1152,31 @@ def _merge_seeds() -> list[Seed]:
     return [Seed({"other.cdx.json": json.dumps(merge_input_document()).encode()}, "other.cdx.json")]
 
 
+#: Known bugs, reported and pinned by strict-xfail tests in test_fuzz_regressions.py, that the
+#: bounded suite excuses so it stays green until they are fixed (scripts/fuzz.py reports them
+#: unless run with --excuse-known): function name -> exception type raised there.
+KNOWN_BUGS: dict[str, type[BaseException]] = {"_merge_dependencies": TypeError}
+EXCUSE_KNOWN_BUGS = True
+
+
+def _known_bug(exc: BaseException) -> bool:
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(f.name in KNOWN_BUGS and isinstance(exc, KNOWN_BUGS[f.name]) for f in frames[-1:])
+
+
 def _run_merge(root: Path, rel: str) -> object:
     import copy
 
     from unified_supply_chain.bom.merge import merge_sboms
 
-    return merge_sboms(copy.deepcopy(our_document()), [root / rel])
+    try:
+        return merge_sboms(copy.deepcopy(our_document()), [root / rel])
+    except Exception as exc:
+        if EXCUSE_KNOWN_BUGS and _known_bug(exc):
+            raise MergeError(f"known bug: {exc}") from exc
+        raise
 
 
 #: Safety-scanner inputs: (reader target whose seeds are reused, format hint given to the scan).

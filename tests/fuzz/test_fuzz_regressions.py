@@ -3,7 +3,11 @@ reduced to its essence; they must now be read (or refused with FormatError)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
+
+import pytest
 
 from tests.fuzz import targets
 
@@ -19,3 +23,40 @@ def test_hydra_defaults_entry_longer_than_a_file_name(tmp_path: Path) -> None:
     composed = compose_hydra(tmp_path, "conf/config.yaml")
     assert ("train.epochs", "3") in composed.params
     assert len(composed.warnings) == 1 and "x" * 100 in composed.warnings[0]
+
+
+MERGE_BUG = pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="bom/merge.py _merge_dependencies trusts the shapes of `ref` and `dependsOn` "
+    "(reported to the lead; a strict xfail turns red once the merge raises MergeError)",
+)
+
+
+@MERGE_BUG
+@pytest.mark.parametrize(
+    "dependency",
+    [
+        {"ref": [], "dependsOn": []},  # merge.py:413 unhashable type: 'list'
+        {"ref": "x", "dependsOn": True},  # merge.py:422 'bool' object is not iterable
+    ],
+)
+def test_merge_input_with_malformed_dependencies(tmp_path: Path, dependency: dict) -> None:
+    # Found by scripts/fuzz.py (structure mutation of a merge input); `usc sbom --merge` ends
+    # with a traceback instead of a MergeError message.
+    import copy
+
+    from unified_supply_chain.bom.merge import merge_sboms
+    from unified_supply_chain.errors import MergeError
+
+    doc = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "components": [{"type": "library", "name": "x", "version": "1", "bom-ref": "x"}],
+        "dependencies": [dependency],
+    }
+    path = tmp_path / "other.cdx.json"
+    path.write_text(json.dumps(doc))
+    with contextlib.suppress(MergeError):
+        merge_sboms(copy.deepcopy(targets.our_document()), [path])
