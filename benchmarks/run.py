@@ -588,7 +588,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--no-cdxgen", action="store_true", help="skip cdxgen")
     ap.add_argument("--no-syft", action="store_true", help="skip syft")
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="directory for workloads and results (default: benchmarks/work)",
+    )
     args = ap.parse_args(argv)
+    if args.work is not None:
+        global WORK
+        WORK = args.work.resolve()
     sizes = QUICK if args.quick else DEFAULT
     rounds = args.rounds or (3 if args.quick else 5)
     WORK.mkdir(parents=True, exist_ok=True)
