@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,36 @@ def serialise(document: dict[str, Any]) -> bytes:
 
 
 def write_atomic(data: bytes, path: Path) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename."""
-    directory = path.parent if str(path.parent) else Path(".")
+    """Write `data` to `path` so that a reader never sees half a file.
+
+    A regular file (or a new one) is written through a temporary file in the same directory and a
+    rename, keeping an existing file's permission bits. A symlink is followed: its target is
+    written the same way and the link stays. A FIFO, a terminal or a device (`/dev/stdout`) is
+    written to directly: renaming over it would replace the node itself.
+    """
+    if not str(path):
+        raise OutputError("the output path is empty")
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"cannot write {path}: it is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            with open(target, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o644
+    directory = target.parent if str(target.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
@@ -32,8 +58,8 @@ def write_atomic(data: bytes, path: Path) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
