@@ -261,11 +261,6 @@ def test_output_to_a_fifo_is_written_not_replaced(tmp_path: Path) -> None:
     assert json.loads(received[0])["bomFormat"] == "CycloneDX"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hyperparameter values are copied verbatim: URL credentials in params.yaml reach the "
-    "SBOM (hyperparameter set, model card, formulation); inventory/params.py does not scrub URLs",
-)
 def test_url_credentials_in_params_yaml_are_redacted(tmp_path: Path) -> None:
     repo = tmp_path / "p"
     repo.mkdir()
@@ -283,11 +278,6 @@ def test_url_credentials_in_params_yaml_are_redacted(tmp_path: Path) -> None:
     assert "PARAMPASS2" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands/record.py: URL credentials in the command line and in --param values are "
-    "written verbatim to the training record, and from there into the SBOM's formulation",
-)
 def test_record_redacts_url_credentials_in_command_and_params(tmp_path: Path) -> None:
     repo = tmp_path / "r"
     repo.mkdir()

@@ -34,9 +34,11 @@ def clean_text(value: str) -> str:
 
 
 def clean_strings(value: Any) -> Any:
-    """`clean_text` applied to every string of a JSON value (keys included)."""
+    """Every string of a JSON value made printable (`clean_text`) and free of URL credentials."""
     if isinstance(value, str):
-        return clean_text(value)
+        from unified_supply_chain.redact import redact_text
+
+        return redact_text(clean_text(value))
     if isinstance(value, dict):
         return {clean_text(k): clean_strings(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -20,6 +20,7 @@ from unified_supply_chain.records import (
     RunContext,
     TrainingTask,
 )
+from unified_supply_chain.redact import redact_param
 
 _TASK_TYPES = ("build",)
 
@@ -66,7 +67,7 @@ def model_card(
         considerations["ethicalConsiderations"] = [{"name": clean_text(v)} for v in ethical]
     if considerations:
         card["considerations"] = considerations
-    props = [_prop(Prop.HYPERPARAMETER.key(k), v) for k, v in hyperparameters]
+    props = [_prop(Prop.HYPERPARAMETER.key(k), redact_param(k, v)) for k, v in hyperparameters]
     metrics_source = next((m.source for m in model.metrics if m.source), None)
     if metrics_source:
         props.append(_prop(Prop.METRICS_SOURCE.value, metrics_source))
@@ -80,7 +81,9 @@ def data_entry(artifact: Artifact) -> dict[str, Any]:
     if artifact.kind is ArtifactKind.HYPERPARAMETERS:
         entry: dict[str, Any] = {"type": "configuration", "name": clean_text(artifact.name)}
         if artifact.params:
-            entry["contents"] = {"properties": [_prop(k, v) for k, v in artifact.params]}
+            entry["contents"] = {
+                "properties": [_prop(k, redact_param(k, v)) for k, v in artifact.params]
+            }
         if artifact.description:
             entry["description"] = clean_text(artifact.description)
         return entry
@@ -138,7 +141,8 @@ def _task_json(task: TrainingTask, known: set[str]) -> dict[str, Any]:
         inputs.append(
             {
                 "parameters": [
-                    {"name": clean_text(k), "value": clean_text(v)} for k, v in seen.items()
+                    {"name": clean_text(k), "value": clean_text(redact_param(k, v))}
+                    for k, v in seen.items()
                 ]
             }
         )

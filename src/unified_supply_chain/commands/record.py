@@ -374,6 +374,7 @@ def build_record(
     Returns (record JSON, output path, exit code of the command).
     """
     from unified_supply_chain.inventory.training_record import TrainingRecord
+    from unified_supply_chain.redact import redact_param, redact_text
 
     env = os.environ if environ is None else environ
     root = Path(args.root) if args.root is not None else Path.cwd()
@@ -462,6 +463,12 @@ def build_record(
         metrics_files=tuple(metrics),
     )
     data = record.to_json()
+    # The record is uploaded as an artifact and read into SBOMs: no credentials in it.
+    data["command"] = redact_text(data["command"]) if data.get("command") else data.get("command")
+    data["parameters"] = [
+        {"name": p["name"], "value": redact_param(p["name"], p["value"])}
+        for p in data["parameters"]
+    ]
     data["status"] = "succeeded" if ok else "failed"
     data["exit_code"] = result.exit_code
     return data, output, result.exit_code
