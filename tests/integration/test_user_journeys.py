@@ -607,12 +607,6 @@ def test_hf_dataset_card_licence_reaches_its_data_files(tmp_path: Path) -> None:
         assert shard.get("licenses") == [{"license": {"id": "CC-BY-SA-4.0"}}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README quickstart 2 on a fresh clone: tests/e2e/test_action_act.py puts the venv's "
-    "`uv` on PATH, but the `test` extra of pyproject.toml does not install uv, so "
-    "test_token_masked_and_venv_built fails ('(uv, Python 3.' not in the set-up log)",
-)
 def test_test_extra_installs_what_the_suite_runs() -> None:
     import tomllib
 
