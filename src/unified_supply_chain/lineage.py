@@ -99,9 +99,12 @@ def _guess_kind(path: str) -> ArtifactKind:
 
 
 def _enrich(a: Artifact, d: Declared) -> Artifact:
+    # A digest computed from the content wins: a record's different digest of the same algorithm
+    # is stale (reported below), never a second hash of the component.
+    computed = {x.alg for x in a.hashes if x.source == "computed"}
     hashes = list(a.hashes)
     for h in d.hashes:
-        if all((x.alg, x.content) != (h.alg, h.content) for x in hashes):
+        if h.alg not in computed and all((x.alg, x.content) != (h.alg, h.content) for x in hashes):
             hashes.append(h)
     warnings = list(a.warnings)
     for h in d.hashes:

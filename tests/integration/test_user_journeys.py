@@ -303,12 +303,6 @@ def test_record_redacts_url_credentials_in_command_and_params(tmp_path: Path) ->
     assert "RECCMD1" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a training record whose output hash no longer matches the model adds its stale "
-    "SHA-256 to the component's hashes (two SHA-256 values); `usc trace` of the stale digest "
-    "then matches a file that does not have it",
-)
 def test_stale_training_record_does_not_add_a_second_sha256(tmp_path: Path) -> None:
     repo = _example_repo(tmp_path)
     result = run_usc(
