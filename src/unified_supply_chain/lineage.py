@@ -306,6 +306,11 @@ def resolve(
                 index.add(remote)
                 targets = [remote]
                 by_name[name.lower()] = targets
+            # A card names a dataset, not a split: when a stage or record already says which
+            # files of it the model was trained on, those stand (no edge to the test split).
+            linked = {e.depends_on for e in edges if e.ref == a.ref}
+            if any(t.ref in linked for t in targets):
+                continue
             for t in targets:
                 edges.append(Edge(a.ref, t.ref, f"model card of {a.path}"))
 

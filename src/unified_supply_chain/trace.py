@@ -344,9 +344,12 @@ def _match(sbom: SbomFile, comp: dict[str, Any], matched: dict[str, Any] | None)
     url = _run_url(sbom_run)
     if url:
         sbom_run["url"] = url
-    run = dict(training[0]["run"]) if training and training[0]["run"] else dict(sbom_run)
-    if training and training[0].get("run_url"):
-        run["url"] = training[0]["run_url"]
+    # Several tasks may describe the model (a DVC stage and a training record): the run is the
+    # one a task recorded, whichever task that is.
+    recorded = next((t for t in training if t["run"]), None)
+    run = dict(recorded["run"]) if recorded is not None else dict(sbom_run)
+    if recorded is not None and recorded.get("run_url"):
+        run["url"] = recorded["run_url"]
     commit = run.get("commit") or sbom_run.get("commit")
     return TraceMatch(
         sbom=sbom_info,

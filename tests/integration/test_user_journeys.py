@@ -335,11 +335,6 @@ def test_stale_training_record_does_not_add_a_second_sha256(tmp_path: Path) -> N
     assert traced.returncode == 1, traced.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trace.py _match takes the run (commit) from the first training task only; with a "
-    "DVC stage and a training record for the same model it prints 'commit (not recorded)'",
-)
 def test_trace_reports_the_commit_of_the_training_record(tmp_path: Path) -> None:
     repo = _example_repo(tmp_path)
     head = _git(repo, "rev-parse", "HEAD")
@@ -370,12 +365,6 @@ def test_trace_reports_the_commit_of_the_training_record(tmp_path: Path) -> None
     assert json.loads(traced.stdout)["matches"][0]["commit"] == head
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lineage.py: the model card's dataset name matches the descriptor covering both "
-    "splits, so the example model 'depends on' data/test.csv (split: test, used only by the "
-    "evaluate stage) and `usc trace` lists the test set among the training datasets",
-)
 def test_example_model_is_not_trained_on_its_test_split(tmp_path: Path) -> None:
     document = _sbom(EXAMPLE, tmp_path / "e.cdx.json")
     deps = {d["ref"]: set(d.get("dependsOn", [])) for d in document["dependencies"]}
