@@ -373,11 +373,6 @@ def test_example_model_is_not_trained_on_its_test_split(tmp_path: Path) -> None:
     assert "dataset:data/test.csv" not in model
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Hugging Face sharded safetensors: usc:header:tensor_count / tensor_bytes describe "
-    "only the first shard while usc:parameter-count covers the whole model",
-)
 def test_sharded_hf_model_header_counts_cover_every_shard(tmp_path: Path) -> None:
     model_dir = tmp_path / "repo" / "models" / "tiny-bert"
     weight_map = {}

@@ -699,18 +699,37 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
         header, warning = read_header(st.abs(main), st.formats.get(main, fmt))
         if warning:
             warnings.append(f"{main}: {warning}")
+    # Shards of one model: counts are summed and dtypes joined over every shard of the main
+    # file's format, so the header describes the whole model, like the parameter count.
     param_total = 0
+    sums = {"tensor_count": 0, "tensor_bytes": 0}
+    dtypes: set[str] = set()
+    main_fmt = st.formats.get(main or "")
     for m in weights:
         if m == main:
-            if header and header.parameter_count:
-                param_total += header.parameter_count
-            continue
-        if st.formats.get(m) in ("safetensors", "gguf", "onnx"):
+            h: HeaderInfo | None = header
+        elif st.formats.get(m) in ("safetensors", "gguf", "onnx"):
             h, w = read_header(st.abs(m), st.formats[m])
             if w:
                 warnings.append(f"{m}: {w}")
-            elif h and h.parameter_count:
-                param_total += h.parameter_count
+        else:
+            continue
+        if h is None:
+            continue
+        param_total += h.parameter_count or 0
+        if st.formats.get(m) == main_fmt:
+            for key in sums:
+                value = h.properties.get(key, "")
+                sums[key] += int(value) if value.isdigit() else 0
+            dtypes.update(x for x in h.properties.get("dtypes", "").split(",") if x)
+    if header is not None and main_fmt in ("safetensors", "gguf", "onnx"):
+        merged = dict(header.properties)
+        for key, total in sums.items():
+            if key in merged:
+                merged[key] = str(total)
+        if dtypes and "dtypes" in merged:
+            merged["dtypes"] = ",".join(sorted(dtypes))
+        header = dataclasses.replace(header, properties=merged)
     hp_members: list[str] = []
     if fmt == "huggingface":
         cfg_rel = f"{d}/config.json" if d else "config.json"
