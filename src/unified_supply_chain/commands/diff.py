@@ -21,8 +21,8 @@ Each of BASE and HEAD is, tried in this order: a CycloneDX JSON file, a director
 git ref (branch, tag, commit) of the repository given by --repo, checked out into a temporary
 worktree and scanned.
 
-Exit status: 0 = no differences, 1 = differences found, 2 = usage error, 3 = an input could not
-be read or generated.
+Exit status: 0 = no differences, 1 = differences found, 2 = usage error (including a file that is
+not CycloneDX JSON), 3 = a directory or git ref could not be scanned.
 """
 
 #: Seconds allowed for one git command (worktree add of a large repository included).

@@ -63,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-cache", action="store_true", help="hash every file, use no cache")
     parser.add_argument(
-        "--jobs", type=int, default=0, help="hashing threads (default: one per core)"
+        "--jobs", type=_positive_int, default=None, help="hashing threads (default: one per core)"
     )
     parser.add_argument(
         "--policy",
@@ -82,6 +82,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--sarif", type=Path, default=None, help="also write findings as SARIF 2.1.0"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no summary, no progress")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def default_cache_dir() -> Path:
@@ -106,7 +116,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         merge=tuple(args.merge),
         reproducible=args.reproducible,
         cache_dir=cache_dir,
-        jobs=max(0, args.jobs),
+        jobs=args.jobs or 0,
         app_name=args.name,
         app_version=args.app_version,
         progress=not args.quiet,
@@ -118,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
     from unified_supply_chain.pipeline import generate
     from unified_supply_chain.textsummary import render_text_summary
 
+    if not args.output:
+        from unified_supply_chain.errors import UsageError
+
+        raise UsageError("--output is empty: give a file name, or '-' for stdout")
     options = options_from_args(args)
     # A malformed policy is reported before any work is done.
     policy = _load_policy(args, options.root)
@@ -146,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
     for a in generated.inventory.artifacts:
         for w in a.warnings:
             print(f"usc: warning: {a.path or a.name}: {w}", file=sys.stderr)
+    threshold = _threshold(args)
     if not args.quiet:
         print(
             render_text_summary(
@@ -153,12 +168,13 @@ def run(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-        for f in findings:
-            print(
-                f"usc: finding: [{f.severity.value}] {f.rule}: {f.path}: {f.message}",
-                file=sys.stderr,
-            )
-    return _exit_for(args, findings, options.root)
+    failing = [f for f in findings if threshold is not None and f.severity.rank >= threshold.rank]
+    # --quiet silences the report, not the reason for a failing exit status.
+    for f in findings if not args.quiet else failing:
+        print(
+            f"usc: finding: [{f.severity.value}] {f.rule}: {f.path}: {f.message}", file=sys.stderr
+        )
+    return 1 if failing else 0
 
 
 def _load_policy(args: argparse.Namespace, root: Path) -> Any:
@@ -177,18 +193,13 @@ def _policy_findings(policy: Any, document: dict[str, Any]) -> list[Any]:
     return list(evaluate(document, policy))
 
 
-def _exit_for(args: argparse.Namespace, findings: list[Any], root: Path) -> int:
+def _threshold(args: argparse.Namespace) -> Any:
+    """The least severity that fails the run: --fail-on, else the policy's, else None."""
     from unified_supply_chain.records import Severity
 
-    threshold: Severity | None
     if args.fail_on is not None:
-        threshold = None if args.fail_on == "none" else Severity(args.fail_on)
-    else:
-        policy = getattr(args, "_policy", None)
-        threshold = getattr(policy, "fail_on", None)
-    if threshold is None:
-        return 0
-    return 1 if any(f.severity.rank >= threshold.rank for f in findings) else 0
+        return None if args.fail_on == "none" else Severity(args.fail_on)
+    return getattr(getattr(args, "_policy", None), "fail_on", None)
 
 
 def _write_sarif(path: Path, findings: list[Any]) -> None:
