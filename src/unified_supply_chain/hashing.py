@@ -15,10 +15,12 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from pathlib import Path
 
 #: Read size per call. Measured on files in the page cache: 1 MiB amortises the syscall and the
 #: copy out of the page cache while staying in L2/L3 cache; 4 MiB and more are slower, not faster.
@@ -208,6 +210,9 @@ def hash_files(
             if on_done:
                 on_done(r)
         return results
+    # Imported here: a single file (the common `usc record` case) needs no thread pool.
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="usc-hash") as pool:
         # Keep a bounded window of submitted work so that results (and progress) arrive as files
         # finish, not in submission order, without queueing a future per file up front.
