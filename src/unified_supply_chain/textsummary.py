@@ -45,6 +45,13 @@ def counts(document: dict[str, Any]) -> dict[str, int]:
     return out
 
 
+def _cell(text: str, last: bool) -> str:
+    """A table cell: the last column (the path) is shown whole, others cut at 40 with a mark."""
+    if last or len(text) <= 40:
+        return text
+    return text[:39] + "…"
+
+
 def render_text_summary(
     document: dict[str, Any], *, output: str | None = None, sha256: str | None = None
 ) -> str:
@@ -85,5 +92,7 @@ def render_text_summary(
         headers = ("KIND", "NAME", "FORMAT", "SIZE", "SHA-256", "PATH")
         widths = [min(40, max(len(str(r[i])) for r in [headers, *rows])) for i in range(6)]
         for r in [headers, *rows]:
-            lines.append("  ".join(str(v)[:40].ljust(widths[i]) for i, v in enumerate(r)).rstrip())
+            lines.append(
+                "  ".join(_cell(str(v), i == 5).ljust(widths[i]) for i, v in enumerate(r)).rstrip()
+            )
     return "\n".join(lines)

@@ -59,6 +59,8 @@ class Prop(str, enum.Enum):
     """Data classification a dataset descriptor declares."""
     MODEL_CARD = "usc:model-card"
     """Repo-relative model card (README.md or another card file) in the model's directory."""
+    BASE_MODEL = "usc:base-model"
+    """A model this one was derived from (model card `base_model`), one property per model."""
     HF_MODEL_TYPE = "usc:hf:model-type"
     """`model_type` of a Hugging Face config.json."""
     HF_TORCH_DTYPE = "usc:hf:torch-dtype"

@@ -440,7 +440,9 @@ def _apply_model_cards(st: _State) -> None:
                 considerations={**card.considerations, **a.considerations},
                 description=a.description or card.description,
                 name=card.model_name or a.name if not a.files else a.name,
-                extra_properties=a.extra_properties + ((Prop.MODEL_CARD.value, card_rel),),
+                extra_properties=a.extra_properties
+                + ((Prop.MODEL_CARD.value, card_rel),)
+                + tuple((Prop.BASE_MODEL.value, b) for b in card.base_model),
                 warnings=a.warnings + tuple(f"model card: {w}" for w in card.warnings),
             )
 

@@ -136,7 +136,14 @@ def walk(
     problems: list[Problem] = []
 
     # Each stack item: (absolute dir, relative dir, [(base relative dir, gitignore spec), ...]).
-    stack: list[tuple[str, str, tuple[tuple[str, _Spec], ...]]] = [(root_str, "", ())]
+    # Git applies .git/info/exclude like a root .gitignore: so do we.
+    root_ignores: tuple[tuple[str, _Spec], ...] = ()
+    exclude_file = os.path.join(root_str, ".git", "info", "exclude")
+    if use_gitignore and os.path.isfile(exclude_file):
+        lines = _read_gitignore(exclude_file)
+        if any(line.strip() and not line.startswith("#") for line in lines):
+            root_ignores = (("", _spec(lines)),)
+    stack: list[tuple[str, str, tuple[tuple[str, _Spec], ...]]] = [(root_str, "", root_ignores)]
     while stack:
         abs_dir, rel_dir, ignores = stack.pop()
         if use_gitignore:

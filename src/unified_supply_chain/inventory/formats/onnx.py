@@ -356,8 +356,13 @@ def _header(m: _Model) -> HeaderInfo:
         properties["external_data"] = ",".join(sorted(m.external)) or "true"
     for key, val in m.metadata.items():
         properties[f"metadata.{key}"] = val
+    licence = next(
+        (v.strip() for k, v in m.metadata.items() if k.lower() in ("license", "licence") and v),
+        None,
+    )
     return HeaderInfo(
         format="onnx",
         properties=properties,
         parameter_count=m.parameters,
+        license=licence,
     )
