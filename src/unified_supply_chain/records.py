@@ -266,6 +266,8 @@ class RunContext:
     runner_os: str | None = None
     runner_arch: str | None = None
     python_version: str | None = None
+    dirty: str | None = None
+    """"true" when tracked files differed from `commit` while the job ran, "false" when not."""
 
 
 @dataclass(frozen=True)

@@ -417,11 +417,6 @@ def test_dvc_md5_that_does_not_match_the_checkout_is_flagged(tmp_path: Path) -> 
     assert warned or stale_md5 not in md5s
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands/record.py: the record states the HEAD commit even when tracked files "
-    "(here params.yaml) have uncommitted changes; nothing says the tree was dirty",
-)
 def test_record_says_when_the_working_tree_is_dirty(tmp_path: Path) -> None:
     repo = _example_repo(tmp_path)
     params = repo / "params.yaml"

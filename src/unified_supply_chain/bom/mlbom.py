@@ -114,6 +114,7 @@ def _run_properties(run: RunContext | None) -> list[dict[str, str]]:
         "runner_os",
         "runner_arch",
         "python_version",
+        "dirty",
     ):
         value = getattr(run, field)
         if value:

@@ -22,6 +22,7 @@ with `"status": "failed"` and its `"exit_code"`, and `usc record` exits with the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import shutil
@@ -273,6 +274,18 @@ def job_python_version(environ: Mapping[str, str]) -> str | None:
     return _output_of([exe, "-c", "import platform; print(platform.python_version())"]) or None
 
 
+def git_dirty(root: Path) -> str | None:
+    """ "true" when tracked files differ from HEAD (the commit alone does not describe the code
+    that ran), "false" when they do not, None outside a git work tree."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    status = _output_of([git, "-C", str(root), "status", "--porcelain", "--untracked-files=no"])
+    if status is None:
+        return None
+    return "true" if status else "false"
+
+
 def git_commit(root: Path) -> str | None:
     """HEAD of the git repository at `root`, for runs outside GitHub Actions; None otherwise."""
     git = shutil.which("git")
@@ -455,7 +468,10 @@ def build_record(
         command=result.command,
         time_start=result.time_start,
         time_end=result.time_end,
-        run=run_context(env, python_version, None if in_actions else git_commit(real_root)),
+        run=dataclasses.replace(
+            run_context(env, python_version, None if in_actions else git_commit(real_root)),
+            dirty=git_dirty(real_root),
+        ),
         inputs=tuple(input_files),
         params_files=tuple(params_recorded),
         parameters=parameters,
