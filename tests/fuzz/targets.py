@@ -184,12 +184,12 @@ def mutate_structure(data: bytes, choose: Chooser, max_ops: int = 3) -> bytes | 
     kind = "json"
     try:
         doc: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         kind = "yaml"
         try:
             doc = yaml.safe_load(text)
-        except yaml.YAMLError:
-            return None
+        except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+            return None  # not a document this mutation can work on (deep, broken, odd tags)
     if not isinstance(doc, (dict, list)):
         return None
     for _ in range(choose(1, max_ops)):
@@ -205,13 +205,13 @@ def mutate_structure(data: bytes, choose: Chooser, max_ops: int = 3) -> bytes | 
             container[new_key] = container.pop(key)
         else:
             container[key] = odd
-    if kind == "json":
-        out = json.dumps(doc, default=str).encode()
-    else:
-        try:
+    try:
+        if kind == "json":
+            out = json.dumps(doc, default=str).encode()
+        else:
             out = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode()
-        except yaml.YAMLError:
-            return None
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+        return None
     return front + out + body
 
 
