@@ -88,3 +88,5 @@ MAX_MERGE_COMPONENTS = 500_000
 MAX_ONNX_FIELDS = 4_000_000
 #: Parquet: footers larger than this are read only up to the row-group list (writer name skipped).
 MAX_PARQUET_FULL_PARSE = 1024 * 1024
+#: Files up to this size whose MD5 a DVC record declares are re-digested to check the record.
+MAX_MD5_VERIFY_BYTES = 256 * 1024 * 1024

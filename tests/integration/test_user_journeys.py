@@ -396,11 +396,6 @@ def test_sharded_hf_model_header_counts_cover_every_shard(tmp_path: Path) -> Non
     assert prop(model, "usc:header:tensor_bytes") == str(144 * 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a DVC-declared MD5 is recorded as the component's hash even when the file in the "
-    "checkout has other content; nothing warns (training records are checked, DVC is not)",
-)
 def test_dvc_md5_that_does_not_match_the_checkout_is_flagged(tmp_path: Path) -> None:
     repo = tmp_path / "dvc"
     (repo / "data").mkdir(parents=True)

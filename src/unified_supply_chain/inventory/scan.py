@@ -628,6 +628,7 @@ def scan(
     st.artifacts = [_with_hashes(a, hashed) for a in st.artifacts]
     st.artifacts = [_security(st, a) for a in st.artifacts]
 
+    st.artifacts = _verify_declared_md5(st)
     resolved = resolve(st.artifacts, st.contributions, frozenset(st.by_path))
     libraries = _dedupe_libraries(st.libraries)
     root_name = options.app_name or st.app_name or root.resolve().name or "application"
@@ -834,6 +835,36 @@ def _with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
         size=r.size,
         warnings=a.warnings + (changed if r.changed else ()),
     )
+
+
+def _verify_declared_md5(st: _State) -> list[Artifact]:
+    """Files whose MD5 a DVC record declares get their own MD5 computed (up to a size cap), so a
+    stale record is reported by lineage instead of passing off an old digest as the content's."""
+    import hashlib
+
+    declared = {
+        d.path for c in st.contributions for d in c.declared for h in d.hashes if h.alg == "MD5"
+    }
+    out = []
+    for a in st.artifacts:
+        entry = st.by_path.get(a.path or "")
+        if (
+            a.path in declared
+            and entry is not None
+            and a.content_present
+            and entry.size <= limits.MAX_MD5_VERIFY_BYTES
+        ):
+            md5 = hashlib.md5(usedforsecurity=False)
+            try:
+                with open(st.abs(a.path), "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                        md5.update(chunk)
+            except OSError:
+                out.append(a)
+                continue
+            a = dataclasses.replace(a, hashes=a.hashes + (Hash("MD5", md5.hexdigest()),))
+        out.append(a)
+    return out
 
 
 def _declared_present(st: _State) -> None:
