@@ -60,3 +60,22 @@ def test_merge_input_with_malformed_dependencies(tmp_path: Path, dependency: dic
     path.write_text(json.dumps(doc))
     with contextlib.suppress(MergeError):
         merge_sboms(copy.deepcopy(targets.our_document()), [path])
+
+
+@pytest.mark.parametrize(
+    ("include", "reason"),
+    [
+        ("m\x00\x00e/extra.txt", "NUL byte in the name"),  # resolve() raised ValueError
+        ("more/" + "{" * 5000 + "extra.txt", "not found"),  # is_file() raised ENAMETOOLONG
+    ],
+)
+def test_requirements_include_with_an_impossible_name(
+    tmp_path: Path, include: str, reason: str
+) -> None:
+    # Found by scripts/fuzz.py (byte mutation of requirements.txt).
+    from unified_supply_chain.inventory.manifests import read_requirements
+
+    (tmp_path / "requirements.txt").write_text(f"numpy==1.26.4\n-r {include}\n")
+    result = read_requirements(tmp_path / "requirements.txt", "requirements.txt", tmp_path)
+    assert [lib.name for lib in result.libraries] == ["numpy"]
+    assert len(result.problems) == 1 and reason in result.problems[0].message

@@ -203,8 +203,14 @@ class _RequirementsReader:
             return
         try:
             resolved = (current.parent / candidate).resolve()
-        except (OSError, RuntimeError) as exc:
-            reason = "symlink loop" if isinstance(exc, RuntimeError) else exc.strerror or "error"
+        except (OSError, RuntimeError, ValueError) as exc:  # ValueError: a NUL in the name
+            reason = (
+                "symlink loop"
+                if isinstance(exc, RuntimeError)
+                else "NUL byte in the name"
+                if isinstance(exc, ValueError)
+                else exc.strerror or "error"
+            )
             self.problem(where, f"include {target!r} cannot be resolved ({reason})")
             return
         if not resolved.is_relative_to(self.root):
@@ -222,7 +228,11 @@ class _RequirementsReader:
             return
         if resolved in self.visited:
             return
-        if not resolved.is_file():
+        try:
+            found = resolved.is_file()
+        except OSError:  # a name the file system refuses (ENAMETOOLONG)
+            found = False
+        if not found:
             self.problem(where, f"included file {target!r} not found")
             return
         try:
