@@ -520,11 +520,6 @@ def test_summary_never_shows_a_silently_truncated_path(tmp_path: Path) -> None:
     assert shown == rel or "…" in shown, row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Hugging Face dataset card (README.md front matter beside the data files) is "
-    "ignored: its licence never reaches the parquet shards, which get dataset-without-licence",
-)
 def test_hf_dataset_card_licence_reaches_its_data_files(tmp_path: Path) -> None:
     repo = tmp_path / "hfds"
     data = repo / "datasets" / "reviews" / "data"

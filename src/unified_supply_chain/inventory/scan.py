@@ -447,6 +447,49 @@ def _apply_model_cards(st: _State) -> None:
             )
 
 
+def _apply_dataset_cards(st: _State) -> None:
+    """A card (README.md with front matter) in a directory that holds datasets and no model is a
+    dataset card: its licence and description reach the data files under it that have none."""
+    from unified_supply_chain.inventory.huggingface import read_model_card
+
+    model_dirs = {
+        posixpath.dirname(a.path) if not a.files else a.path
+        for a in st.artifacts
+        if a.kind is ArtifactKind.MODEL and a.path is not None
+    }
+    for rel, fmt in st.formats.items():
+        directory = posixpath.dirname(rel)
+        if fmt != "model-card" or directory in model_dirs:
+            continue
+        prefix = directory + "/" if directory else ""
+        idxs = [
+            i
+            for i, a in enumerate(st.artifacts)
+            if a.kind is ArtifactKind.DATASET
+            and a.path is not None
+            and a.path.startswith(prefix)
+            and a.storage is not Storage.REMOTE
+            and not a.licenses
+        ]
+        if not idxs or not directory:
+            continue  # a repository's own README is not a dataset card
+        try:
+            card = read_model_card(st.abs(rel), rel)
+        except FormatError:
+            continue
+        licenses = card.licenses or ((card.license,) if card.license else ())
+        if not card.has_front_matter or not licenses:
+            continue
+        for i in idxs:
+            a = st.artifacts[i]
+            st.artifacts[i] = dataclasses.replace(
+                a,
+                licenses=licenses,
+                description=a.description or card.description,
+                extra_properties=a.extra_properties + ((Prop.DESCRIPTOR.value, rel),),
+            )
+
+
 def _security(st: _State, a: Artifact) -> Artifact:
     if a.format not in PICKLE_BEARING and not a.files:
         return a
@@ -610,6 +653,7 @@ def scan(
         if fmt == "dataset-descriptor" and rel not in groups:
             _descriptor_datasets(st, rel)
     _apply_model_cards(st)
+    _apply_dataset_cards(st)
     _lineage_sources(st)
     _declared_present(st)
 
