@@ -11,7 +11,19 @@ DEFAULT_OUTPUT = "sbom.cdx.json"
 SEVERITIES = ("none", "info", "low", "medium", "high", "critical")
 
 
+EPILOG = """\
+exit status:
+  0  the SBOM was written (findings below --fail-on do not fail the run)
+  1  the SBOM was written, and a finding is at or above --fail-on (or the policy's fail-on)
+  2  usage error: a bad option, or PATH missing or unreadable
+  3  the output could not be written, a --merge input is not CycloneDX, or the policy is malformed
+  4  internal error (a bug): for example a document that fails schema validation
+"""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("path", nargs="?", default=".", help="repository directory (default: .)")
     parser.add_argument(
         "-o",
