@@ -169,6 +169,13 @@ def run(args: argparse.Namespace) -> int:
         _write_sarif(args.sarif, findings)
     for p in generated.inventory.problems:
         print(f"usc: warning: {p.path}: {p.message}", file=sys.stderr)
+    pointers = sum(1 for a in generated.inventory.artifacts if a.storage.value == "git-lfs-pointer")
+    if pointers:
+        print(
+            f"usc: note: {pointers} Git LFS pointer(s) without their content; listed with the "
+            "pointer's oid and size (fetch the content with `git lfs pull` to inspect it)",
+            file=sys.stderr,
+        )
     for a in generated.inventory.artifacts:
         for w in a.warnings:
             print(f"usc: warning: {a.path or a.name}: {w}", file=sys.stderr)

@@ -717,9 +717,9 @@ def _lfs_artifact(st: _State, rel: str) -> Artifact:
         storage=Storage.GIT_LFS_POINTER,
         content_present=False,
         header=header,
-        warnings=(warning,)
-        if warning
-        else ("only a Git LFS pointer is in the checkout; content not inspected",),
+        # A pointer is not a fault of the file: `usc:content-present: false` says it, and one
+        # line for the whole run (commands/sbom.py) says how to fetch the content.
+        warnings=(warning,) if warning else (),
     )
 
 
