@@ -31,8 +31,10 @@ there are findings below it, success otherwise.
 Permissions: `checks: write` to create the check run (without it the report goes to the step
 summary and workflow annotations, with a warning); `pull-requests: write` for --comment.
 
-Exit status: 0 = success or neutral, 1 = failure conclusion, 2 = usage error, 3 = the report
-could not be published (it is still in the step summary) or an input could not be read.
+Exit status: 0 = success or neutral, 1 = failure conclusion, 2 = usage error, 3 = GitHub's API
+failed after its retries (the report is still in the step summary) or an input could not be read.
+No token, or a token that may not create check runs, is not an error: the report goes to the
+step summary and annotations with a warning, and the status follows the conclusion.
 """
 
 DEFAULT_NAME = "ML supply chain"
