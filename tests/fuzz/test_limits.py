@@ -615,6 +615,32 @@ def test_max_mlflow_metric_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert any("more than 3 points" in p.message for p in result.problems)
 
 
+def test_max_md5_verify_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from unified_supply_chain.inventory.scan import scan
+    from unified_supply_chain.options import ScanOptions
+
+    content = b"a,b\n1,2\n"
+    md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
+    targets.write_tree(
+        tmp_path,
+        {
+            "data/train.csv": content,
+            "data/train.csv.dvc": f"outs:\n- md5: {md5}\n  size: 8\n  path: train.csv\n".encode(),
+        },
+    )
+
+    def computed_md5() -> list[str]:
+        result = scan(ScanOptions(root=tmp_path, jobs=1))
+        (data,) = [a for a in result.inventory.artifacts if a.path == "data/train.csv"]
+        return [h.content for h in data.hashes if h.alg == "MD5" and h.source == "computed"]
+
+    assert computed_md5() == [md5]  # the record's digest is checked against the content
+    monkeypatch.setattr(limits, "MAX_MD5_VERIFY_BYTES", len(content) - 1)
+    assert computed_md5() == []  # over the cap: not re-digested
+
+
 # --- merge inputs ---------------------------------------------------------------------------
 
 

@@ -272,16 +272,7 @@ def _canaries(source: str) -> list[str]:
     return sorted(set(re.findall(r"CANARY-[A-Z0-9-]+", json.dumps(SECRET_SOURCES[source]))))
 
 
-MERGE_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="bom/merge.py keeps merged externalReferences URLs and purl qualifiers verbatim "
-    "(reported to the lead; a strict xfail turns red once redaction lands)",
-)
-
-
-@pytest.mark.parametrize(
-    "source", [*SECRET_SOURCES, pytest.param("merge", marks=MERGE_LEAK), "env"]
-)
+@pytest.mark.parametrize("source", [*SECRET_SOURCES, "merge", "env"])
 def test_no_secret_reaches_the_sbom_or_stderr(secrets_run: tuple[str, str], source: str) -> None:
     document, stderr = secrets_run
     canaries = _canaries(source)
