@@ -217,3 +217,16 @@ def test_training_record_becomes_formulation_with_run_and_status(tmp_path: Path)
     assert task_props["usc:exit-code"] == "3"
     run_props = {p["name"]: p["value"] for p in workflow["properties"]}
     assert run_props["usc:run:commit"] == "c" * 40
+
+
+def test_thousands_of_libraries_all_serialised_with_their_edges(tmp_path: Path) -> None:
+    """The BOM's dependency registry is indexed (the library's own is quadratic): every library
+    of a large lockfile-sized manifest is written, with the application's edge to it."""
+    root = tmp_path / "big"
+    _write(root, {"requirements.txt": "\n".join(f"pkg{i}==1.0.{i}" for i in range(3000))})
+    document = _sbom(root, tmp_path)
+    purls = {c["purl"] for c in document["components"] if c["type"] == "library"}
+    assert len(purls) == 3000
+    app = document["metadata"]["component"]["bom-ref"]
+    assert _deps(document)[app] == purls
+    assert len(document["dependencies"]) == 3001

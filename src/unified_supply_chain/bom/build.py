@@ -236,6 +236,40 @@ def serial_for(document_seed: str) -> uuid.UUID:
     return uuid.UUID(hashlib.sha256(document_seed.encode("utf-8")).hexdigest()[:32], version=4)
 
 
+def _indexed_bom() -> Any:
+    """A cyclonedx-python-lib `Bom` whose `register_dependency` finds a target by a dict lookup.
+
+    The library's own scans every registered dependency per call, and its JSON output calls it
+    once per component: quadratic (25 M comparisons, over a minute, for 5,000 libraries). The
+    method is replaced on the instance: a subclass would not be serialised by the library.
+    """
+    import types
+
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.dependency import Dependency
+
+    bom = Bom()
+    index: dict[str, Any] = {}
+
+    def register_dependency(self: Any, target: Any, depends_on: Any = None) -> None:
+        deps = list(depends_on) if depends_on else []
+        key = target.bom_ref.value
+        found = index.get(key)
+        if found is None:
+            found = Dependency(
+                ref=target.bom_ref, dependencies=[Dependency(ref=d.bom_ref) for d in deps]
+            )
+            self._dependencies.add(found)
+            index[key] = found
+        elif deps:
+            found.dependencies.update(Dependency(ref=d.bom_ref) for d in deps)
+        for d in deps:
+            self.register_dependency(d)
+
+    bom.register_dependency = types.MethodType(register_dependency, bom)  # type: ignore[method-assign]
+    return bom
+
+
 def build_core(
     inventory: Inventory,
     *,
@@ -244,12 +278,11 @@ def build_core(
     metadata_properties: Iterable[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """Everything the library can express, as a JSON-ready dict."""
-    from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output import make_outputter
     from cyclonedx.schema import OutputFormat, SchemaVersion
 
-    bom = Bom()
+    bom = _indexed_bom()
     bom.metadata.timestamp = _timestamp(reproducible)
     bom.metadata.tools.components.add(
         Component(
@@ -324,4 +357,10 @@ def build_core(
         warnings.simplefilter("ignore")
         text = outputter.output_as_string()
     document: dict[str, Any] = json.loads(text)
+    # The schema accepts a document without components: make sure the library wrote them all.
+    written = len(document.get("components", []))
+    if written != len(by_ref):
+        from unified_supply_chain.errors import ValidationError
+
+        raise ValidationError(f"{len(by_ref)} components built, {written} serialised")
     return document
