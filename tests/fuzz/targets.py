@@ -1155,7 +1155,7 @@ def _merge_seeds() -> list[Seed]:
 #: Known bugs, reported and pinned by strict-xfail tests in test_fuzz_regressions.py, that the
 #: bounded suite excuses so it stays green until they are fixed (scripts/fuzz.py reports them
 #: unless run with --excuse-known): function name -> exception type raised there.
-KNOWN_BUGS: dict[str, type[BaseException]] = {"_merge_dependencies": TypeError}
+KNOWN_BUGS: dict[str, type[BaseException]] = {}
 EXCUSE_KNOWN_BUGS = True
 
 

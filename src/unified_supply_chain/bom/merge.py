@@ -410,7 +410,9 @@ class _Merger:
             d["ref"]: d for d in deps if isinstance(d, dict) and isinstance(d.get("ref"), str)
         }
         for entry in theirs:
-            if not isinstance(entry, dict) or entry.get("ref") not in ref_map:
+            if not isinstance(entry, dict) or not isinstance(entry.get("ref"), str):
+                continue
+            if entry["ref"] not in ref_map:
                 continue
             ref = ref_map[entry["ref"]]
             target = by_ref.get(ref)
@@ -419,9 +421,10 @@ class _Merger:
                 deps.append(target)
                 by_ref[ref] = target
             for key in ("dependsOn", "provides"):
+                listed = entry.get(key)
                 mapped = [
                     ref_map[r]
-                    for r in entry.get(key, []) or []
+                    for r in (listed if isinstance(listed, list) else [])
                     if isinstance(r, str) and r in ref_map and ref_map[r] != ref
                 ]
                 if mapped:
