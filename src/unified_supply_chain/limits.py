@@ -90,3 +90,5 @@ MAX_ONNX_FIELDS = 4_000_000
 MAX_PARQUET_FULL_PARSE = 1024 * 1024
 #: Files up to this size whose MD5 a DVC record declares are re-digested to check the record.
 MAX_MD5_VERIFY_BYTES = 256 * 1024 * 1024
+#: One-line problems reported per file; further ones are counted in one last line.
+MAX_PROBLEMS_PER_FILE = 20

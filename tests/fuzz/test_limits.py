@@ -659,3 +659,21 @@ def test_max_merge_components(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(limits, "MAX_MERGE_COMPONENTS", 1)
     with pytest.raises(MergeError, match="more than 1 components"):
         run(tmp_path, path.name)
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+def test_max_problems_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.inventory.scan import scan
+    from unified_supply_chain.options import ScanOptions
+
+    targets.write_tree(tmp_path, {"environment.yml": b"dependencies:\n" + b"- [x]\n" * 30})
+    monkeypatch.setattr(limits, "MAX_PROBLEMS_PER_FILE", 5)
+    problems = [
+        p
+        for p in scan(ScanOptions(root=tmp_path)).inventory.problems
+        if p.path == "environment.yml"
+    ]
+    assert len(problems) == 6
+    assert problems[-1].message == "25 more problems not shown"

@@ -525,11 +525,6 @@ def _scan_big_tree(base: Path) -> None:
     assert elapsed < 120, f"scan took {elapsed:.1f} s (tree created in {created:.1f} s)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="problems are not capped per file: 2,000 bad conda entries give 2,000 warning lines "
-    "(reported to the lead: a per-file cap with a summary line belongs in scan.py)",
-)
 def test_warnings_per_file_are_bounded(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     targets.write_tree(root, {"environment.yml": b"dependencies:\n" + b"- [x]\n" * 2000})

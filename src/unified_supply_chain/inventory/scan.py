@@ -683,7 +683,7 @@ def scan(
         libraries=libraries,
         edges=resolved.edges,
         tasks=resolved.tasks,
-        problems=tuple(st.problems),
+        problems=_capped(st.problems),
         files_seen=len(walked.files),
         bytes_hashed=bytes_hashed,
     )
@@ -879,6 +879,20 @@ def _with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
         size=r.size,
         warnings=a.warnings + (changed if r.changed else ()),
     )
+
+
+def _capped(problems: Sequence[Problem]) -> tuple[Problem, ...]:
+    """At most `limits.MAX_PROBLEMS_PER_FILE` problems per file, then one line with the count."""
+    per_file: dict[str, int] = {}
+    out: list[Problem] = []
+    for p in problems:
+        n = per_file[p.path] = per_file.get(p.path, 0) + 1
+        if n <= limits.MAX_PROBLEMS_PER_FILE:
+            out.append(p)
+    for path, n in per_file.items():
+        if n > limits.MAX_PROBLEMS_PER_FILE:
+            out.append(Problem(path, f"{n - limits.MAX_PROBLEMS_PER_FILE} more problems not shown"))
+    return tuple(out)
 
 
 def _verify_declared_md5(st: _State) -> list[Artifact]:
