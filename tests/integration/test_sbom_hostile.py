@@ -102,3 +102,13 @@ def test_filesystem_oddities_are_reported_not_followed(
     # The non-UTF-8 name is shown with a replacement character and reported.
     assert any("caf\ufffd" in p for p in paths)
     assert "not valid UTF-8" in stderr
+
+
+def test_invalid_hydra_config_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "config.yaml").write_text("defaults:\n  - model: [\n")
+    result = run_usc("sbom", str(tmp_path), "-o", str(tmp_path.parent / "h.json"), "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert "usc: warning: conf/config.yaml: unreadable hydra-config file: invalid YAML" in (
+        result.stderr
+    )
