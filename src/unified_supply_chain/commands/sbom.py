@@ -136,6 +136,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from unified_supply_chain.bom.build import clean_text
     from unified_supply_chain.bom.write import serialise, write_document
     from unified_supply_chain.pipeline import generate
     from unified_supply_chain.textsummary import render_text_summary
@@ -168,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sarif is not None:
         _write_sarif(args.sarif, findings)
     for p in generated.inventory.problems:
-        print(f"usc: warning: {p.path}: {p.message}", file=sys.stderr)
+        print(f"usc: warning: {clean_text(p.path)}: {clean_text(p.message)}", file=sys.stderr)
     pointers = sum(1 for a in generated.inventory.artifacts if a.storage.value == "git-lfs-pointer")
     if pointers:
         print(
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         )
     for a in generated.inventory.artifacts:
         for w in a.warnings:
-            print(f"usc: warning: {a.path or a.name}: {w}", file=sys.stderr)
+            print(f"usc: warning: {clean_text(a.path or a.name)}: {clean_text(w)}", file=sys.stderr)
     threshold = _threshold(args)
     if not args.quiet:
         print(

@@ -238,13 +238,17 @@ def _hyperparameter_artifact(st: _State, rel: str, fmt: str) -> Artifact | None:
     try:
         if fmt == "hydra-config":
             if not params_mod.is_hydra_primary(path):
-                # Not a primary config, or not YAML at all: the second is worth a warning.
-                from unified_supply_chain.safeparse import load_yaml_file
+                # Not a primary, or not YAML at all. A file directly in the config directory
+                # would be a primary: if it does not parse, say so (group files, one level
+                # down, are reported by the composition of the primary that uses them).
+                parent = posixpath.basename(posixpath.dirname(rel)).lower()
+                if parent in ("conf", "config", "configs"):
+                    from unified_supply_chain.safeparse import load_yaml_file
 
-                try:
-                    load_yaml_file(path)
-                except FormatError as exc:
-                    st.problems.append(Problem(rel, f"unreadable hydra-config file: {exc}"))
+                    try:
+                        load_yaml_file(path)
+                    except FormatError as exc:
+                        st.problems.append(Problem(rel, f"unreadable hydra-config file: {exc}"))
                 return None
             composed = params_mod.compose_hydra(st.root, rel)
             values, members, warnings = composed.params, composed.members, list(composed.warnings)
