@@ -15,8 +15,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.helpers import EXAMPLE, assert_valid_cyclonedx, components_by_path, prop, run_usc
 
 GIT_ENV = {
