@@ -182,3 +182,16 @@ def test_release_upload_without_token_is_a_usage_error(
     out = capsys.readouterr().out
     assert "::error title=usc%3A usage error::upload-release-assets needs a token" in out
     assert (workspace / "out" / "sbom.cdx.json").is_file()
+
+
+def test_hash_cache_used_when_usc_cache_dir_is_set(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = workspace.parent / "usc-cache"
+    assert run_action() == 0
+    assert not cache.exists()  # no directory named: no cache written
+    monkeypatch.setenv("USC_CACHE_DIR", str(cache))
+    assert run_action() == 0
+    (cache_file,) = cache.glob("hashes-*.json")
+    entries = json.loads(cache_file.read_text())["entries"]
+    assert "model/model.safetensors" in entries

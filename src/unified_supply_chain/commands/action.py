@@ -385,6 +385,9 @@ def execute(inputs: ActionInputs) -> int:
         exclude=inputs.exclude,
         merge=inputs.merge,
         reproducible=inputs.reproducible,
+        # The hash cache only pays where a workflow persists it (actions/cache), so it is used
+        # when USC_CACHE_DIR names its directory, as the reusable workflows do.
+        cache_dir=Path(os.environ["USC_CACHE_DIR"]) if os.environ.get("USC_CACHE_DIR") else None,
     )
     with io.group("usc: scan"):
         generated = generate(options)
