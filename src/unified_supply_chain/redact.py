@@ -12,7 +12,7 @@ from unified_supply_chain.inventory.datasets import redact_url
 
 REDACTED = "REDACTED"
 # A URL inside free text: a scheme, then anything up to white space or a quote.
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
 # Parameter keys whose values are secrets (the last dotted segment, compared lower-case).
 _SECRET_KEY = re.compile(
     r"(^|[_-])(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"

@@ -20,8 +20,8 @@ from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.datasets import redact_url
-from unified_supply_chain.inventory.lockfiles import scrub_urls
 from unified_supply_chain.inventory.metrics import read_metrics_file
+from unified_supply_chain.redact import redact_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +41,7 @@ class _PathError(ValueError):
 
 def _show(path: str) -> str:
     """A path for a message: quoted, cut to 120 characters, credentials of a URL removed."""
-    return repr(scrub_urls(path))[:120]
+    return repr(redact_text(path))[:120]
 
 
 def normalise(base_dir: str, path: str) -> str:
@@ -228,7 +228,7 @@ def _read_dvc_file(b: _Builder, relpath: str) -> None:
         b.stages.append(
             records.Stage(
                 name=posixpath.basename(relpath)[: -len(".dvc")] or relpath,
-                command=scrub_urls(data["cmd"]),
+                command=redact_text(data["cmd"]),
                 inputs=tuple(inputs),
                 outputs=tuple(outputs),
                 metrics_files=tuple(metrics),
@@ -571,7 +571,7 @@ def _draft_stage(
     else:
         command = None
     if command is not None:
-        command = scrub_urls(command)  # the command goes into the SBOM: no URL credentials
+        command = redact_text(command)  # the command goes into the SBOM: no URL credentials
 
     deps = _paths(b, source, wdir, stage.get("deps"))
     outs = _paths(b, source, wdir, stage.get("outs"))

@@ -30,6 +30,7 @@ from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.datasets import redact_url
 from unified_supply_chain.inventory.manifests import normalize_name, pypi_purl, read_pyproject
 from unified_supply_chain.records import Hash, Library, Problem
+from unified_supply_chain.redact import redact_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,12 +50,6 @@ _HASH_ALGS = {
     "sha512": ("SHA-512", 128),
 }
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
-
-
-def scrub_urls(text: str) -> str:
-    """Text with every URL in it redacted (problem messages quote the offending entry)."""
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
 @dataclass(frozen=True)
@@ -489,11 +484,11 @@ def _read_conda_env(path: Path, relpath: str) -> LockfileResult:
             _conda_pip_section(lock, entry["pip"])
             continue
         if not isinstance(entry, str):
-            lock.problem(f"entry {scrub_urls(str(entry))[:80]!r} is not a string")
+            lock.problem(f"entry {redact_text(str(entry))[:80]!r} is not a string")
             continue
         m = _CONDA_SPEC.match(entry.strip())
         if m is None:
-            lock.problem(f"skipped {scrub_urls(entry)[:80]!r}: not a package spec")
+            lock.problem(f"skipped {redact_text(entry)[:80]!r}: not a package spec")
             continue
         version, build = _conda_version(m.group("rest"))
         channel = m.group("channel") or only_channel
@@ -530,13 +525,13 @@ def _conda_pip_section(lock: _Lock, entries: object) -> None:
     for line in entries:
         if not isinstance(line, str) or line.strip().startswith("-"):
             lock.problem(
-                f"pip entry {scrub_urls(str(line))[:80]!r} not read (options and includes)"
+                f"pip entry {redact_text(str(line))[:80]!r} not read (options and includes)"
             )
             continue
         try:
             req = Requirement(line.strip())
         except InvalidRequirement as exc:
-            lock.problem(f"pip entry {scrub_urls(line)[:80]!r}: {scrub_urls(str(exc))}")
+            lock.problem(f"pip entry {redact_text(line)[:80]!r}: {redact_text(str(exc))}")
             continue
         specs = list(req.specifier)
         version = (
@@ -713,4 +708,4 @@ def read_lockfile(path: Path, relpath: str, fmt: str) -> LockfileResult:
         return reader(path, relpath)
     except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
         # Shapes no reader expected (e.g. a table where a list belongs) are bad input, not bugs.
-        raise FormatError(f"unexpected structure: {scrub_urls(str(exc))}") from exc
+        raise FormatError(f"unexpected structure: {redact_text(str(exc))}") from exc

@@ -22,6 +22,7 @@ from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inventory.datasets import redact_url
 from unified_supply_chain.records import Hash, Library, Problem
+from unified_supply_chain.redact import redact_text
 from unified_supply_chain.safeparse import read_text_bounded
 
 if sys.version_info >= (3, 11):
@@ -50,7 +51,6 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 #: Start of the per-requirement options part of a line (`pkg==1 --hash=...`).
 _OPTIONS_START = re.compile(r"(?:^|\s)(?=--?[A-Za-z])")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 #: File-name words that mark a requirements file as development-only.
 _OPTIONAL_WORDS = frozenset({"dev", "develop", "test", "tests", "testing", "doc", "docs", "lint"})
@@ -114,17 +114,12 @@ def _library_from_requirement(
     )
 
 
-def _scrub(text: str) -> str:
-    """Text with every URL in it redacted (parser messages quote the offending line)."""
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
-
-
 def _parse_requirement(text: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
         message = str(exc).splitlines()[0] if str(exc) else "invalid requirement"
-        raise FormatError(_scrub(message)) from exc
+        raise FormatError(redact_text(message)) from exc
 
 
 def _url_requirement(target: str) -> Requirement:
@@ -404,7 +399,7 @@ class _Collector:
             try:
                 req = _parse_requirement(entry)
             except FormatError as exc:
-                self.problem(where, f"skipped {_scrub(entry)[:80]!r}: {exc}")
+                self.problem(where, f"skipped {redact_text(entry)[:80]!r}: {exc}")
                 continue
             self.add(_library_from_requirement(req, self.relpath, scope))
 

@@ -23,8 +23,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.lockfiles import read_lockfile, scrub_urls
+from unified_supply_chain.inventory.lockfiles import read_lockfile
 from unified_supply_chain.inventory.manifests import pypi_purl
+from unified_supply_chain.redact import redact_text
 
 #: Conda environment file names the scanner reads on its own (not read twice here).
 _SCANNED_CONDA_NAMES = frozenset({"environment.yml", "environment.yaml", "conda.yaml", "conda.yml"})
@@ -102,7 +103,7 @@ def _read_mlproject(out: _Out, relpath: str) -> None:
             env_rel = _inside(base, env)
             if env_rel is None:
                 out.problem(
-                    relpath, f"{env_key} {scrub_urls(env)[:120]!r} is not a repository path"
+                    relpath, f"{env_key} {redact_text(env)[:120]!r} is not a repository path"
                 )
             elif env_key == "conda_env":
                 _conda_env(out, env_rel)
@@ -164,7 +165,7 @@ def _python_env(out: _Out, env_rel: str) -> None:
             try:
                 req = Requirement(line.strip())
             except InvalidRequirement:
-                out.problem(env_rel, f"{scrub_urls(line)[:80]!r}: not a requirement")
+                out.problem(env_rel, f"{redact_text(line)[:80]!r}: not a requirement")
                 continue
             specs = list(req.specifier)
             version = (
