@@ -77,6 +77,12 @@ class Finding:
     """Extra facts, e.g. the dangerous globals named by a pickle."""
 
 
+def reaches(finding: Finding, fail_on: Severity | None) -> bool:
+    """True when `finding` is at least as severe as `fail_on` (never when it is None): the one
+    test of whether a finding fails a run, a check or a step."""
+    return fail_on is not None and finding.severity.rank >= fail_on.rank
+
+
 @dataclass(frozen=True)
 class FileEntry:
     """One regular file found by the walk (never a symlink target outside the root)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from unified_supply_chain import actions_io as io
 from unified_supply_chain.errors import UsageError, UscError
-from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.records import Finding, Severity, reaches
 
 if TYPE_CHECKING:
     from unified_supply_chain.records import Inventory
@@ -302,11 +302,6 @@ def _component_warnings(document: Mapping[str, Any]) -> list[tuple[str, str]]:
 
     walk(document.get("components") or [])
     return out
-
-
-def reaches(finding: Finding, fail_on: Severity | None) -> bool:
-    """True when `finding` is at least as severe as `fail_on`."""
-    return fail_on is not None and finding.severity.rank >= fail_on.rank
 
 
 # ------------------------------------------------------------------------------------------ run

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_supply_chain.errors import UsageError
-from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.records import Finding, Severity, reaches
 
 EPILOG = """\
 The GitHub context comes from the standard variables: GITHUB_API_URL (GitHub Enterprise Server
@@ -169,7 +169,7 @@ def evaluate_findings(
 def conclusion_of(evaluation: Evaluation) -> str:
     """failure / neutral / success from the findings and the threshold."""
     fail_on = evaluation.fail_on
-    if fail_on is not None and any(f.severity.rank >= fail_on.rank for f in evaluation.findings):
+    if any(reaches(f, fail_on) for f in evaluation.findings):
         return "failure"
     return "neutral" if evaluation.findings else "success"
 
@@ -189,9 +189,7 @@ def build_report(
     from unified_supply_chain.diff import CHECK_SUMMARY_LIMIT, Category, render_markdown
 
     fail_on = evaluation.fail_on
-    blocking = [
-        f for f in evaluation.findings if fail_on is not None and f.severity.rank >= fail_on.rank
-    ]
+    blocking = [f for f in evaluation.findings if reaches(f, fail_on)]
     counts = []
     for cat in Category:
         cd = diff.category(cat)
@@ -244,7 +242,7 @@ def build_annotations(diff: Any, evaluation: Evaluation) -> list[Any]:
         path = f.path.split("!", 1)[0]
         if not path:
             continue
-        if fail_on is not None and f.severity.rank >= fail_on.rank:
+        if reaches(f, fail_on):
             level = AnnotationLevel.FAILURE
         elif f.severity.rank >= Severity.MEDIUM.rank:
             level = AnnotationLevel.WARNING

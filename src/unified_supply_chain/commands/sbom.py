@@ -188,7 +188,9 @@ def run(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-    failing = [f for f in findings if threshold is not None and f.severity.rank >= threshold.rank]
+    from unified_supply_chain.records import reaches
+
+    failing = [f for f in findings if reaches(f, threshold)]
     # --quiet silences the report, not the reason for a failing exit status.
     for f in findings if not args.quiet else failing:
         print(

@@ -14,7 +14,7 @@ from typing import Any
 
 from unified_supply_chain.bom.properties import Prop, kind_from_type, property_pairs
 from unified_supply_chain.policy.config import RULE_DEFAULTS, Policy, RuleConfig
-from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.records import Finding, Severity, reaches
 
 _SCAN_RULES = ("unsafe-serialization", "suspicious-chat-template")
 
@@ -324,9 +324,7 @@ def _storage_checks(comp: _Component, policy: Policy) -> list[Finding]:
 
 def exceeds(findings: list[Finding], fail_on: Severity | None) -> bool:
     """True when some finding is at least as severe as `fail_on` (never when it is None)."""
-    if fail_on is None:
-        return False
-    return any(f.severity.rank >= fail_on.rank for f in findings)
+    return any(reaches(f, fail_on) for f in findings)
 
 
 def finding_property(finding: Finding) -> str:
