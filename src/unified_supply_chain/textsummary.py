@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.summary import count_kinds, human_size
 
 
 def _prop(component: dict[str, Any], name: str) -> str | None:
@@ -12,37 +13,6 @@ def _prop(component: dict[str, Any], name: str) -> str | None:
         if p.get("name") == name:
             return str(p.get("value"))
     return None
-
-
-def human_size(n: int | None) -> str:
-    """1536 -> '1.5 KiB'."""
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-def counts(document: dict[str, Any]) -> dict[str, int]:
-    """Number of models, datasets, hyperparameter sets and libraries in a document."""
-    out = {"models": 0, "datasets": 0, "hyperparameters": 0, "libraries": 0}
-    for c in document.get("components", []):
-        kind = _prop(c, Prop.KIND.value)
-        if c.get("type") == "machine-learning-model":
-            out["models"] += 1
-        elif kind == "hyperparameters" or (
-            c.get("type") == "data"
-            and any(d.get("type") == "configuration" for d in c.get("data", []))
-        ):
-            out["hyperparameters"] += 1
-        elif c.get("type") == "data":
-            out["datasets"] += 1
-        elif c.get("type") in ("library", "framework"):
-            out["libraries"] += 1
-    return out
 
 
 def _cell(text: str, last: bool) -> str:
@@ -56,7 +26,13 @@ def render_text_summary(
     document: dict[str, Any], *, output: str | None = None, sha256: str | None = None
 ) -> str:
     """A few lines for a terminal: where the SBOM went, counts, then one row per ML component."""
-    n = counts(document)
+    kinds = count_kinds(document)
+    n = {
+        "models": kinds["model"],
+        "datasets": kinds["dataset"],
+        "hyperparameters": kinds["hyperparameters"],
+        "libraries": kinds["library"],
+    }
     lines = []
     if output:
         lines.append(
@@ -83,7 +59,7 @@ def render_text_summary(
                 kind,
                 c.get("name", ""),
                 _prop(c, Prop.FORMAT.value) or "-",
-                human_size(int(size)) if size and size.isdigit() else "-",
+                human_size(size) if size and size.isdigit() else "-",
                 sha[:12] or "-",
                 _prop(c, Prop.PATH.value) or "-",
             )
