@@ -24,7 +24,6 @@ from unified_supply_chain.records import (
     Contribution,
     Declared,
     Edge,
-    Hash,
     Metric,
     RunContext,
     Stage,
@@ -357,8 +356,3 @@ def _hf_like(name: str) -> bool:
     from unified_supply_chain.inventory.huggingface import is_hf_repo_id
 
     return name.count("/") == 1 and is_hf_repo_id(name)
-
-
-def declared_hash(alg: str, content: str, source: str) -> Hash:
-    """A digest declared by a record rather than computed."""
-    return Hash(alg, content.lower(), source)

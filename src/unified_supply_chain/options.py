@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -30,7 +30,5 @@ class ScanOptions:
     """Name of the application component; default: project name or directory name."""
     app_version: str | None = None
     """Version of the application component."""
-    training_records: tuple[Path, ...] = field(default_factory=tuple)
-    """Training records (from `usc record`) to turn into formulation, besides those found."""
     progress: bool = False
     """Show progress on stderr."""

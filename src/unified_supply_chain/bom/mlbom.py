@@ -7,7 +7,6 @@ the final document against the official schema.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -234,8 +233,3 @@ def add_ml_fields(
     if form:
         document["formulation"] = form
     return document
-
-
-def canonical(document: dict[str, Any]) -> str:
-    """Canonical text of a document, for tests and hashing (sorted keys)."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"))

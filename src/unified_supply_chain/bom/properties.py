@@ -41,8 +41,6 @@ class Prop(str, enum.Enum):
     """A security finding, value is JSON: {rule, severity, message, path, details}."""
     HASH_SOURCE = "usc:hash-source"
     """Prefix: `usc:hash-source:<ALG>` says where a digest came from (computed, dvc-lock, ...)."""
-    LINEAGE = "usc:lineage"
-    """Prefix: `usc:lineage:<ref>` says why an edge exists."""
     METRICS_SOURCE = "usc:metrics-source"
     """Repo-relative file the model's metrics came from."""
     SOURCE = "usc:source"

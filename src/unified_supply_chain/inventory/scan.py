@@ -788,7 +788,6 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
         if dtypes and "dtypes" in merged:
             merged["dtypes"] = ",".join(sorted(dtypes))
         header = dataclasses.replace(header, properties=merged)
-    hp_members: list[str] = []
     if fmt == "huggingface":
         cfg_rel = f"{d}/config.json" if d else "config.json"
         from unified_supply_chain.inventory.huggingface import read_hf_config
@@ -812,7 +811,6 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
                     size=st.by_path[cfg_rel].size,
                 )
             )
-            hp_members.append(cfg_rel)
         except FormatError as exc:
             warnings.append(f"{cfg_rel}: unreadable config: {exc}")
     if header is not None and header.license:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,11 +222,3 @@ def _symlink_problem(abs_path: str, rel: str, root_real: str) -> Problem | None:
         return Problem(rel, "symlink points outside the repository; not followed")
     # Inside the root: the target is listed under its own path (or deliberately excluded).
     return None
-
-
-def iter_dir_files(files: Sequence[FileEntry], directory: str) -> Iterator[FileEntry]:
-    """Files under `directory` (repo-relative, no trailing slash; "" = all)."""
-    prefix = directory + "/" if directory else ""
-    for f in files:
-        if f.path.startswith(prefix):
-            yield f
