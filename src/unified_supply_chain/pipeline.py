@@ -15,18 +15,14 @@ from unified_supply_chain.hashing import HashResult
 from unified_supply_chain.inventory.scan import ScanResult, scan
 from unified_supply_chain.lineage import Resolved
 from unified_supply_chain.options import ScanOptions
-from unified_supply_chain.records import Inventory, Problem
+from unified_supply_chain.records import RUN_ENV, Inventory, Problem
 
-#: GitHub Actions variables recorded in metadata (never secrets: ids, names, refs only).
-_RUN_ENV = (
-    ("GITHUB_REPOSITORY", Prop.RUN.key("repository")),
-    ("GITHUB_SHA", Prop.RUN.key("commit")),
-    ("GITHUB_REF", Prop.RUN.key("ref")),
-    ("GITHUB_RUN_ID", Prop.RUN.key("run-id")),
-    ("GITHUB_RUN_ATTEMPT", Prop.RUN.key("run-attempt")),
-    ("GITHUB_WORKFLOW_REF", Prop.RUN.key("workflow-ref")),
-    ("GITHUB_EVENT_NAME", Prop.RUN.key("event")),
-    ("GITHUB_SERVER_URL", Prop.RUN.key("server-url")),
+#: The variables naming the CI run that generates a document (ids, names, refs; never secrets),
+#: as `usc:run:*` metadata properties; the runner's OS and architecture describe no input.
+_RUN_ENV = tuple(
+    (var, Prop.RUN.key(field.replace("_", "-")))
+    for field, var in RUN_ENV
+    if not field.startswith("runner_")
 )
 
 

@@ -276,6 +276,21 @@ class RunContext:
     """"true" when tracked files differed from `commit` while the job ran, "false" when not."""
 
 
+#: RunContext field -> the GitHub Actions variable it is read from.
+RUN_ENV: tuple[tuple[str, str], ...] = (
+    ("repository", "GITHUB_REPOSITORY"),
+    ("commit", "GITHUB_SHA"),
+    ("ref", "GITHUB_REF"),
+    ("run_id", "GITHUB_RUN_ID"),
+    ("run_attempt", "GITHUB_RUN_ATTEMPT"),
+    ("workflow_ref", "GITHUB_WORKFLOW_REF"),
+    ("event", "GITHUB_EVENT_NAME"),
+    ("server_url", "GITHUB_SERVER_URL"),
+    ("runner_os", "RUNNER_OS"),
+    ("runner_arch", "RUNNER_ARCH"),
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     """A one-line warning about a file that could not be read fully (the run goes on)."""

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_supply_chain.errors import FormatError, UsageError, UscError
-from unified_supply_chain.records import RunContext
+from unified_supply_chain.records import RUN_ENV, RunContext
 
 #: Exit code reported when the command cannot be started (the shell's "command not found").
 EXIT_NOT_FOUND = 127
@@ -45,18 +45,6 @@ MAX_FILES_PER_DIRECTORY = 100_000
 PYTHON_VERSION_TIMEOUT = 10.0
 
 #: GitHub Actions variables read into the record's `run` object.
-RUN_ENV: tuple[tuple[str, str], ...] = (
-    ("repository", "GITHUB_REPOSITORY"),
-    ("commit", "GITHUB_SHA"),
-    ("ref", "GITHUB_REF"),
-    ("run_id", "GITHUB_RUN_ID"),
-    ("run_attempt", "GITHUB_RUN_ATTEMPT"),
-    ("workflow_ref", "GITHUB_WORKFLOW_REF"),
-    ("event", "GITHUB_EVENT_NAME"),
-    ("server_url", "GITHUB_SERVER_URL"),
-    ("runner_os", "RUNNER_OS"),
-    ("runner_arch", "RUNNER_ARCH"),
-)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -172,7 +172,8 @@ _EXTENSIONS: dict[str, str] = {
 _PYTORCH_ZIP_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 _CONFIG_DIRS = frozenset({"conf", "config", "configs"})
 #: Directory names that make an .npz (or a pointer to tabular data) a dataset rather than a model.
-_DATA_DIRS = frozenset({"data", "dataset", "datasets", "raw", "processed", "interim", "external"})
+DATA_DIRS = frozenset({"data", "dataset", "datasets", "raw", "processed", "interim", "external"})
+"""Directory names that mark their files as data (an `.npz` there is a dataset, not weights)."""
 
 _MODEL_EXTENSIONS = frozenset(
     {
@@ -393,7 +394,7 @@ def guess_kind_from_name(relpath: str) -> str | None:
             return "dataset"
         if suffix == ".npz":
             parents = {p.lower() for p in parent_parts}
-            return "dataset" if _DATA_DIRS.intersection(parents) else "model"
+            return "dataset" if DATA_DIRS.intersection(parents) else "model"
         return None
     except Exception:  # noqa: BLE001 - total, like classify()
         return None

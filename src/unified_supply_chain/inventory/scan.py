@@ -66,7 +66,6 @@ PICKLE_BEARING = frozenset(
     {"pytorch", "pytorch-legacy", "pickle", "joblib", "npy", "npz", "keras", "gguf", "hdf5"}
 )
 
-_DATA_DIRS = frozenset({"data", "dataset", "datasets", "raw", "processed", "interim", "external"})
 _MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODEL_CARD.MD", "readme.md")
 
 
@@ -138,7 +137,9 @@ def _sniff(path: str) -> tuple[bytes | None, str | None]:
 
 
 def _data_dir(relpath: str) -> bool:
-    return bool(_DATA_DIRS.intersection(p.lower() for p in relpath.split("/")[:-1]))
+    from unified_supply_chain.inventory.classify import DATA_DIRS
+
+    return bool(DATA_DIRS.intersection(p.lower() for p in relpath.split("/")[:-1]))
 
 
 def _kind_of(fmt: str, relpath: str, header: HeaderInfo | None) -> ArtifactKind | None:
