@@ -464,7 +464,7 @@ HASH_PROBE = """
 import sys, time, json
 t0 = time.perf_counter()
 from pathlib import Path
-from unified_supply_chain.hashing import hash_files
+from unified_supply_chain.hashing.digests import hash_files
 root = Path(sys.argv[1]); paths = sys.argv[3:]; jobs = int(sys.argv[2])
 t1 = time.perf_counter()
 res = hash_files(root, paths, jobs=jobs)
@@ -479,7 +479,7 @@ import sys, time, json, cProfile, pstats, io
 from pathlib import Path
 t_start = time.perf_counter()
 from unified_supply_chain import pipeline
-from unified_supply_chain.inventory import scan as scan_mod
+from unified_supply_chain.inspect import scan as scan_mod
 from unified_supply_chain.options import ScanOptions
 from unified_supply_chain.bom import write as write_mod
 times = {}
@@ -511,7 +511,7 @@ t1 = time.perf_counter()
 data = write_mod.serialise(gen.document)
 t2 = time.perf_counter()
 times["serialise"] = t2 - t1
-from unified_supply_chain.inventory import classify
+from unified_supply_chain.discover import classify
 t = time.perf_counter()
 ref = validate_mod.validation_errors(gen.document, "1.6", reference=True)
 times_ref = time.perf_counter() - t

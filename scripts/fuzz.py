@@ -198,26 +198,7 @@ def atheris_worker(
     import atheris
 
     with atheris.instrument_imports(include=["unified_supply_chain"]):
-        import unified_supply_chain.inventory.datasets
-        import unified_supply_chain.inventory.dvc
-        import unified_supply_chain.inventory.formats.gguf
-        import unified_supply_chain.inventory.formats.keras
-        import unified_supply_chain.inventory.formats.lfs
-        import unified_supply_chain.inventory.formats.numpy_files
-        import unified_supply_chain.inventory.formats.onnx
-        import unified_supply_chain.inventory.formats.pickles
-        import unified_supply_chain.inventory.formats.pytorch
-        import unified_supply_chain.inventory.formats.safetensors
-        import unified_supply_chain.inventory.formats.savedmodel
-        import unified_supply_chain.inventory.formats.zipsafe
-        import unified_supply_chain.inventory.huggingface
-        import unified_supply_chain.inventory.lockfiles
-        import unified_supply_chain.inventory.manifests
-        import unified_supply_chain.inventory.metrics
-        import unified_supply_chain.inventory.mlflow
-        import unified_supply_chain.inventory.params
-        import unified_supply_chain.inventory.training_record
-        import unified_supply_chain.safeparse  # noqa: F401
+        pass
 
     # libFuzzer ends the process without Python's cleanup: the parent removes `workdir`.
     runner = Runner(name, crash_dir, timeout, "atheris", workdir)

@@ -464,7 +464,7 @@ def _deny_scandir(root: Path, bad: list[str]) -> Iterator[None]:
 
 @contextmanager
 def _grow_while_hashing(root: Path, bad: list[str]) -> Iterator[None]:
-    from unified_supply_chain import hashing
+    from unified_supply_chain.hashing import digests as hashing
 
     targets = {os.path.abspath(root / b) for b in bad}
     real_digest = hashing._digest_fd
@@ -486,7 +486,7 @@ def _grow_while_hashing(root: Path, bad: list[str]) -> Iterator[None]:
 
 @contextmanager
 def _delete_before_hashing(root: Path, bad: list[str]) -> Iterator[None]:
-    from unified_supply_chain.inventory import scan
+    from unified_supply_chain.inspect import scan
 
     real_hash_files = scan.hash_files
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
-from unified_supply_chain.hashing import HashResult
-from unified_supply_chain.inventory.scan import ScanResult, scan
-from unified_supply_chain.lineage import Resolved
+from unified_supply_chain.hashing.digests import HashResult
+from unified_supply_chain.inspect.scan import ScanResult, scan
+from unified_supply_chain.lineage.resolve import Resolved
 from unified_supply_chain.options import ScanOptions
 from unified_supply_chain.records import RUN_ENV, Inventory, Problem
 
@@ -62,7 +62,7 @@ def generate(
 
     cache = None
     if options.cache_dir is not None:
-        from unified_supply_chain.hashcache import HashCache
+        from unified_supply_chain.hashing.cache import HashCache
 
         cache = HashCache.open(options.cache_dir, options.root)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from unified_supply_chain.inventory.datasets import redact_url
+from unified_supply_chain.formats.datasets import redact_url
 
 REDACTED = "REDACTED"
 # A URL inside free text: a scheme, then anything up to white space or a quote.

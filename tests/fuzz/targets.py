@@ -656,7 +656,7 @@ def _params_seeds() -> list[Seed]:
 
 
 def _run_params(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.params import read_params_file
+    from unified_supply_chain.sources.params import read_params_file
 
     fmt = "hf-config" if rel == "config.json" else "params-yaml"
     return read_params_file(root / rel, fmt)
@@ -684,7 +684,7 @@ def _hydra_seeds() -> list[Seed]:
 
 
 def _run_hydra(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.params import compose_hydra, is_hydra_primary
+    from unified_supply_chain.sources.params import compose_hydra, is_hydra_primary
 
     is_hydra_primary(root / "conf/config.yaml")
     return compose_hydra(root, "conf/config.yaml")
@@ -712,7 +712,7 @@ def _requirements_seeds() -> list[Seed]:
 
 
 def _run_requirements(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.manifests import read_requirements
+    from unified_supply_chain.sources.libraries.manifests import read_requirements
 
     return read_requirements(root / "requirements.txt", "requirements.txt", root)
 
@@ -735,7 +735,7 @@ def _pyproject_seeds() -> list[Seed]:
 
 
 def _run_pyproject(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.manifests import read_pyproject
+    from unified_supply_chain.sources.libraries.manifests import read_pyproject
 
     return read_pyproject(root / rel, rel)
 
@@ -840,7 +840,7 @@ def _lockfile_target(fmt: str) -> Target:
         return [Seed(tree, name)]
 
     def run(root: Path, rel: str) -> object:
-        from unified_supply_chain.inventory.lockfiles import read_lockfile
+        from unified_supply_chain.sources.libraries.lockfiles import read_lockfile
 
         return read_lockfile(root / rel, rel, fmt)
 
@@ -883,7 +883,7 @@ def _model_card_seeds() -> list[Seed]:
 
 
 def _run_model_card(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.huggingface import read_model_card
+    from unified_supply_chain.sources.cards.huggingface import read_model_card
 
     return read_model_card(root / rel, rel)
 
@@ -905,7 +905,7 @@ def _hf_config_seeds() -> list[Seed]:
 
 
 def _run_hf_config(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.huggingface import read_hf_config
+    from unified_supply_chain.sources.cards.huggingface import read_hf_config
 
     return read_hf_config(root / rel)
 
@@ -920,7 +920,7 @@ def _metrics_seeds() -> list[Seed]:
 
 
 def _run_metrics(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.metrics import read_metrics_file
+    from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
     return read_metrics_file(root / rel, rel)
 
@@ -947,7 +947,7 @@ def _training_record_seeds() -> list[Seed]:
 
 
 def _run_training_record(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.training_record import read_training_record
+    from unified_supply_chain.sources.lineage.training_record import read_training_record
 
     return read_training_record(root / rel, rel)
 
@@ -1018,7 +1018,7 @@ def _dvc_seeds() -> list[Seed]:
 
 
 def _run_dvc(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.dvc import read_dvc
+    from unified_supply_chain.sources.lineage.dvc import read_dvc
 
     return read_dvc(root, sorted(DVC_TREE))
 
@@ -1091,7 +1091,7 @@ def _mlflow_seeds() -> list[Seed]:
 
 
 def _run_mlflow(root: Path, rel: str) -> object:
-    from unified_supply_chain.inventory.mlflow import read_mlflow
+    from unified_supply_chain.sources.lineage.mlflow import read_mlflow
 
     return read_mlflow(root, sorted(MLFLOW_TREE))
 
@@ -1203,7 +1203,7 @@ def _safety_scan_seeds() -> list[Seed]:
 
 
 def _run_safety_scan(root: Path, rel: str) -> object:
-    from unified_supply_chain.policy.scanner import scan_file
+    from unified_supply_chain.safety.scan import scan_file
 
     return scan_file(root / rel, rel, rel.split("/", 1)[0])
 
@@ -1214,7 +1214,7 @@ def _header_target(
     def run(root: Path, rel: str) -> object:
         import importlib
 
-        reader = getattr(importlib.import_module(f"unified_supply_chain.inventory.{module}"), func)
+        reader = getattr(importlib.import_module(f"unified_supply_chain.{module}"), func)
         return reader(root / rel, **kwargs)
 
     return Target(name, seeds, run)
@@ -1251,13 +1251,16 @@ TARGETS: dict[str, Target] = {
         _header_target(
             "savedmodel", "formats.savedmodel", "read_saved_model", _cached(_savedmodel_seeds)
         ),
-        _header_target("csv", "datasets", "read_csv", _cached(_csv_seeds)),
-        _header_target("tsv", "datasets", "read_csv", _cached(_tsv_seeds), delimiter="\t"),
-        _header_target("jsonl", "datasets", "read_jsonl", _cached(_jsonl_seeds)),
-        _header_target("parquet", "datasets", "read_parquet", _cached(_parquet_seeds)),
-        _header_target("arrow", "datasets", "read_arrow", _cached(_arrow_seeds)),
+        _header_target("csv", "formats.datasets", "read_csv", _cached(_csv_seeds)),
+        _header_target("tsv", "formats.datasets", "read_csv", _cached(_tsv_seeds), delimiter="\t"),
+        _header_target("jsonl", "formats.datasets", "read_jsonl", _cached(_jsonl_seeds)),
+        _header_target("parquet", "formats.datasets", "read_parquet", _cached(_parquet_seeds)),
+        _header_target("arrow", "formats.datasets", "read_arrow", _cached(_arrow_seeds)),
         _header_target(
-            "dataset-descriptor", "datasets", "read_dataset_descriptor", _cached(_descriptor_seeds)
+            "dataset-descriptor",
+            "formats.datasets",
+            "read_dataset_descriptor",
+            _cached(_descriptor_seeds),
         ),
         Target("params", _cached(_params_seeds), _run_params),
         Target("hydra", _cached(_hydra_seeds), _run_hydra),

@@ -78,7 +78,7 @@ def test_every_seed_is_read_without_error() -> None:
 
 
 def test_every_scan_reader_has_a_fuzz_target() -> None:
-    from unified_supply_chain.inventory.scan import READERS
+    from unified_supply_chain.inspect.scan import READERS
 
     fuzzed = {
         "read_safetensors", "read_gguf", "read_onnx", "read_lfs_pointer", "read_pytorch_zip",

@@ -15,7 +15,7 @@ from tests.fuzz import targets
 def test_hydra_defaults_entry_longer_than_a_file_name(tmp_path: Path) -> None:
     # Found by scripts/fuzz.py (structure mutation of conf/config.yaml): Path.is_file() raised
     # OSError(ENAMETOOLONG) for a defaults entry of 5,000 characters.
-    from unified_supply_chain.inventory.params import compose_hydra
+    from unified_supply_chain.sources.params import compose_hydra
 
     tree = dict(targets.HYDRA)
     tree["conf/config.yaml"] = b"defaults:\n- " + b"x" * 5000 + b"\ntrain:\n  epochs: 3\n"
@@ -64,7 +64,7 @@ def test_requirements_include_with_an_impossible_name(
     tmp_path: Path, include: str, reason: str
 ) -> None:
     # Found by scripts/fuzz.py (byte mutation of requirements.txt).
-    from unified_supply_chain.inventory.manifests import read_requirements
+    from unified_supply_chain.sources.libraries.manifests import read_requirements
 
     (tmp_path / "requirements.txt").write_text(f"numpy==1.26.4\n-r {include}\n")
     result = read_requirements(tmp_path / "requirements.txt", "requirements.txt", tmp_path)

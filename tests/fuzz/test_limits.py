@@ -43,7 +43,7 @@ def test_every_limit_has_a_test() -> None:
 
 
 def test_sniff_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.scan import _sniff
+    from unified_supply_chain.inspect.scan import _sniff
 
     path = tmp_path / "big.bin"
     path.write_bytes(b"x" * 10_000)
@@ -55,8 +55,8 @@ def test_sniff_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_per_file_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory import scan
-    from unified_supply_chain.inventory.formats import safetensors
+    from unified_supply_chain.formats import safetensors
+    from unified_supply_chain.inspect import scan
 
     def slow_reader(path: Path) -> Any:
         time.sleep(30)
@@ -76,7 +76,7 @@ def test_per_file_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_max_safetensors_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.safetensors import read_safetensors
+    from unified_supply_chain.formats.safetensors import read_safetensors
 
     path = _seed_file(tmp_path, "safetensors")
     assert read_safetensors(path).properties["tensor_count"] == "2"
@@ -86,7 +86,7 @@ def test_max_safetensors_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_max_gguf_kv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.gguf import read_gguf
+    from unified_supply_chain.formats.gguf import read_gguf
 
     path = _seed_file(tmp_path, "gguf")
     monkeypatch.setattr(limits, "MAX_GGUF_KV", 1)
@@ -95,7 +95,7 @@ def test_max_gguf_kv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_max_gguf_tensors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.gguf import read_gguf
+    from unified_supply_chain.formats.gguf import read_gguf
 
     path = _seed_file(tmp_path, "gguf")
     monkeypatch.setattr(limits, "MAX_GGUF_TENSORS", 0)
@@ -104,7 +104,7 @@ def test_max_gguf_tensors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_max_gguf_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.gguf import read_gguf
+    from unified_supply_chain.formats.gguf import read_gguf
 
     path = _seed_file(tmp_path, "gguf")
     assert read_gguf(path).properties["general.name"] == "tiny"
@@ -126,7 +126,7 @@ def _gguf_with_array(count: int, elem_type: int) -> bytes:
 
 
 def test_max_gguf_array_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.gguf import read_gguf
+    from unified_supply_chain.formats.gguf import read_gguf
 
     path = tmp_path / "a.gguf"
     path.write_bytes(_gguf_with_array(5, 9))
@@ -137,7 +137,7 @@ def test_max_gguf_array_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_max_gguf_string_array(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.gguf import read_gguf
+    from unified_supply_chain.formats.gguf import read_gguf
 
     path = tmp_path / "s.gguf"
     path.write_bytes(_gguf_with_array(5, 8))
@@ -148,7 +148,7 @@ def test_max_gguf_string_array(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_max_gguf_chat_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.gguf import read_gguf
+    from unified_supply_chain.formats.gguf import read_gguf
 
     path = _seed_file(tmp_path, "gguf")
     key = "tokenizer.chat_template"
@@ -158,7 +158,7 @@ def test_max_gguf_chat_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_max_onnx_meta_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.onnx import read_onnx
+    from unified_supply_chain.formats.onnx import read_onnx
 
     path = _seed_file(tmp_path, "onnx")
     assert read_onnx(path).properties["node_count"] == "1"
@@ -168,7 +168,7 @@ def test_max_onnx_meta_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_max_onnx_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.onnx import read_onnx
+    from unified_supply_chain.formats.onnx import read_onnx
 
     path = _seed_file(tmp_path, "onnx")
     monkeypatch.setattr(limits, "MAX_ONNX_FIELDS", 3)
@@ -177,7 +177,7 @@ def test_max_onnx_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_max_saved_model_pb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.savedmodel import read_saved_model
+    from unified_supply_chain.formats.savedmodel import read_saved_model
 
     pb = _seed_file(tmp_path / "pb", "savedmodel", 0)
     pbtxt = _seed_file(tmp_path / "txt", "savedmodel", 1)
@@ -190,7 +190,7 @@ def test_max_saved_model_pb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_npy_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.numpy_files import read_npy
+    from unified_supply_chain.formats.numpy_files import read_npy
 
     path = _seed_file(tmp_path, "npy")
     assert read_npy(path).properties["shape"] == "3x4"
@@ -200,7 +200,7 @@ def test_max_npy_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_max_hdf5_sniff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.keras import read_hdf5
+    from unified_supply_chain.formats.keras import read_hdf5
 
     path = _seed_file(tmp_path, "hdf5")
     assert read_hdf5(path).properties["keras"] == "true"
@@ -228,7 +228,7 @@ def _npy(n: int = 4) -> bytes:
 
 
 def test_max_zip_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.numpy_files import read_npz
+    from unified_supply_chain.formats.numpy_files import read_npz
 
     path = _zip(tmp_path / "m.npz", {f"a{i}.npy": _npy() for i in range(3)})
     assert read_npz(path).properties["array_count"] == "3"
@@ -238,7 +238,7 @@ def test_max_zip_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_max_zip_central_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.numpy_files import read_npz
+    from unified_supply_chain.formats.numpy_files import read_npz
 
     path = _zip(tmp_path / "m.npz", {f"a{i}.npy": _npy() for i in range(3)})
     monkeypatch.setattr(limits, "MAX_ZIP_CENTRAL_DIRECTORY", 64)
@@ -247,7 +247,7 @@ def test_max_zip_central_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_max_zip_member_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     path = _seed_file(tmp_path, "pytorch-zip")
     assert read_pytorch_zip(path).properties["storage_count"] == "2"
@@ -257,7 +257,7 @@ def test_max_zip_member_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_max_zip_ratio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     seed = targets.TARGETS["pytorch-zip"].seeds()[0]
     members = {
@@ -276,7 +276,7 @@ def test_max_zip_ratio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_max_pickle_opcodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats import pickles
+    from unified_supply_chain.formats import pickles
 
     path = tmp_path / "m.pkl"
     path.write_bytes(pickle.dumps(list(range(100)), protocol=4))
@@ -290,7 +290,7 @@ def test_max_pickle_opcodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_pickle_arg_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats import pickles
+    from unified_supply_chain.formats import pickles
 
     data = pickle.dumps({"weights": b"\0" * 1000, "name": "x" * 1000}, protocol=4)
     walk = pickles.walk_pickle_bytes(data)
@@ -302,7 +302,7 @@ def test_max_pickle_arg_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_max_pickle_decompress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.formats import pickles
+    from unified_supply_chain.formats import pickles
 
     path = tmp_path / "m.joblib"
     path.write_bytes(gzip.compress(pickle.dumps(list(range(2000)), protocol=4), mtime=0))
@@ -319,7 +319,7 @@ def test_max_pickle_decompress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_max_text_parse(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.params import read_params_file
+    from unified_supply_chain.sources.params import read_params_file
 
     path = tmp_path / "params.yaml"
     with path.open("wb") as fh:  # real size: the cap is bound as a default argument
@@ -365,7 +365,7 @@ def test_max_parsed_nodes() -> None:
 
 
 def test_max_params(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.params import read_params_file
+    from unified_supply_chain.sources.params import read_params_file
 
     path = tmp_path / "params.yaml"
     path.write_text("".join(f"k{i}: {i}\n" for i in range(limits.MAX_PARAMS + 5)))
@@ -376,7 +376,7 @@ def test_max_params(tmp_path: Path) -> None:
 
 
 def test_max_requirements_include_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.manifests import read_requirements
+    from unified_supply_chain.sources.libraries.manifests import read_requirements
 
     for i in range(4):
         (tmp_path / f"r{i}.txt").write_text(f"pkg{i}==1.0\n-r r{i + 1}.txt\n")
@@ -390,7 +390,7 @@ def test_max_requirements_include_depth(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_max_manifest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.manifests import read_pyproject, read_requirements
+    from unified_supply_chain.sources.libraries.manifests import read_pyproject, read_requirements
 
     req = tmp_path / "requirements.txt"
     req.write_text("".join(f"pkg{i}==1.0\n" for i in range(5)))
@@ -408,7 +408,7 @@ def test_max_manifest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_max_lock_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.lockfiles import read_lockfile
+    from unified_supply_chain.sources.libraries.lockfiles import read_lockfile
 
     for fmt, (name, data) in targets.LOCKFILES.items():
         path = tmp_path / fmt / name
@@ -422,7 +422,7 @@ def test_max_lock_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_max_hydra_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.params import compose_hydra
+    from unified_supply_chain.sources.params import compose_hydra
 
     targets.write_tree(tmp_path, targets.HYDRA)
     full = compose_hydra(tmp_path, "conf/config.yaml")
@@ -434,7 +434,7 @@ def test_max_hydra_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_max_hydra_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.params import compose_hydra
+    from unified_supply_chain.sources.params import compose_hydra
 
     targets.write_tree(tmp_path, targets.HYDRA)
     monkeypatch.setattr(limits, "MAX_HYDRA_FILES", 1)
@@ -447,7 +447,7 @@ def test_max_hydra_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_max_dataset_header_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_csv, read_jsonl
+    from unified_supply_chain.formats.datasets import read_csv, read_jsonl
 
     csv_path = tmp_path / "d.csv"
     csv_path.write_text("alpha,beta,gamma\n1,2,3\n")
@@ -462,7 +462,7 @@ def test_max_dataset_header_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_max_rowcount_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_csv, read_jsonl
+    from unified_supply_chain.formats.datasets import read_csv, read_jsonl
 
     csv_path = tmp_path / "d.csv"
     csv_path.write_text("a,b\n1,2\n3,4\n")
@@ -475,7 +475,7 @@ def test_max_rowcount_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_csv_record_count_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_csv
+    from unified_supply_chain.formats.datasets import read_csv
 
     path = tmp_path / "d.csv"
     path.write_text('a,b\n"multi\nline",2\n3,4\n')
@@ -487,7 +487,7 @@ def test_max_csv_record_count_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_max_parquet_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_parquet
+    from unified_supply_chain.formats.datasets import read_parquet
 
     path = _seed_file(tmp_path, "parquet")
     assert read_parquet(path).rows == 3
@@ -497,7 +497,7 @@ def test_max_parquet_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_parquet_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_parquet
+    from unified_supply_chain.formats.datasets import read_parquet
 
     path = _seed_file(tmp_path, "parquet")
     monkeypatch.setattr(limits, "MAX_PARQUET_SCHEMA", 2)
@@ -506,7 +506,7 @@ def test_max_parquet_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_parquet_full_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_parquet
+    from unified_supply_chain.formats.datasets import read_parquet
 
     path = _seed_file(tmp_path, "parquet")
     full = read_parquet(path)
@@ -519,7 +519,7 @@ def test_max_parquet_full_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_max_arrow_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_arrow
+    from unified_supply_chain.formats.datasets import read_arrow
 
     paths = [_seed_file(tmp_path / str(i), "arrow", i) for i in range(3)]
     for path in paths:
@@ -531,7 +531,7 @@ def test_max_arrow_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_max_descriptor_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.datasets import read_dataset_descriptor
+    from unified_supply_chain.formats.datasets import read_dataset_descriptor
 
     path = tmp_path / "dataset.yaml"
     path.write_text("name: x\nurls:\n" + "".join(f"  - https://e.com/{i}\n" for i in range(5)))
@@ -544,7 +544,7 @@ def test_max_descriptor_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_max_metrics_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.metrics import read_metrics_file
+    from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
     path = _seed_file(tmp_path, "metrics")
     assert read_metrics_file(path, "metrics.json")
@@ -554,7 +554,7 @@ def test_max_metrics_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_max_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.metrics import read_metrics_file
+    from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps({f"m{i}": i / 10 for i in range(5)}))
@@ -565,7 +565,7 @@ def test_max_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_max_dvc_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.dvc import read_dvc
+    from unified_supply_chain.sources.lineage.dvc import read_dvc
 
     targets.write_tree(tmp_path, targets.DVC_TREE)
     files = sorted(targets.DVC_TREE)
@@ -593,7 +593,7 @@ def _mlflow_runs(root: Path, n: int, metric_lines: int = 2) -> list[str]:
 
 
 def test_max_mlflow_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.mlflow import read_mlflow
+    from unified_supply_chain.sources.lineage.mlflow import read_mlflow
 
     files = _mlflow_runs(tmp_path, 3)
     assert len(read_mlflow(tmp_path, files).stages) == 3
@@ -604,7 +604,7 @@ def test_max_mlflow_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_max_mlflow_metric_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.mlflow import read_mlflow
+    from unified_supply_chain.sources.lineage.mlflow import read_mlflow
 
     files = _mlflow_runs(tmp_path, 1, metric_lines=5)
     result = read_mlflow(tmp_path, files)
@@ -618,7 +618,7 @@ def test_max_mlflow_metric_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_max_md5_verify_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import hashlib
 
-    from unified_supply_chain.inventory.scan import scan
+    from unified_supply_chain.inspect.scan import scan
     from unified_supply_chain.options import ScanOptions
 
     content = b"a,b\n1,2\n"
@@ -665,7 +665,7 @@ def test_max_merge_components(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_max_problems_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory.scan import scan
+    from unified_supply_chain.inspect.scan import scan
     from unified_supply_chain.options import ScanOptions
 
     targets.write_tree(tmp_path, {"environment.yml": b"dependencies:\n" + b"- [x]\n" * 30})

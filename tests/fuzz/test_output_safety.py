@@ -435,7 +435,7 @@ def test_file_growing_during_the_scan_is_consistent_or_reported(tmp_path: Path) 
 def test_file_replaced_while_hashed_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from unified_supply_chain import hashing
+    from unified_supply_chain.hashing import digests as hashing
 
     root = tmp_path / "repo"
     model = root / "m.safetensors"
@@ -459,7 +459,7 @@ def test_file_replaced_while_hashed_is_reported(
 
 
 def test_file_vanishing_after_the_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inventory import scan
+    from unified_supply_chain.inspect import scan
 
     root = _tiny_repo(tmp_path / "repo")
     real_walk = scan.walk

@@ -122,8 +122,8 @@ def test_whole_run_is_bounded(in_process_run: tuple[corpus.Corpus, str, dict, fl
 
 def test_each_reader_call_is_bounded(tmp_path: Path) -> None:
     """Every corpus file a format reader handles: refused with a warning, quickly."""
-    from unified_supply_chain.inventory.classify import classify
-    from unified_supply_chain.inventory.scan import READERS, read_header
+    from unified_supply_chain.discover.classify import classify
+    from unified_supply_chain.inspect.scan import READERS, read_header
 
     checked = []
     for kind in corpus.KINDS:

@@ -19,7 +19,7 @@ from onnx import TensorProto, helper
 from safetensors.numpy import save_file
 
 from unified_supply_chain import limits
-from unified_supply_chain.inventory.classify import (
+from unified_supply_chain.discover.classify import (
     CONFIG_FORMATS,
     DATASET_FORMATS,
     FORMATS,

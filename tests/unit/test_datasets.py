@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import write_file as _write
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.datasets import (
+from unified_supply_chain.formats.datasets import (
     DatasetDescriptor,
     read_arrow,
     read_csv,

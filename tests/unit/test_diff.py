@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from unified_supply_chain.diff import (
+from unified_supply_chain.compare.diff import (
     CHECK_SUMMARY_LIMIT,
     EMPTY_SBOM,
     Category,

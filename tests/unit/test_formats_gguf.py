@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.unit.format_helpers import MUTATION_SETTINGS, assert_each_is_format_error, check_mutation
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats.gguf import read_gguf
+from unified_supply_chain.formats.gguf import read_gguf
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
 

@@ -12,7 +12,7 @@ import pytest
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats.keras import (
+from unified_supply_chain.formats.keras import (
     HDF5_SIGNATURE,
     find_hdf5_superblock,
     read_hdf5,

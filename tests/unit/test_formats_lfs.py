@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.unit.format_helpers import MUTATION_SETTINGS, check_mutation
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.formats.lfs import parse_lfs_pointer, read_lfs_pointer
+from unified_supply_chain.formats.lfs import parse_lfs_pointer, read_lfs_pointer
 
 OID = hashlib.sha256(b"model weights").hexdigest()
 VERSION = b"version https://git-lfs.github.com/spec/v1\n"

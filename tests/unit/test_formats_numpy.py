@@ -12,7 +12,7 @@ import pytest
 from tests.unit.format_helpers import assert_each_is_format_error
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats.numpy_files import npz_role, read_npy, read_npz
+from unified_supply_chain.formats.numpy_files import npz_role, read_npy, read_npz
 
 
 def _npy_bytes(header: str, version: tuple[int, int] = (1, 0), data: bytes = b"") -> bytes:

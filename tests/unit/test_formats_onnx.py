@@ -16,7 +16,7 @@ from tests.unit.format_helpers import len_field as _field
 from tests.unit.format_helpers import varint as _varint
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats.onnx import read_onnx
+from unified_supply_chain.formats.onnx import read_onnx
 
 
 def _model(weight: np.ndarray | None = None, *, ir_version: int | None = None) -> onnx.ModelProto:

@@ -20,8 +20,8 @@ import pytest
 from tests.unit.format_helpers import assert_each_is_format_error
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.formats import pickles
-from unified_supply_chain.inventory.formats.pickles import read_pickle, walk_pickle_bytes
+from unified_supply_chain.formats import pickles
+from unified_supply_chain.formats.pickles import read_pickle, walk_pickle_bytes
 
 
 class LogisticRegression:

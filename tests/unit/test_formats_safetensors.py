@@ -15,7 +15,7 @@ from safetensors.numpy import save_file
 from tests.unit.format_helpers import MUTATION_SETTINGS, check_mutation
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats.safetensors import read_safetensors
+from unified_supply_chain.formats.safetensors import read_safetensors
 
 
 def _build(header: object, data: bytes = b"", raw_header: bytes | None = None) -> bytes:

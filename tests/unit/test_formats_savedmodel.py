@@ -11,8 +11,8 @@ from tests.unit.format_helpers import assert_each_is_format_error
 from tests.unit.format_helpers import len_field as _len_field
 from tests.unit.format_helpers import varint as _varint
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats import savedmodel
-from unified_supply_chain.inventory.formats.savedmodel import read_saved_model, savedmodel_members
+from unified_supply_chain.formats import savedmodel
+from unified_supply_chain.formats.savedmodel import read_saved_model, savedmodel_members
 
 
 def _int_field(number: int, value: int) -> bytes:

@@ -19,7 +19,7 @@ import pytest
 from tests.unit.format_helpers import assert_each_is_format_error
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats import zipsafe
+from unified_supply_chain.formats import _zip as zipsafe
 
 # --------------------------------------------------------------------------- zip fixtures
 
@@ -303,7 +303,7 @@ def _torch_zip(path: Path, data_pkl: bytes, archive: str = "model", extra: Any =
 
 
 def test_pytorch_zip_layout_and_parameters(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     path = _torch_zip(tmp_path / "model.pt", _torch_pickle(_state()))
     info = read_pytorch_zip(path)
@@ -321,7 +321,7 @@ def test_pytorch_zip_layout_and_parameters(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_protocol4_stack_global(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     path = _torch_zip(tmp_path / "m.pt", _torch_pickle(_state(), protocol=4), archive="archive")
     info = read_pytorch_zip(path)
@@ -330,7 +330,7 @@ def test_pytorch_zip_protocol4_stack_global(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_finds_pickles_under_odd_names(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     hidden = pickle.dumps({"a": 1}, protocol=4)
     path = _torch_zip(
@@ -359,7 +359,7 @@ def test_pytorch_zip_finds_pickles_under_odd_names(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_without_data_pkl_is_format_error(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     path = _zip(tmp_path / "x.pt", {"readme.txt": b"hi"})
     with pytest.raises(FormatError, match=r"data\.pkl"):
@@ -367,7 +367,7 @@ def test_pytorch_zip_without_data_pkl_is_format_error(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_truncated_data_pkl_is_format_error(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     data = _torch_pickle(_state())
     path = _torch_zip(tmp_path / "t.pt", data[: len(data) // 2])
@@ -376,7 +376,7 @@ def test_pytorch_zip_truncated_data_pkl_is_format_error(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_hostile_archives(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     enc = _encrypted(tmp_path / "enc.pt")
     bomb = _bomb(tmp_path / "bomb.pt", 64 * 1024 * 1024)
@@ -389,7 +389,7 @@ def test_pytorch_zip_hostile_archives(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_lying_data_pkl(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     path = tmp_path / "liar.pt"
     _zip(path, {"m/data.pkl": b"\x80\x02" + b"N" * (8 * 1024 * 1024)}, zipfile.ZIP_DEFLATED)
@@ -405,7 +405,7 @@ def test_pytorch_zip_lying_data_pkl(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_garbage_opcodes_are_format_error(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_zip
+    from unified_supply_chain.formats.pytorch import read_pytorch_zip
 
     path = _torch_zip(tmp_path / "g.pt", b"\x80\x02\xff\xfe\xfd")
     with pytest.raises(FormatError):
@@ -428,7 +428,7 @@ def _legacy(path: Path) -> Path:
 
 
 def test_pytorch_legacy(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_legacy
+    from unified_supply_chain.formats.pytorch import read_pytorch_legacy
 
     info = read_pytorch_legacy(_legacy(tmp_path / "old.pt"))
     assert info.format == "pytorch-legacy"
@@ -440,7 +440,7 @@ def test_pytorch_legacy(tmp_path: Path) -> None:
 
 
 def test_pytorch_legacy_bad_magic_and_truncation(tmp_path: Path) -> None:
-    from unified_supply_chain.inventory.formats.pytorch import read_pytorch_legacy
+    from unified_supply_chain.formats.pytorch import read_pytorch_legacy
 
     (tmp_path / "p.pkl").write_bytes(pickle.dumps(12345, protocol=2))
     with pytest.raises(FormatError, match="magic"):

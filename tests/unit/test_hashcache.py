@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from unified_supply_chain import cli, hashing
-from unified_supply_chain.hashcache import FORMAT, HashCache
-from unified_supply_chain.hashing import hash_files
+from unified_supply_chain import cli
+from unified_supply_chain.hashing import digests as hashing
+from unified_supply_chain.hashing.cache import FORMAT, HashCache
+from unified_supply_chain.hashing.digests import hash_files
 
 OLD_NS = 1_600_000_000_000_000_000
 
@@ -296,7 +297,7 @@ def test_lfs_and_dvc_digests_are_recorded_not_recomputed(
         root / "models" / "clf.pkl.dvc",
         f"outs:\n- md5: {md5}\n  size: 99\n  path: clf.pkl\n".encode(),
     )
-    from unified_supply_chain.inventory import scan as scan_mod
+    from unified_supply_chain.inspect import scan as scan_mod
 
     asked: list[str] = []
     real = scan_mod.hash_files
@@ -431,7 +432,7 @@ def test_no_git_no_second_chance_and_no_error(
 
 
 def test_git_blob_map_skips_conflicts_symlinks_and_dirty_files(tmp_path: Path) -> None:
-    from unified_supply_chain.hashcache import git_clean_blobs
+    from unified_supply_chain.hashing.cache import git_clean_blobs
 
     root = _git_repo(tmp_path)
     (root / "link").symlink_to("m/a.bin")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from unified_supply_chain import hashing
-from unified_supply_chain.hashing import CHUNK, HashResult, hash_files, sha256_file
+from unified_supply_chain.hashing import digests as hashing
+from unified_supply_chain.hashing.digests import CHUNK, HashResult, hash_files, sha256_file
 
 EDGE_SIZES = (0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 5 * CHUNK + 12345)
 

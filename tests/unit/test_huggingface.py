@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from unified_supply_chain.errors import FormatError, LimitExceeded, UsageError
-from unified_supply_chain.inventory import huggingface as hf
 from unified_supply_chain.records import Metric
+from unified_supply_chain.sources.cards import huggingface as hf
 
 EXAMPLE_CARD = (
     Path(__file__).resolve().parents[2] / "examples" / "iris-classifier" / "model" / "README.md"

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.lockfiles import FORMATS, LockfileResult, read_lockfile
 from unified_supply_chain.records import Hash, Library
+from unified_supply_chain.sources.libraries.lockfiles import FORMATS, LockfileResult, read_lockfile
 
 H1 = "a" * 64
 H2 = "b" * 64

@@ -8,12 +8,12 @@ import pytest
 
 from tests.helpers import write_file as _write
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.manifests import (
+from unified_supply_chain.records import Hash
+from unified_supply_chain.sources.libraries.manifests import (
     normalize_name,
     read_pyproject,
     read_requirements,
 )
-from unified_supply_chain.records import Hash
 
 SHA_A = "a" * 64
 SHA_B = "B" * 64

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.metrics import read_metrics_file
 from unified_supply_chain.records import Metric
+from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unified_supply_chain.inventory.mlflow import read_mlflow
 from unified_supply_chain.records import ArtifactKind, Contribution
+from unified_supply_chain.sources.lineage.mlflow import read_mlflow
 
 RUN_ID = "5f0e3c1a9b7d4e2f8a6c0b1d3e5f7a9c"
 OTHER_RUN = "00000000000000000000000000000001"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import write_file as _write
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.params import (
+from unified_supply_chain.sources.params import (
     compose_hydra,
     is_hydra_primary,
     read_params_file,

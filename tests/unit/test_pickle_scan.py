@@ -27,13 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from unified_supply_chain.policy import scan_file
-from unified_supply_chain.policy.pickle_scan import (
+from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.safety.pickle_scan import (
     is_allowed_global,
     is_dangerous_global,
     scan_pickle_bytes,
 )
-from unified_supply_chain.policy.scanner import chat_template_findings, keras_config_findings
-from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.safety.scan import chat_template_findings, keras_config_findings
 
 PROTOCOLS = range(6)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from unified_supply_chain import cli, hashing, progress
-from unified_supply_chain.hashing import HashResult, hash_files
+from unified_supply_chain import cli, progress
+from unified_supply_chain.hashing import digests as hashing
+from unified_supply_chain.hashing.digests import HashResult, hash_files
 from unified_supply_chain.progress import GRACE, PLAIN_INTERVAL, Progress
 
 

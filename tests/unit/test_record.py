@@ -14,7 +14,7 @@ import pytest
 from unified_supply_chain import cli
 from unified_supply_chain.commands import record
 from unified_supply_chain.errors import UsageError
-from unified_supply_chain.inventory.training_record import SCHEMA, parse_training_record
+from unified_supply_chain.sources.lineage.training_record import SCHEMA, parse_training_record
 
 GITHUB_ENV = {
     "GITHUB_REPOSITORY": "octo/iris",
@@ -353,7 +353,7 @@ def test_sbom_reads_the_record_as_formulation(repo: Path, valid_cyclonedx: Any) 
 
 
 def test_hash_cache_is_used_and_saved(repo: Path) -> None:
-    from unified_supply_chain.hashcache import HashCache
+    from unified_supply_chain.hashing.cache import HashCache
 
     cache_dir = repo.parent / "cache"
     assert usc_record(*BASE_ARGS, "--", sys.executable, "train.py") == 0

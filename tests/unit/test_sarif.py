@@ -9,8 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from unified_supply_chain.policy.sarif import sarif_level, to_sarif
 from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.report.sarif import sarif_level, to_sarif
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "sarif-2.1.0.json"
 

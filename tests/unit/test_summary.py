@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from unified_supply_chain import summary
 from unified_supply_chain.actions_io import SUMMARY_TRUNCATED_NOTE
 from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.report import step_summary as summary
 
 SHA = "ab" * 32
 

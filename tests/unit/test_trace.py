@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from unified_supply_chain.cli import main
+from unified_supply_chain.compare.trace import load_sboms, parse_digest, sha256_of, trace
 from unified_supply_chain.errors import UsageError
-from unified_supply_chain.trace import load_sboms, parse_digest, sha256_of, trace
 
 MODEL_BYTES = b"model weights v1"
 MODEL_SHA = hashlib.sha256(MODEL_BYTES).hexdigest()

@@ -353,7 +353,7 @@ def _release_upload(inputs: ActionInputs, sbom: Path) -> None:
 
 
 def _counts(document: Mapping[str, Any]) -> dict[str, int]:
-    from unified_supply_chain.summary import count_kinds
+    from unified_supply_chain.report.step_summary import count_kinds
 
     return count_kinds(document)
 
@@ -364,7 +364,7 @@ def execute(inputs: ActionInputs) -> int:
     from unified_supply_chain.options import ScanOptions
     from unified_supply_chain.pipeline import generate
     from unified_supply_chain.policy import evaluate, load_policy
-    from unified_supply_chain.summary import render_summary
+    from unified_supply_chain.report.step_summary import render_summary
 
     if inputs.github_token:
         io.add_mask(inputs.github_token)

@@ -97,7 +97,7 @@ class Evaluation:
 def findings_from_properties(document: Mapping[str, Any]) -> list[Finding]:
     """Findings already recorded in the SBOM as `usc:finding` properties."""
     from unified_supply_chain.bom.properties import Prop
-    from unified_supply_chain.diff import iter_components, properties
+    from unified_supply_chain.compare.diff import iter_components, properties
 
     out: list[Finding] = []
     comps = list(iter_components(document))
@@ -186,7 +186,7 @@ def build_report(
     diff: Any, evaluation: Evaluation, conclusion: str, *, name: str, details: str | None
 ) -> tuple[str, str]:
     """(title, summary markdown) of the check, under GitHub's summary limit."""
-    from unified_supply_chain.diff import CHECK_SUMMARY_LIMIT, Category, render_markdown
+    from unified_supply_chain.compare.diff import CHECK_SUMMARY_LIMIT, Category, render_markdown
 
     fail_on = evaluation.fail_on
     blocking = [f for f in evaluation.findings if reaches(f, fail_on)]
@@ -233,7 +233,7 @@ def build_report(
 
 def build_annotations(diff: Any, evaluation: Evaluation) -> list[Any]:
     """Findings first (most severe first), then one notice per added or changed file."""
-    from unified_supply_chain.diff import changed_paths
+    from unified_supply_chain.compare.diff import changed_paths
     from unified_supply_chain.github.checks import Annotation, AnnotationLevel
 
     fail_on = evaluation.fail_on
@@ -281,7 +281,7 @@ def _prepare(
     """Base document, diff, findings, conclusion, report and annotations."""
     from unified_supply_chain import actions_io
     from unified_supply_chain.commands.diff import load_sbom_file, sbom_from_git_ref
-    from unified_supply_chain.diff import EMPTY_SBOM, diff_sboms
+    from unified_supply_chain.compare.diff import EMPTY_SBOM, diff_sboms
 
     if args.base is not None:
         base_doc: Mapping[str, Any] = load_sbom_file(args.base)
@@ -309,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
     """Diff, evaluate, publish (or degrade); exit 1 on a failure conclusion."""
     from unified_supply_chain import actions_io
     from unified_supply_chain.commands.diff import load_sbom_file
-    from unified_supply_chain.diff import render_markdown
+    from unified_supply_chain.compare.diff import render_markdown
     from unified_supply_chain.github import client
     from unified_supply_chain.github.checks import (
         CHECKS_PERMISSION,

@@ -160,7 +160,7 @@ def write_text(text: str, output: Path | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare BASE and HEAD; exit 1 when they differ."""
-    from unified_supply_chain.diff import diff_sboms, render_markdown, to_json
+    from unified_supply_chain.compare.diff import diff_sboms, render_markdown, to_json
 
     repo = args.repo if args.repo is not None else Path.cwd()
     base = load_side(args.base, repo)

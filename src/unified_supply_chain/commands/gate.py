@@ -158,7 +158,7 @@ def parse_max_regressions(items: Sequence[str]) -> tuple[MaxRegression, ...]:
 
 def metric_values(path: Path, label: str) -> dict[str, str]:
     """Metric key -> value text from a metrics file (UscError when unreadable)."""
-    from unified_supply_chain.inventory.metrics import read_metrics_file
+    from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
     if not path.is_file():
         raise UscError(f"metrics file {label} does not exist")

@@ -315,8 +315,8 @@ def run_command(argv: Sequence[str], root: Path) -> CommandResult:
 def _hash_recorded(
     root: Path, rels: Sequence[str], required: bool, what: str, cache: Any = None
 ) -> list[Any]:
-    from unified_supply_chain.hashing import hash_files
-    from unified_supply_chain.inventory.training_record import RecordedFile
+    from unified_supply_chain.hashing.digests import hash_files
+    from unified_supply_chain.sources.lineage.training_record import RecordedFile
 
     results = hash_files(root, rels, cache=cache)
     missing = [r for r in rels if results[r].sha256 is None]
@@ -330,7 +330,7 @@ def _hash_recorded(
 
 
 def _read_params(root: Path, rels: Sequence[str]) -> list[tuple[str, str]]:
-    from unified_supply_chain.inventory.params import read_params_file
+    from unified_supply_chain.sources.params import read_params_file
 
     out: list[tuple[str, str]] = []
     for rel in rels:
@@ -344,7 +344,7 @@ def _read_params(root: Path, rels: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _check_metrics(root: Path, rels: Sequence[str]) -> None:
-    from unified_supply_chain.inventory.metrics import read_metrics_file
+    from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
     for rel in rels:
         try:
@@ -374,8 +374,8 @@ def build_record(
 
     Returns (record JSON, output path, exit code of the command).
     """
-    from unified_supply_chain.inventory.training_record import TrainingRecord
     from unified_supply_chain.redact import redact_param, redact_text
+    from unified_supply_chain.sources.lineage.training_record import TrainingRecord
 
     env = os.environ if environ is None else environ
     root = Path(args.root) if args.root is not None else Path.cwd()
@@ -410,7 +410,7 @@ def build_record(
     cache_dir = args.cache_dir or (Path(env["USC_CACHE_DIR"]) if env.get("USC_CACHE_DIR") else None)
     cache = None
     if cache_dir is not None:
-        from unified_supply_chain.hashcache import HashCache
+        from unified_supply_chain.hashing.cache import HashCache
 
         cache = HashCache.open(cache_dir, real_root)
     # Inputs are hashed before the command runs: what it read, and a missing dataset fails

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from unified_supply_chain.bom.build import clean_text
     from unified_supply_chain.bom.write import serialise, write_document
     from unified_supply_chain.pipeline import generate
-    from unified_supply_chain.textsummary import render_text_summary
+    from unified_supply_chain.report.text import render_text_summary
 
     if not args.output:
         from unified_supply_chain.errors import UsageError
@@ -229,7 +229,7 @@ def _write_sarif(path: Path, findings: list[Any]) -> None:
 
     from unified_supply_chain import __version__
     from unified_supply_chain.bom.write import write_atomic
-    from unified_supply_chain.policy.sarif import to_sarif
+    from unified_supply_chain.report.sarif import to_sarif
 
     data = json.dumps(to_sarif(findings, __version__), indent=2).encode("utf-8") + b"\n"
     write_atomic(data, path)

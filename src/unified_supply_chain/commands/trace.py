@@ -37,8 +37,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Trace the target through the SBOMs; 0 when found, 1 when not."""
+    from unified_supply_chain.compare.trace import (
+        load_sboms,
+        parse_digest,
+        render_text,
+        sha256_of,
+        trace,
+    )
     from unified_supply_chain.errors import UsageError
-    from unified_supply_chain.trace import load_sboms, parse_digest, render_text, sha256_of, trace
 
     target: str = args.target
     path = Path(target)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from unified_supply_chain import __version__
 from unified_supply_chain.bom.build import TOOL_URL
 from unified_supply_chain.bom.properties import Prop
-from unified_supply_chain.diff import Category, categorize, iter_components, properties
+from unified_supply_chain.compare.diff import Category, categorize, iter_components, properties
 from unified_supply_chain.github.client import api_call
 
 if TYPE_CHECKING:

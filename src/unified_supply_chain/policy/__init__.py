@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from unified_supply_chain.policy.config import Policy, RuleConfig, load_policy, parse_policy
 from unified_supply_chain.policy.rules import evaluate, exceeds, finding_property
-from unified_supply_chain.policy.sarif import to_sarif
-from unified_supply_chain.policy.scanner import scan_file
+from unified_supply_chain.report.sarif import to_sarif
+from unified_supply_chain.safety.scan import scan_file
 
 __all__ = [
     "Policy",

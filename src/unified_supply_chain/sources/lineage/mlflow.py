@@ -23,9 +23,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.lockfiles import read_lockfile
-from unified_supply_chain.inventory.manifests import pypi_purl
 from unified_supply_chain.redact import redact_text
+from unified_supply_chain.sources.libraries.lockfiles import read_lockfile
+from unified_supply_chain.sources.libraries.manifests import pypi_purl
 
 #: Conda environment file names the scanner reads on its own (not read twice here).
 _SCANNED_CONDA_NAMES = frozenset({"environment.yml", "environment.yaml", "conda.yaml", "conda.yml"})

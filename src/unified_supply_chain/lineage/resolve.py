@@ -89,7 +89,7 @@ class _Index:
 
 def _guess_kind(path: str) -> ArtifactKind:
     try:
-        from unified_supply_chain.inventory.classify import guess_kind_from_name
+        from unified_supply_chain.discover.classify import guess_kind_from_name
 
         guess = guess_kind_from_name(path)
     except ImportError:  # pragma: no cover - classify is part of the package
@@ -353,6 +353,6 @@ def _parents(path: str) -> list[str]:
 
 def _hf_like(name: str) -> bool:
     """An `org/name` id: only then is a Hugging Face URL a fact rather than a guess."""
-    from unified_supply_chain.inventory.huggingface import is_hf_repo_id
+    from unified_supply_chain.sources.cards.huggingface import is_hf_repo_id
 
     return name.count("/") == 1 and is_hf_repo_id(name)

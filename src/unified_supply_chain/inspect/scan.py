@@ -19,10 +19,10 @@ from typing import Any
 
 from unified_supply_chain import limits
 from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.discover.walk import walk
 from unified_supply_chain.errors import FormatError, LimitExceeded, UsageError
-from unified_supply_chain.hashing import HashCacheProtocol, HashResult, hash_files
-from unified_supply_chain.inventory.walk import walk
-from unified_supply_chain.lineage import Resolved, artifact_ref, resolve
+from unified_supply_chain.hashing.digests import HashCacheProtocol, HashResult, hash_files
+from unified_supply_chain.lineage.resolve import Resolved, artifact_ref, resolve
 from unified_supply_chain.options import ScanOptions
 from unified_supply_chain.records import (
     Artifact,
@@ -38,7 +38,7 @@ from unified_supply_chain.records import (
     Storage,
 )
 
-#: format id -> (module under unified_supply_chain.inventory, function, extra kwargs)
+#: format id -> (module under unified_supply_chain, function, extra kwargs)
 READERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "safetensors": ("formats.safetensors", "read_safetensors", {}),
     "gguf": ("formats.gguf", "read_gguf", {}),
@@ -53,12 +53,12 @@ READERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "keras": ("formats.keras", "read_keras_zip", {}),
     "hdf5": ("formats.keras", "read_hdf5", {}),
     "tf-savedmodel": ("formats.savedmodel", "read_saved_model", {}),
-    "csv": ("datasets", "read_csv", {}),
-    "tsv": ("datasets", "read_csv", {"delimiter": "\t"}),
-    "parquet": ("datasets", "read_parquet", {}),
-    "jsonl": ("datasets", "read_jsonl", {}),
-    "arrow": ("datasets", "read_arrow", {}),
-    "feather": ("datasets", "read_arrow", {}),
+    "csv": ("formats.datasets", "read_csv", {}),
+    "tsv": ("formats.datasets", "read_csv", {"delimiter": "\t"}),
+    "parquet": ("formats.datasets", "read_parquet", {}),
+    "jsonl": ("formats.datasets", "read_jsonl", {}),
+    "arrow": ("formats.datasets", "read_arrow", {}),
+    "feather": ("formats.datasets", "read_arrow", {}),
 }
 
 #: Formats whose bytes can hold pickles (scanned for unsafe serialization).
@@ -98,7 +98,7 @@ def _reader(fmt: str) -> Callable[..., HeaderInfo] | None:
     if spec is None:
         return None
     module_name, func_name, kwargs = spec
-    module = importlib.import_module(f"unified_supply_chain.inventory.{module_name}")
+    module = importlib.import_module(f"unified_supply_chain.{module_name}")
     func = getattr(module, func_name)
     if kwargs:
         return lambda p: func(p, **kwargs)
@@ -137,13 +137,13 @@ def _sniff(path: str) -> tuple[bytes | None, str | None]:
 
 
 def _data_dir(relpath: str) -> bool:
-    from unified_supply_chain.inventory.classify import DATA_DIRS
+    from unified_supply_chain.discover.classify import DATA_DIRS
 
     return bool(DATA_DIRS.intersection(p.lower() for p in relpath.split("/")[:-1]))
 
 
 def _kind_of(fmt: str, relpath: str, header: HeaderInfo | None) -> ArtifactKind | None:
-    from unified_supply_chain.inventory.classify import DATASET_FORMATS, MODEL_FORMATS
+    from unified_supply_chain.discover.classify import DATASET_FORMATS, MODEL_FORMATS
 
     if fmt == "npz":
         role = header.properties.get("npz.role") if header else None
@@ -215,7 +215,7 @@ def _group_directories(st: _State) -> dict[str, tuple[str, str]]:
         elif "MLmodel" in names:
             roots.append((d, "mlflow-model"))
         elif "config.json" in names:
-            from unified_supply_chain.inventory.huggingface import is_hf_model_dir
+            from unified_supply_chain.sources.cards.huggingface import is_hf_model_dir
 
             if is_hf_model_dir(names):
                 roots.append((d, "huggingface"))
@@ -230,7 +230,7 @@ def _group_directories(st: _State) -> dict[str, tuple[str, str]]:
 
 
 def _hyperparameter_artifact(st: _State, rel: str, fmt: str) -> Artifact | None:
-    from unified_supply_chain.inventory import params as params_mod
+    from unified_supply_chain.sources import params as params_mod
 
     path = st.abs(rel)
     warnings: list[str] = []
@@ -279,17 +279,17 @@ def _library_sources(st: _State, rel: str, fmt: str) -> None:
     path = st.abs(rel)
     try:
         if fmt == "requirements":
-            from unified_supply_chain.inventory.manifests import read_requirements
+            from unified_supply_chain.sources.libraries.manifests import read_requirements
 
             res: Any = read_requirements(path, rel, st.root)
         elif fmt == "pyproject":
-            from unified_supply_chain.inventory.manifests import read_pyproject
+            from unified_supply_chain.sources.libraries.manifests import read_pyproject
 
             res = read_pyproject(path, rel)
             if posixpath.dirname(rel) == "" and res.name:
                 st.app_name, st.app_version = res.name, res.version
         else:
-            from unified_supply_chain.inventory.lockfiles import read_lockfile
+            from unified_supply_chain.sources.libraries.lockfiles import read_lockfile
 
             res = read_lockfile(path, rel, fmt)
     except FormatError as exc:
@@ -307,30 +307,32 @@ def _library_sources(st: _State, rel: str, fmt: str) -> None:
 def _lineage_sources(st: _State) -> None:
     all_paths = [f.path for f in st.files]
     fmts = set(st.formats.values())
-    for fmt_set, module_name, func_name in (
-        ({"dvc-file", "dvc-yaml", "dvc-lock"}, "dvc", "read_dvc"),
-        ({"mlproject", "mlmodel"}, "mlflow", "read_mlflow"),
-    ):
+    from unified_supply_chain.sources.lineage import dvc, mlflow
+
+    readers: tuple[
+        tuple[frozenset[str], str, Callable[[Path, Sequence[str]], Contribution]], ...
+    ] = (
+        (frozenset({"dvc-file", "dvc-yaml", "dvc-lock"}), "dvc", dvc.read_dvc),
+        (frozenset({"mlproject", "mlmodel"}), "mlflow", mlflow.read_mlflow),
+    )
+    for fmt_set, source_name, read in readers:
         if not fmts & fmt_set and not (
-            module_name == "mlflow" and any("mlruns/" in p for p in all_paths)
+            source_name == "mlflow" and any("mlruns/" in p for p in all_paths)
         ):
             continue
         try:
-            module = importlib.import_module(f"unified_supply_chain.inventory.{module_name}")
-            contribution = getattr(module, func_name)(st.root, all_paths)
-        except ImportError:
-            continue
+            contribution = read(st.root, all_paths)
         except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
             st.problems.append(
                 Problem(
-                    module_name, f"{module_name} records not read ({type(exc).__name__}: {exc})"
+                    source_name, f"{source_name} records not read ({type(exc).__name__}: {exc})"
                 )
             )
             continue
         st.contributions.append(contribution)
         st.problems.extend(contribution.problems)
         st.libraries.extend(contribution.libraries)
-    from unified_supply_chain.inventory.training_record import read_training_record
+    from unified_supply_chain.sources.lineage.training_record import read_training_record
 
     # Metrics files a lineage record already names are read there, with their context.
     named_metrics = {m.path for c in st.contributions for m in c.metrics} | {
@@ -343,7 +345,7 @@ def _lineage_sources(st: _State) -> None:
             except FormatError as exc:
                 st.problems.append(Problem(rel, f"unreadable training record: {exc}"))
         elif fmt == "metrics-json" and rel not in named_metrics:
-            from unified_supply_chain.inventory.metrics import read_metrics_file
+            from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
             try:
                 metrics = read_metrics_file(st.abs(rel), rel)
@@ -357,7 +359,7 @@ def _lineage_sources(st: _State) -> None:
 def _descriptor_datasets(st: _State, rel: str) -> None:
     """Dataset descriptors: remote datasets, or metadata (licence, description) of local files."""
     try:
-        from unified_supply_chain.inventory.datasets import read_dataset_descriptor
+        from unified_supply_chain.formats.datasets import read_dataset_descriptor
     except ImportError:
         return
     try:
@@ -408,7 +410,7 @@ def _descriptor_datasets(st: _State, rel: str) -> None:
 
 
 def _apply_model_cards(st: _State) -> None:
-    from unified_supply_chain.inventory.huggingface import read_model_card
+    from unified_supply_chain.sources.cards.huggingface import read_model_card
 
     models_by_dir: dict[str, list[int]] = {}
     for i, a in enumerate(st.artifacts):
@@ -462,7 +464,7 @@ def _apply_model_cards(st: _State) -> None:
 def _apply_dataset_cards(st: _State) -> None:
     """A card (README.md with front matter) in a directory that holds datasets and no model is a
     dataset card: its licence and description reach the data files under it that have none."""
-    from unified_supply_chain.inventory.huggingface import read_model_card
+    from unified_supply_chain.sources.cards.huggingface import read_model_card
 
     model_dirs = {
         posixpath.dirname(a.path) if not a.files else a.path
@@ -555,7 +557,7 @@ def scan(
     st = _State(
         root, walked.files, {f.path: f for f in walked.files}, {}, list(walked.problems), [], [], []
     )
-    from unified_supply_chain.inventory.classify import HYPERPARAMETER_FORMATS, classify
+    from unified_supply_chain.discover.classify import HYPERPARAMETER_FORMATS, classify
 
     unreadable: dict[str, str] = {}
     for f in walked.files:
@@ -703,7 +705,7 @@ def scan(
 
 
 def _lfs_artifact(st: _State, rel: str) -> Artifact:
-    from unified_supply_chain.inventory.classify import guess_kind_from_name
+    from unified_supply_chain.discover.classify import guess_kind_from_name
 
     header, warning = read_header(st.abs(rel), "git-lfs-pointer")
     guess = guess_kind_from_name(rel)
@@ -791,7 +793,7 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
         header = dataclasses.replace(header, properties=merged)
     if fmt == "huggingface":
         cfg_rel = f"{d}/config.json" if d else "config.json"
-        from unified_supply_chain.inventory.huggingface import read_hf_config
+        from unified_supply_chain.sources.cards.huggingface import read_hf_config
 
         try:
             cfg = read_hf_config(st.abs(cfg_rel))

@@ -15,8 +15,8 @@ from typing import Any
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.inventory.formats import pickles as pickles_mod
-from unified_supply_chain.inventory.formats import zipsafe
+from unified_supply_chain.formats import _zip as zipsafe
+from unified_supply_chain.formats import pickles as pickles_mod
 from unified_supply_chain.records import HeaderInfo
 
 NPY_MAGIC = b"\x93NUMPY"

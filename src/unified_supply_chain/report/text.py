@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
-from unified_supply_chain.summary import count_kinds, human_size
+from unified_supply_chain.report.step_summary import count_kinds, human_size
 
 
 def _prop(component: dict[str, Any], name: str) -> str | None:

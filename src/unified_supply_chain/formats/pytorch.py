@@ -12,8 +12,8 @@ from pathlib import Path
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.formats import pickles
-from unified_supply_chain.inventory.formats.zipsafe import ZipReader
+from unified_supply_chain.formats import pickles
+from unified_supply_chain.formats._zip import ZipReader
 from unified_supply_chain.records import HeaderInfo
 
 _DATA_PKL = re.compile(r"^([^/]+)/data\.pkl$")

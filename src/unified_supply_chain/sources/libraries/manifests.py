@@ -20,7 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.datasets import redact_url
+from unified_supply_chain.formats.datasets import redact_url
 from unified_supply_chain.records import Hash, Library, Problem
 from unified_supply_chain.redact import redact_text
 from unified_supply_chain.safeparse import read_text_bounded

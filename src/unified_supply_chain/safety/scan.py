@@ -22,14 +22,14 @@ from typing import Any
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, UscError
-from unified_supply_chain.policy.pickle_scan import (
+from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.safety.pickle_scan import (
     OPCODES,
     RULE,
     findings_for,
     scan_pickle_bytes,
     walk_pickles,
 )
-from unified_supply_chain.records import Finding, Severity
 
 CHAT_TEMPLATE_RULE = "suspicious-chat-template"
 
@@ -205,7 +205,7 @@ def _descr_has_object(descr: Any) -> bool:
 
 
 def _scan_npy_stream(fh: Any, size: int, location: str) -> list[Finding]:
-    from unified_supply_chain.inventory.formats.numpy_files import parse_npy_header
+    from unified_supply_chain.formats.numpy_files import parse_npy_header
 
     head = fh.read(12 + limits.MAX_NPY_HEADER)
     header, offset = parse_npy_header(head)
@@ -254,7 +254,7 @@ def _heuristic_findings(findings: list[Finding]) -> list[Finding]:
 
 
 def _scan_zip(path: Path, relpath: str, fmt: str) -> list[Finding]:
-    from unified_supply_chain.inventory.formats.zipsafe import ZipReader
+    from unified_supply_chain.formats._zip import ZipReader
 
     findings: list[Finding] = []
     with ZipReader(path) as reader:
@@ -423,7 +423,7 @@ def chat_template_findings(template: str, location: str) -> list[Finding]:
 
 def _scan_gguf(path: Path, relpath: str) -> list[Finding]:
     try:
-        from unified_supply_chain.inventory.formats.gguf import read_gguf
+        from unified_supply_chain.formats.gguf import read_gguf
     except ImportError:
         return []
     try:

@@ -15,8 +15,8 @@ from typing import Any
 
 from unified_supply_chain import limits, safeparse
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.formats import pickles
-from unified_supply_chain.inventory.formats.zipsafe import ZipReader
+from unified_supply_chain.formats import pickles
+from unified_supply_chain.formats._zip import ZipReader
 from unified_supply_chain.records import HeaderInfo
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.inventory.formats.zipsafe import ZipReader
+from unified_supply_chain.formats._zip import ZipReader
 from unified_supply_chain.records import HeaderInfo
 
 #: Magic number that opens a legacy (pre-zip) torch.save file, pickled as the first object.

@@ -15,7 +15,7 @@ from typing import Any
 
 from unified_supply_chain import safeparse
 from unified_supply_chain.errors import FormatError, UsageError
-from unified_supply_chain.inventory.datasets import redact_url
+from unified_supply_chain.formats.datasets import redact_url
 from unified_supply_chain.records import Metric
 
 #: Largest model card (README.md) we read; real cards are a few tens of KB.

@@ -1,0 +1,1 @@
+"""Comparison of finished SBOMs: ML-aware diff and trace."""

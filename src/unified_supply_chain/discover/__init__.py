@@ -1,0 +1,1 @@
+"""Stage 1: the file set (git's view, or a walk) and each file's format from its bytes."""

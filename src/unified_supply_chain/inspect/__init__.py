@@ -1,0 +1,1 @@
+"""Stage 2: what each classified file becomes (model, dataset, hyperparameters, library)."""

@@ -1,1 +1,0 @@
-"""Discover and inspect: walk the tree, classify files, read format headers."""

@@ -1,1 +1,0 @@
-"""One header reader per file format: each reads metadata only, never the weights."""

@@ -1,0 +1,1 @@
+"""Outputs for people and tools: step summary, text, SARIF, diff, check run."""

@@ -1,0 +1,1 @@
+"""Safety scan of model files: pickles, Keras Lambda layers, GGUF templates."""

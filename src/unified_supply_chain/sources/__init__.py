@@ -1,0 +1,1 @@
+"""Readers of files that describe other things: library manifests, lineage records, cards."""

@@ -1,0 +1,1 @@
+"""Software dependencies: manifests and lockfiles."""

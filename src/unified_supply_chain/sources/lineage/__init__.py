@@ -1,0 +1,1 @@
+"""Lineage records: DVC, MLflow, training records, metrics."""
