@@ -479,7 +479,7 @@ import sys, time, json, cProfile, pstats, io
 from pathlib import Path
 t_start = time.perf_counter()
 from unified_supply_chain import pipeline
-from unified_supply_chain.inspect import scan as scan_mod
+from unified_supply_chain.inspection import scan as scan_mod
 from unified_supply_chain.options import ScanOptions
 from unified_supply_chain.bom import write as write_mod
 times = {}

@@ -486,7 +486,7 @@ def _grow_while_hashing(root: Path, bad: list[str]) -> Iterator[None]:
 
 @contextmanager
 def _delete_before_hashing(root: Path, bad: list[str]) -> Iterator[None]:
-    from unified_supply_chain.inspect import scan
+    from unified_supply_chain.inspection import scan
 
     real_hash_files = scan.hash_files
 

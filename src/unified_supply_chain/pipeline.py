@@ -12,7 +12,7 @@ from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.hashing.digests import HashResult
-from unified_supply_chain.inspect.scan import ScanResult, scan
+from unified_supply_chain.inspection.scan import ScanResult, scan
 from unified_supply_chain.lineage.resolve import Resolved
 from unified_supply_chain.options import ScanOptions
 from unified_supply_chain.records import RUN_ENV, Inventory, Problem

@@ -77,15 +77,8 @@ def test_every_seed_is_read_without_error() -> None:
     assert check_seeds() == {}
 
 
-def test_every_scan_reader_has_a_fuzz_target() -> None:
-    from unified_supply_chain.inspect.scan import READERS
-
-    fuzzed = {
-        "read_safetensors", "read_gguf", "read_onnx", "read_lfs_pointer", "read_pytorch_zip",
-        "read_pytorch_legacy", "read_pickle", "read_npy", "read_npz", "read_keras_zip",
-        "read_hdf5", "read_saved_model", "read_csv", "read_parquet", "read_jsonl", "read_arrow",
-    }  # fmt: skip
-    assert {func for _, func, _ in READERS.values()} <= fuzzed
+def test_there_are_many_targets() -> None:
+    # Per-format coverage is asserted from the registry (tests/unit/test_registry.py).
     assert len(TARGETS) >= 35
 
 

@@ -43,7 +43,7 @@ def test_every_limit_has_a_test() -> None:
 
 
 def test_sniff_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inspect.scan import _sniff
+    from unified_supply_chain.inspection.scan import _sniff
 
     path = tmp_path / "big.bin"
     path.write_bytes(b"x" * 10_000)
@@ -55,14 +55,17 @@ def test_sniff_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_per_file_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats import safetensors
-    from unified_supply_chain.inspect import scan
+    import dataclasses
+
+    from unified_supply_chain.formats import registry
+    from unified_supply_chain.inspection import scan
 
     def slow_reader(path: Path) -> Any:
         time.sleep(30)
         raise AssertionError("not interrupted")
 
-    monkeypatch.setattr(safetensors, "read_safetensors", slow_reader)
+    spec = dataclasses.replace(registry()["safetensors"], reader=slow_reader)
+    monkeypatch.setitem(registry().by_id, "safetensors", spec)  # type: ignore[index]
     monkeypatch.setattr(limits, "PER_FILE_SECONDS", 0.2)
     path = _seed_file(tmp_path, "safetensors")
     started = time.perf_counter()
@@ -618,7 +621,7 @@ def test_max_mlflow_metric_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_max_md5_verify_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import hashlib
 
-    from unified_supply_chain.inspect.scan import scan
+    from unified_supply_chain.inspection.scan import scan
     from unified_supply_chain.options import ScanOptions
 
     content = b"a,b\n1,2\n"
@@ -665,7 +668,7 @@ def test_max_merge_components(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_max_problems_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inspect.scan import scan
+    from unified_supply_chain.inspection.scan import scan
     from unified_supply_chain.options import ScanOptions
 
     targets.write_tree(tmp_path, {"environment.yml": b"dependencies:\n" + b"- [x]\n" * 30})

@@ -459,7 +459,7 @@ def test_file_replaced_while_hashed_is_reported(
 
 
 def test_file_vanishing_after_the_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inspect import scan
+    from unified_supply_chain.inspection import scan
 
     root = _tiny_repo(tmp_path / "repo")
     real_walk = scan.walk

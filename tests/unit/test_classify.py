@@ -19,14 +19,13 @@ from onnx import TensorProto, helper
 from safetensors.numpy import save_file
 
 from unified_supply_chain import limits
-from unified_supply_chain.discover.classify import (
-    CONFIG_FORMATS,
-    DATASET_FORMATS,
-    FORMATS,
-    MODEL_FORMATS,
-    classify,
-    guess_kind_from_name,
-)
+from unified_supply_chain.discover.classify import classify, guess_kind_from_name
+from unified_supply_chain.formats import Kind, registry
+
+FORMATS = registry().ids()
+MODEL_FORMATS = registry().ids(Kind.MODEL)
+DATASET_FORMATS = registry().ids(Kind.DATASET)
+CONFIG_FORMATS = registry().ids(Kind.CONFIG)
 
 LFS = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"ab" * 32 + b"\nsize 1234\n"
 
@@ -277,6 +276,11 @@ def test_vocabulary_sets_are_disjoint_and_complete() -> None:
         ("data/arrays.npz", "dataset"),
         ("datasets/mnist/train.npz", "dataset"),
         ("weights.npz", "model"),
+        # The same kind rules as for the present file (they used to be a second table):
+        ("data/a.npy", "dataset"),
+        ("raw/x.h5", "dataset"),
+        ("m.keras-h5", "model"),
+        ("pytorch_model.bin", "model"),
         ("README.md", None),
         ("noext", None),
     ],

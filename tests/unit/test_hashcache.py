@@ -297,7 +297,7 @@ def test_lfs_and_dvc_digests_are_recorded_not_recomputed(
         root / "models" / "clf.pkl.dvc",
         f"outs:\n- md5: {md5}\n  size: 99\n  path: clf.pkl\n".encode(),
     )
-    from unified_supply_chain.inspect import scan as scan_mod
+    from unified_supply_chain.inspection import scan as scan_mod
 
     asked: list[str] = []
     real = scan_mod.hash_files

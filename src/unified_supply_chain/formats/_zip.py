@@ -291,3 +291,22 @@ def iter_members(
             if member.is_dir or (wanted is not None and member.name not in wanted):
                 continue
             yield member, reader.read(member.name, cap, prefix=prefix)
+
+
+# --- Content sniffing of zip-based formats (the registry's zip rules). -------------------------
+
+ZIP_LOCAL = b"PK\x03\x04"
+ZIP_EMPTY = b"PK\x05\x06"
+
+
+def is_zip(head: bytes) -> bool:
+    """A zip archive starts with a local file header (or is an empty archive)."""
+    return head.startswith((ZIP_LOCAL, ZIP_EMPTY))
+
+
+def first_member(head: bytes) -> str | None:
+    """Name of the first member of a zip from its local header, or None."""
+    if not head.startswith(ZIP_LOCAL) or len(head) < 30:
+        return None
+    (name_len,) = struct.unpack_from("<H", head, 26)
+    return head[30 : 30 + name_len].decode("utf-8", "replace")

@@ -835,3 +835,82 @@ def read_dataset_descriptor(path: Path) -> list[DatasetDescriptor]:
         elif isinstance(entry, str) and _URL_LIKE.match(entry.strip()):
             out.append(DatasetDescriptor(f"{stem}[{index}]", (redact_url(entry.strip()),)))
     return out
+
+
+# --- Registry entries. -------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+
+
+def read_tsv(path: Path) -> HeaderInfo:
+    """A tab-separated file: `read_csv` with a tab delimiter."""
+    return read_csv(path, delimiter="\t")
+
+
+def sniff_parquet(head: bytes, name: str) -> bool:
+    """b'PAR1' at offset 0."""
+    return head.startswith(b"PAR1")
+
+
+def sniff_feather_v2(head: bytes, name: str) -> bool:
+    """Arrow IPC file magic in a file named *.feather (Feather v2 is Arrow IPC)."""
+    return head.startswith(b"ARROW1") and name.endswith(".feather")
+
+
+def sniff_arrow(head: bytes, name: str) -> bool:
+    """Arrow IPC file magic."""
+    return head.startswith(b"ARROW1")
+
+
+def sniff_feather_v1(head: bytes, name: str) -> bool:
+    """Feather v1 magic."""
+    return head.startswith(b"FEA1")
+
+
+SPECS = (
+    FormatSpec(
+        id="parquet",
+        kind=Kind.DATASET,
+        description="b'PAR1' at 0; or *.parquet",
+        extensions=(".parquet",),
+        sniffs=(Sniff(50, sniff_parquet),),
+        reader=read_parquet,
+    ),
+    FormatSpec(
+        id="feather",
+        kind=Kind.DATASET,
+        description="*.feather (Arrow IPC or b'FEA1' v1)",
+        extensions=(".feather",),
+        sniffs=(Sniff(60, sniff_feather_v2), Sniff(62, sniff_feather_v1)),
+        reader=read_arrow,
+    ),
+    FormatSpec(
+        id="arrow",
+        kind=Kind.DATASET,
+        description="b'ARROW1' at 0; or *.arrow",
+        extensions=(".arrow",),
+        sniffs=(Sniff(61, sniff_arrow),),
+        reader=read_arrow,
+    ),
+    FormatSpec(
+        id="csv",
+        kind=Kind.DATASET,
+        description="*.csv",
+        extensions=(".csv",),
+        reader=read_csv,
+    ),
+    FormatSpec(
+        id="tsv",
+        kind=Kind.DATASET,
+        description="*.tsv",
+        extensions=(".tsv",),
+        reader=read_tsv,
+    ),
+    FormatSpec(
+        id="jsonl",
+        kind=Kind.DATASET,
+        description="*.jsonl / *.ndjson",
+        extensions=(".jsonl", ".ndjson"),
+        reader=read_jsonl,
+    ),
+)

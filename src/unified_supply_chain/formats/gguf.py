@@ -367,3 +367,28 @@ def _tensor_infos(cur: _Cursor, count: int, alignment: int) -> tuple[set[str], i
             if offset + nbytes > data_len:
                 raise FormatError(f"tensor {name!r}: data past the end of the file")
     return dtypes, parameters
+
+
+# --- Registry entry. ---------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+
+
+def sniff_gguf(head: bytes, name: str) -> bool:
+    """b'GGUF' at offset 0."""
+    return head.startswith(b"GGUF")
+
+
+SPECS = (
+    FormatSpec(
+        id="gguf",
+        kind=Kind.MODEL,
+        description="b'GGUF' at 0; or *.gguf",
+        extensions=(".gguf",),
+        sniffs=(Sniff(20, sniff_gguf),),
+        reader=read_gguf,
+        shards=True,
+        # Chat templates are Jinja code that loaders render: scanned for injection payloads.
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+)

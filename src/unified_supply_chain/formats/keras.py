@@ -194,3 +194,63 @@ def read_hdf5(path: Path) -> HeaderInfo:
         if config is not None:
             architecture = describe_config(config, properties)
     return HeaderInfo(format="hdf5", properties=properties, architecture=architecture)
+
+
+# --- Registry entries. -------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+from unified_supply_chain.formats._names import in_data_dir, suffix  # noqa: E402
+from unified_supply_chain.formats._zip import first_member, is_zip  # noqa: E402
+from unified_supply_chain.records import ArtifactKind  # noqa: E402
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def sniff_keras_name(head: bytes, name: str) -> bool:
+    """A zip named *.keras."""
+    return is_zip(head) and suffix(name) == ".keras"
+
+
+def sniff_keras_members(head: bytes, name: str) -> bool:
+    """A zip whose first member is Keras 3's config.json or metadata.json."""
+    return first_member(head) in ("config.json", "metadata.json")
+
+
+def sniff_hdf5(head: bytes, name: str) -> bool:
+    """The HDF5 superblock signature at offset 0."""
+    return head.startswith(HDF5_MAGIC)
+
+
+def hdf5_kind(relpath: str, header: HeaderInfo | None) -> ArtifactKind:
+    """A Keras model when its attributes say so; other HDF5 files we could read are data."""
+    if header is not None and header.properties.get("keras") == "true":
+        return ArtifactKind.MODEL
+    if in_data_dir(relpath) or header is not None:
+        return ArtifactKind.DATASET
+    return ArtifactKind.MODEL
+
+
+SPECS = (
+    FormatSpec(
+        id="keras",
+        kind=Kind.MODEL,
+        description="zip as *.keras or with config.json/metadata.json first",
+        extensions=(".keras",),
+        sniffs=(Sniff(80, sniff_keras_name), Sniff(83, sniff_keras_members)),
+        reader=read_keras_zip,
+        # Lambda layers carry Python code; any zip member may be a pickle.
+        carries_pickles=True,
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+    FormatSpec(
+        id="hdf5",
+        kind=Kind.MODEL,
+        description="\\x89HDF\\r\\n\\x1a\\n at 0; or *.h5/*.hdf5/*.keras-h5",
+        extensions=(".h5", ".hdf5", ".keras-h5"),
+        sniffs=(Sniff(30, sniff_hdf5),),
+        reader=read_hdf5,
+        kind_rule=hdf5_kind,
+        # Legacy Keras models keep Lambda layers (marshalled code) in their config attribute.
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+)

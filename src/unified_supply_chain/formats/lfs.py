@@ -76,3 +76,29 @@ def read_lfs_pointer(path: Path) -> HeaderInfo:
         format="git-lfs-pointer",
         properties={"lfs.oid": oid, "lfs.size": str(size)},
     )
+
+
+# --- Registry entry. ---------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+
+_LFS_PREFIXES = (
+    b"version https://git-lfs.github.com/spec/v1",
+    b"version https://hawser.github.com/spec/v1",  # pre-release spelling git-lfs still accepts
+)
+
+
+def sniff_lfs_pointer(head: bytes, name: str) -> bool:
+    """A Git LFS pointer is a pointer whatever it is called."""
+    return any(head.startswith(p + b"\n") for p in _LFS_PREFIXES)
+
+
+SPECS = (
+    FormatSpec(
+        id="git-lfs-pointer",
+        kind=Kind.POINTER,
+        description="text starting 'version https://git-lfs.github.com/spec/v1'",
+        sniffs=(Sniff(10, sniff_lfs_pointer),),
+        reader=read_lfs_pointer,
+    ),
+)

@@ -244,3 +244,68 @@ def read_npz(path: Path) -> HeaderInfo:
         parameter_count=total,
         pickle_members=tuple(pickles),
     )
+
+
+# --- Registry entries. -------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+from unified_supply_chain.formats._names import in_data_dir, suffix  # noqa: E402
+from unified_supply_chain.formats._zip import first_member, is_zip  # noqa: E402
+from unified_supply_chain.records import ArtifactKind  # noqa: E402
+
+NPY_MAGIC = b"\x93NUMPY"
+
+
+def sniff_npy(head: bytes, name: str) -> bool:
+    """numpy's magic string at offset 0."""
+    return head.startswith(NPY_MAGIC)
+
+
+def sniff_npz_name(head: bytes, name: str) -> bool:
+    """A zip named *.npz."""
+    return is_zip(head) and suffix(name) == ".npz"
+
+
+def sniff_npz_members(head: bytes, name: str) -> bool:
+    """A zip whose first member is an .npy array."""
+    member = first_member(head)
+    return member is not None and member.endswith(".npy")
+
+
+def npy_kind(relpath: str, header: HeaderInfo | None) -> ArtifactKind:
+    """Arrays under a data directory are data; elsewhere they are weights."""
+    return ArtifactKind.DATASET if in_data_dir(relpath) else ArtifactKind.MODEL
+
+
+def npz_kind(relpath: str, header: HeaderInfo | None) -> ArtifactKind:
+    """The reader's verdict on the members first, then where the archive lies."""
+    role = header.properties.get("npz.role") if header else None
+    if role == "dataset" or (role is None and in_data_dir(relpath)):
+        return ArtifactKind.DATASET
+    return ArtifactKind.MODEL
+
+
+SPECS = (
+    FormatSpec(
+        id="npy",
+        kind=Kind.MODEL,
+        description="\\x93NUMPY at 0; or *.npy (a dataset under data directories)",
+        extensions=(".npy",),
+        sniffs=(Sniff(40, sniff_npy),),
+        reader=read_npy,
+        kind_rule=npy_kind,
+        carries_pickles=True,  # object arrays are pickles
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+    FormatSpec(
+        id="npz",
+        kind=Kind.MODEL,
+        description="zip as *.npz or with a *.npy first member (a dataset under data dirs)",
+        extensions=(".npz",),
+        sniffs=(Sniff(81, sniff_npz_name), Sniff(84, sniff_npz_members)),
+        reader=read_npz,
+        kind_rule=npz_kind,
+        carries_pickles=True,
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+)

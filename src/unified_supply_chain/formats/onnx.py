@@ -366,3 +366,75 @@ def _header(m: _Model) -> HeaderInfo:
         parameter_count=m.parameters,
         license=licence,
     )
+
+
+# --- Registry entry. ---------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+
+#: ModelProto field numbers and wire types that can follow ir_version in a real file.
+_NEXT_FIELDS = {2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2}
+
+
+def _sniff_varint(data: bytes, pos: int) -> tuple[int, int] | None:
+    value = 0
+    for shift in range(0, 70, 7):
+        if pos >= len(data):
+            return None
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+    return None
+
+
+def sniff_onnx(head: bytes, name: str) -> bool:
+    """A ModelProto as onnx.save writes it: ir_version first, then a known field."""
+    if not head.startswith(b"\x08"):
+        return False
+    got = _sniff_varint(head, 1)
+    if got is None:
+        return False
+    ir_version, pos = got
+    if not 1 <= ir_version <= 64:
+        return False
+    got = _sniff_varint(head, pos)
+    if got is None:
+        return False
+    tag, pos = got
+    number, wire = tag >> 3, tag & 7
+    if _NEXT_FIELDS.get(number) != wire:
+        return False
+    if wire != 2:
+        return True
+    got = _sniff_varint(head, pos)
+    if got is None:
+        return False
+    length, pos = got
+    if number in (2, 3, 4):
+        # producer_name / producer_version / domain are short text; protobufs of other
+        # schemas (a TF SavedModel's meta graphs) fail here.
+        if length > 1024:
+            return False
+        text = head[pos : pos + length]
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError:
+            # The head may cut a multi-byte character; judge the part that is complete.
+            decoded = text[:-3].decode("utf-8", "ignore")
+        return decoded.isprintable()
+    return True
+
+
+SPECS = (
+    FormatSpec(
+        id="onnx",
+        kind=Kind.MODEL,
+        description="protobuf ModelProto starting with ir_version (tag 0x08); or *.onnx",
+        extensions=(".onnx",),
+        sniffs=(Sniff(120, sniff_onnx),),
+        reader=read_onnx,
+        shards=True,
+    ),
+)

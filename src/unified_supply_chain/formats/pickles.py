@@ -783,3 +783,49 @@ __all__ = [
     "walk_pickle_bytes",
     "zip_pickle_members",
 ]
+
+
+# --- Registry entries. -------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+from unified_supply_chain.formats._names import suffix as _suffix  # noqa: E402
+
+#: Every pickle opcode byte (from pickletools); the byte after PROTO must be one of them.
+_OPCODE_BYTES = frozenset(b"().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}") | frozenset(
+    range(0x80, 0x99)
+)
+_JOBLIB_SIGNATURE = b"joblib.numpy_pickle"
+
+
+def sniff_pickle(head: bytes, name: str) -> bool:
+    """PROTO 2..5 followed by an opcode (protocol 0/1 pickles are recognised by name only)."""
+    return len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] in _OPCODE_BYTES
+
+
+def sniff_joblib(head: bytes, name: str) -> bool:
+    """A pickle named *.joblib, or one that mentions joblib's array wrapper."""
+    return sniff_pickle(head, name) and (_suffix(name) == ".joblib" or _JOBLIB_SIGNATURE in head)
+
+
+SPECS = (
+    FormatSpec(
+        id="joblib",
+        kind=Kind.MODEL,
+        description="pickle as *.joblib, or joblib's NumpyArrayWrapper; *.joblib by name",
+        extensions=(".joblib",),
+        sniffs=(Sniff(101, sniff_joblib),),
+        reader=read_pickle,
+        carries_pickles=True,
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+    FormatSpec(
+        id="pickle",
+        kind=Kind.MODEL,
+        description="\\x80 + protocol 2..5; protocol 0/1 only as *.pkl/*.pickle",
+        extensions=(".pkl", ".pickle"),
+        sniffs=(Sniff(102, sniff_pickle),),
+        reader=read_pickle,
+        carries_pickles=True,
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+)

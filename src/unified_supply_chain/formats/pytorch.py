@@ -107,3 +107,60 @@ def read_pytorch_legacy(path: Path) -> HeaderInfo:
         properties["protocol_version"] = str(version.value)
     properties["storage_refs"] = str(main.storages)
     return _header("pytorch-legacy", main, properties, ("",))
+
+
+# --- Registry entries. -------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+from unified_supply_chain.formats._names import suffix  # noqa: E402
+from unified_supply_chain.formats._zip import first_member, is_zip  # noqa: E402
+
+#: torch.save's legacy (non-zip) format: protocol 2, then LONG1 of 10 bytes = the magic number.
+TORCH_LEGACY_HEAD = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+_ZIP_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+
+
+def sniff_torch_zip_members(head: bytes, name: str) -> bool:
+    """A zip whose first member is torch.save's (`archive/data.pkl`, `*/version`, ...)."""
+    member = first_member(head)
+    return member is not None and (
+        member == "data.pkl"
+        or member.endswith(("/data.pkl", "/version", "/.format_version", "/constants.pkl"))
+        or member == "version"
+        or member.startswith("archive/")
+    )
+
+
+def sniff_torch_zip_name(head: bytes, name: str) -> bool:
+    """Any other zip named like a checkpoint."""
+    return is_zip(head) and suffix(name) in _ZIP_SUFFIXES
+
+
+def sniff_torch_legacy(head: bytes, name: str) -> bool:
+    """Protocol 2 pickle opening with torch's legacy magic number."""
+    return head.startswith(TORCH_LEGACY_HEAD)
+
+
+SPECS = (
+    FormatSpec(
+        id="pytorch",
+        kind=Kind.MODEL,
+        description="zip with */data.pkl or */version first; a zip as *.pt/.pth/.bin/.ckpt",
+        name_patterns=(r"pytorch_model.*\.bin",),
+        extensions=(".pt", ".pth", ".ckpt"),
+        sniffs=(Sniff(82, sniff_torch_zip_members), Sniff(85, sniff_torch_zip_name)),
+        reader=read_pytorch_zip,
+        carries_pickles=True,
+        safety="unified_supply_chain.safety.scan:scan_file",
+        pointer_extensions=(".bin",),
+    ),
+    FormatSpec(
+        id="pytorch-legacy",
+        kind=Kind.MODEL,
+        description="pickle protocol 2 opening with torch's legacy magic number",
+        sniffs=(Sniff(100, sniff_torch_legacy),),
+        reader=read_pytorch_legacy,
+        carries_pickles=True,
+        safety="unified_supply_chain.safety.scan:scan_file",
+    ),
+)

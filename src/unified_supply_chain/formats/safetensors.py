@@ -181,3 +181,32 @@ def _first_str(mapping: dict[str, Any], keys: tuple[str, ...]) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()[:MAX_METADATA_VALUE]
     return None
+
+
+# --- Registry entry. ---------------------------------------------------------------------------
+
+from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
+
+#: A safetensors header must be JSON that fits in memory; a larger declared length is not one.
+_SNIFF_MAX = 1 << 32
+
+
+def sniff_safetensors(head: bytes, name: str) -> bool:
+    """8-byte little-endian header length, then the header's opening brace."""
+    if len(head) < 9:
+        return False
+    (length,) = struct.unpack_from("<Q", head)
+    return 2 <= length < _SNIFF_MAX and head[8:9] == b"{"
+
+
+SPECS = (
+    FormatSpec(
+        id="safetensors",
+        kind=Kind.MODEL,
+        description="8-byte LE header length then '{'; or *.safetensors",
+        extensions=(".safetensors",),
+        sniffs=(Sniff(90, sniff_safetensors),),
+        reader=read_safetensors,
+        shards=True,
+    ),
+)

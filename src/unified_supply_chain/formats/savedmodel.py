@@ -203,3 +203,29 @@ def savedmodel_members(directory: Path) -> list[str]:
                 if len(members) > MAX_MEMBERS:
                     raise LimitExceeded(f"SavedModel holds more than {MAX_MEMBERS} files")
     return sorted(members)
+
+
+# --- Registry entries. -------------------------------------------------------------------------
+
+from unified_supply_chain.formats import DirectoryModelSpec, FormatSpec, Kind, Sniff  # noqa: E402
+
+_NAMES = ("saved_model.pb", "saved_model.pbtxt")
+
+
+def sniff_saved_model_name(head: bytes, name: str) -> bool:
+    """A SavedModel's graph file, whatever protobuf its first bytes resemble (ONNX's)."""
+    return name in _NAMES
+
+
+SPECS = (
+    FormatSpec(
+        id="tf-savedmodel",
+        kind=Kind.MODEL,
+        description="saved_model.pb / saved_model.pbtxt",
+        names=_NAMES,
+        sniffs=(Sniff(110, sniff_saved_model_name),),
+        reader=read_saved_model,
+    ),
+)
+
+DIRECTORY_MODELS = (DirectoryModelSpec(id="tf-savedmodel", markers=_NAMES),)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import os
 import posixpath
 import signal
@@ -21,6 +20,8 @@ from unified_supply_chain import limits
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.discover.walk import walk
 from unified_supply_chain.errors import FormatError, LimitExceeded, UsageError
+from unified_supply_chain.formats import FormatSpec, Kind, Role, registry
+from unified_supply_chain.formats import resolve as resolve_hook
 from unified_supply_chain.hashing.digests import HashCacheProtocol, HashResult, hash_files
 from unified_supply_chain.lineage.resolve import Resolved, artifact_ref, resolve
 from unified_supply_chain.options import ScanOptions
@@ -36,34 +37,6 @@ from unified_supply_chain.records import (
     MetricsSource,
     Problem,
     Storage,
-)
-
-#: format id -> (module under unified_supply_chain, function, extra kwargs)
-READERS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "safetensors": ("formats.safetensors", "read_safetensors", {}),
-    "gguf": ("formats.gguf", "read_gguf", {}),
-    "onnx": ("formats.onnx", "read_onnx", {}),
-    "git-lfs-pointer": ("formats.lfs", "read_lfs_pointer", {}),
-    "pytorch": ("formats.pytorch", "read_pytorch_zip", {}),
-    "pytorch-legacy": ("formats.pytorch", "read_pytorch_legacy", {}),
-    "pickle": ("formats.pickles", "read_pickle", {}),
-    "joblib": ("formats.pickles", "read_pickle", {}),
-    "npy": ("formats.numpy_files", "read_npy", {}),
-    "npz": ("formats.numpy_files", "read_npz", {}),
-    "keras": ("formats.keras", "read_keras_zip", {}),
-    "hdf5": ("formats.keras", "read_hdf5", {}),
-    "tf-savedmodel": ("formats.savedmodel", "read_saved_model", {}),
-    "csv": ("formats.datasets", "read_csv", {}),
-    "tsv": ("formats.datasets", "read_csv", {"delimiter": "\t"}),
-    "parquet": ("formats.datasets", "read_parquet", {}),
-    "jsonl": ("formats.datasets", "read_jsonl", {}),
-    "arrow": ("formats.datasets", "read_arrow", {}),
-    "feather": ("formats.datasets", "read_arrow", {}),
-}
-
-#: Formats whose bytes can hold pickles (scanned for unsafe serialization).
-PICKLE_BEARING = frozenset(
-    {"pytorch", "pytorch-legacy", "pickle", "joblib", "npy", "npz", "keras", "gguf", "hdf5"}
 )
 
 _MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODEL_CARD.MD", "readme.md")
@@ -93,26 +66,14 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def _reader(fmt: str) -> Callable[..., HeaderInfo] | None:
-    spec = READERS.get(fmt)
-    if spec is None:
-        return None
-    module_name, func_name, kwargs = spec
-    module = importlib.import_module(f"unified_supply_chain.{module_name}")
-    func = getattr(module, func_name)
-    if kwargs:
-        return lambda p: func(p, **kwargs)
-    return func  # type: ignore[no-any-return]
-
-
 def read_header(path: Path, fmt: str) -> tuple[HeaderInfo | None, str | None]:
     """Run the format's reader; a bad file gives (None, warning), never an exception."""
-    reader = _reader(fmt)
-    if reader is None:
+    spec = registry().get(fmt)
+    if spec is None or spec.reader is None:
         return HeaderInfo(format=fmt), None
     try:
         with time_limit(limits.PER_FILE_SECONDS, f"reading the {fmt} header"):
-            return reader(path), None
+            return spec.read(path), None
     except FormatError as exc:
         return None, f"unreadable {fmt} file: {exc}"
     except (OSError, MemoryError, RecursionError) as exc:  # filesystem faults, defensive caps
@@ -136,33 +97,9 @@ def _sniff(path: str) -> tuple[bytes | None, str | None]:
         os.close(fd)
 
 
-def _data_dir(relpath: str) -> bool:
-    from unified_supply_chain.discover.classify import DATA_DIRS
-
-    return bool(DATA_DIRS.intersection(p.lower() for p in relpath.split("/")[:-1]))
-
-
 def _kind_of(fmt: str, relpath: str, header: HeaderInfo | None) -> ArtifactKind | None:
-    from unified_supply_chain.discover.classify import DATASET_FORMATS, MODEL_FORMATS
-
-    if fmt == "npz":
-        role = header.properties.get("npz.role") if header else None
-        if role == "dataset" or (role is None and _data_dir(relpath)):
-            return ArtifactKind.DATASET
-        return ArtifactKind.MODEL
-    if fmt == "npy" and _data_dir(relpath):
-        return ArtifactKind.DATASET
-    if fmt == "hdf5":
-        if header is not None and header.properties.get("keras") == "true":
-            return ArtifactKind.MODEL
-        return (
-            ArtifactKind.DATASET if _data_dir(relpath) or header is not None else ArtifactKind.MODEL
-        )
-    if fmt in MODEL_FORMATS:
-        return ArtifactKind.MODEL
-    if fmt in DATASET_FORMATS:
-        return ArtifactKind.DATASET
-    return None
+    spec = registry().get(fmt)
+    return spec.kind_for(relpath, header) if spec is not None else None
 
 
 def _stem(relpath: str) -> str:
@@ -202,29 +139,32 @@ class _State:
 
 
 def _group_directories(st: _State) -> dict[str, tuple[str, str]]:
-    """Multi-file models: member path -> (model directory, format). SavedModel, MLflow, HF."""
+    """Multi-file models: member path -> (model directory, format), by the registry's
+    directory models (SavedModel, MLflow, Hugging Face, ...); the first that claims a directory
+    wins, and the shallowest directory claims a file first."""
     groups: dict[str, tuple[str, str]] = {}
     dirs: dict[str, set[str]] = {}
     for f in st.files:
         d = posixpath.dirname(f.path)
         dirs.setdefault(d, set()).add(posixpath.basename(f.path))
     roots: list[tuple[str, str]] = []
+    kinds = registry().directory_models
     for d, names in dirs.items():
-        if "saved_model.pb" in names or "saved_model.pbtxt" in names:
-            roots.append((d, "tf-savedmodel"))
-        elif "MLmodel" in names:
-            roots.append((d, "mlflow-model"))
-        elif "config.json" in names:
-            from unified_supply_chain.sources.cards.huggingface import is_hf_model_dir
-
-            if is_hf_model_dir(names):
-                roots.append((d, "huggingface"))
+        for spec in kinds:
+            by_suffix = spec.dir_suffix is not None and d.lower().endswith(spec.dir_suffix)
+            if not by_suffix and not names.intersection(spec.markers):
+                continue
+            if spec.accept is not None and not resolve_hook(spec.accept)(names):
+                continue
+            roots.append((d, spec.id))
+            break
+    recursive = {spec.id: spec.recursive for spec in kinds}
     for d, fmt in sorted(roots, key=lambda r: len(r[0])):
         prefix = d + "/" if d else ""
         for f in st.files:
             inside = f.path.startswith(prefix)
             direct = posixpath.dirname(f.path) == d
-            if (direct if fmt == "huggingface" else inside) and f.path not in groups:
+            if (inside if recursive[fmt] else direct) and f.path not in groups:
                 groups[f.path] = (d, fmt)
     return groups
 
@@ -504,26 +444,39 @@ def _apply_dataset_cards(st: _State) -> None:
             )
 
 
+def _spec_of(st: _State, rel: str) -> FormatSpec | None:
+    return registry().get(st.formats.get(rel))
+
+
+def _is_shard_format(fmt: str | None) -> bool:
+    spec = registry().get(fmt)
+    return spec is not None and spec.shards
+
+
+def _has_safety_hook(fmt: str | None) -> bool:
+    spec = registry().get(fmt)
+    return spec is not None and spec.safety is not None
+
+
 def _security(st: _State, a: Artifact) -> Artifact:
-    if a.format not in PICKLE_BEARING and not a.files:
-        return a
-    try:
-        from unified_supply_chain.policy import scan_file
-    except ImportError:
+    if not _has_safety_hook(a.format) and not a.files:
         return a
     findings = list(a.findings)
     targets = (
         [(a.path, a.format)]
         if not a.files
         else [
-            (f[0], st.formats.get(f[0])) for f in a.files if st.formats.get(f[0]) in PICKLE_BEARING
+            (f[0], st.formats.get(f[0])) for f in a.files if _has_safety_hook(st.formats.get(f[0]))
         ]
     )
     for rel, fmt in targets:
-        if rel is None or fmt is None or rel not in st.by_path:
+        spec = registry().get(fmt)
+        if rel is None or fmt is None or spec is None or spec.safety is None:
+            continue
+        if rel not in st.by_path:
             continue
         try:
-            findings.extend(scan_file(st.abs(rel), rel, fmt))
+            findings.extend(resolve_hook(spec.safety)(st.abs(rel), rel, fmt))
         except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
             st.problems.append(Problem(rel, f"safety scan failed ({type(exc).__name__})"))
     return dataclasses.replace(a, findings=tuple(findings)) if findings else a
@@ -557,7 +510,7 @@ def scan(
     st = _State(
         root, walked.files, {f.path: f for f in walked.files}, {}, list(walked.problems), [], [], []
     )
-    from unified_supply_chain.discover.classify import HYPERPARAMETER_FORMATS, classify
+    from unified_supply_chain.discover.classify import classify
 
     unreadable: dict[str, str] = {}
     for f in walked.files:
@@ -623,25 +576,18 @@ def scan(
         if fmt == "git-lfs-pointer":
             st.artifacts.append(_lfs_artifact(st, rel))
             continue
-        if fmt in HYPERPARAMETER_FORMATS:
+        spec = registry()[fmt]
+        if spec.role is Role.HYPERPARAMETERS:
             if fmt == "hf-config":
                 continue  # only inside a Hugging Face model directory (handled with the group)
             hp = _hyperparameter_artifact(st, rel, fmt)
             if hp is not None:
                 st.artifacts.append(hp)
             continue
-        if fmt in (
-            "requirements",
-            "pyproject",
-            "lockfile-poetry",
-            "lockfile-uv",
-            "lockfile-pipfile",
-            "conda-env",
-            "lockfile-npm",
-        ):
+        if spec.role is Role.LIBRARIES:
             _library_sources(st, rel, fmt)
             continue
-        header, warning = read_header(st.abs(rel), fmt) if fmt in READERS else (None, None)
+        header, warning = read_header(st.abs(rel), fmt) if spec.reader else (None, None)
         kind = _kind_of(fmt, rel, header)
         if kind is None:
             continue
@@ -747,7 +693,9 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
     weights = [
         m
         for m in members
-        if st.formats.get(m) in READERS and st.formats.get(m) not in ("csv", "tsv", "jsonl")
+        if _spec_of(st, m) is not None
+        and _spec_of(st, m).reader is not None  # type: ignore[union-attr]
+        and _spec_of(st, m).kind in (Kind.MODEL, Kind.POINTER)  # type: ignore[union-attr]
     ]
     main = None
     if fmt == "tf-savedmodel":
@@ -769,7 +717,7 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
     for m in weights:
         if m == main:
             h: HeaderInfo | None = header
-        elif st.formats.get(m) in ("safetensors", "gguf", "onnx"):
+        elif _is_shard_format(st.formats.get(m)):
             h, w = read_header(st.abs(m), st.formats[m])
             if w:
                 warnings.append(f"{m}: {w}")
@@ -783,7 +731,7 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
                 value = h.properties.get(key, "")
                 sums[key] += int(value) if value.isdigit() else 0
             dtypes.update(x for x in h.properties.get("dtypes", "").split(",") if x)
-    if header is not None and main_fmt in ("safetensors", "gguf", "onnx"):
+    if header is not None and _is_shard_format(main_fmt):
         merged = dict(header.properties)
         for key, total in sums.items():
             if key in merged:

@@ -1,0 +1,128 @@
+"""Configuration files by naming convention: hyperparameters, manifests, lineage records, cards.
+
+None of these is recognised by content; each is read by its source under `sources/`, chosen by
+the spec's `role`. Name patterns are tried in the order of this tuple (a `*.training-record.json`
+is a training record before it is a `*metrics*.json`).
+"""
+
+from __future__ import annotations
+
+from unified_supply_chain.formats import DirectoryModelSpec, FormatSpec, Kind, Role
+from unified_supply_chain.formats._names import suffix
+
+_CONFIG_DIRS = frozenset({"conf", "config", "configs"})
+
+
+def in_requirements_dir(name: str, parents: list[str]) -> bool:
+    """`requirements/*.txt`."""
+    return suffix(name) == ".txt" and bool(parents) and parents[-1] == "requirements"
+
+
+def in_config_dir(name: str, parents: list[str]) -> bool:
+    """YAML under a `conf/`, `config/` or `configs/` directory (Hydra's layout)."""
+    return suffix(name) in (".yaml", ".yml") and bool(_CONFIG_DIRS.intersection(parents))
+
+
+def _config(format_id: str, role: Role, description: str, **kwargs: object) -> FormatSpec:
+    return FormatSpec(
+        id=format_id,
+        kind=Kind.CONFIG,
+        role=role,
+        description=description,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+SPECS = (
+    _config(
+        "training-record",
+        Role.TRAINING_RECORD,
+        "training-record.json / *.training-record.json",
+        names=("training-record.json",),
+        name_patterns=(r".*\.training-record\.json",),
+    ),
+    _config(
+        "params-yaml",
+        Role.HYPERPARAMETERS,
+        "params*.yaml / params*.yml",
+        name_patterns=(r"params[^/]*\.ya?ml",),
+    ),
+    _config(
+        "hyp-yaml",
+        Role.HYPERPARAMETERS,
+        "hyp*.yaml / hyp*.yml",
+        name_patterns=(r"hyp[^/]*\.ya?ml",),
+    ),
+    _config(
+        "dataset-descriptor",
+        Role.DESCRIPTOR,
+        "*.dataset.yaml, dataset(s).yaml, data.yaml",
+        names=(
+            "dataset.yaml",
+            "dataset.yml",
+            "datasets.yaml",
+            "datasets.yml",
+            "data.yaml",
+            "data.yml",
+        ),
+        name_patterns=(r".*\.dataset\.ya?ml",),
+    ),
+    _config(
+        "requirements",
+        Role.LIBRARIES,
+        "requirements*.txt, requirements/*.txt",
+        name_patterns=(r"requirements[^/]*\.txt",),
+        path_rules=(in_requirements_dir,),
+    ),
+    _config(
+        "metrics-json",
+        Role.METRICS,
+        "metrics.json, *metrics*.json, eval*.json, evaluation*.json",
+        names=("metrics.json",),
+        name_patterns=(r"(.*metrics.*|eval.*|evaluation.*)\.json",),
+    ),
+    _config("dvc-file", Role.LINEAGE, "*.dvc", name_patterns=(r".*\.dvc",)),
+    _config("dvc-yaml", Role.LINEAGE, "dvc.yaml", names=("dvc.yaml", "dvc.yml")),
+    _config("dvc-lock", Role.LINEAGE, "dvc.lock", names=("dvc.lock",)),
+    _config("mlproject", Role.LINEAGE, "MLproject", names=("mlproject",)),
+    _config("mlmodel", Role.LINEAGE, "MLmodel", names=("mlmodel",)),
+    _config(
+        "hydra-config",
+        Role.HYPERPARAMETERS,
+        "*.yaml / *.yml under a conf/, config/ or configs/ directory",
+        path_rules=(in_config_dir,),
+    ),
+    _config(
+        "hf-config",
+        Role.HYPERPARAMETERS,
+        "config.json (a hyperparameter set inside a Hugging Face model directory)",
+        names=("config.json",),
+    ),
+    _config("pyproject", Role.LIBRARIES, "pyproject.toml", names=("pyproject.toml",)),
+    _config("lockfile-poetry", Role.LIBRARIES, "poetry.lock", names=("poetry.lock",)),
+    _config("lockfile-uv", Role.LIBRARIES, "uv.lock", names=("uv.lock",)),
+    _config("lockfile-pipfile", Role.LIBRARIES, "Pipfile.lock", names=("pipfile.lock",)),
+    _config(
+        "conda-env",
+        Role.LIBRARIES,
+        "environment.yml / environment.yaml / conda.yaml",
+        names=("environment.yml", "environment.yaml", "conda.yaml", "conda.yml"),
+    ),
+    _config("lockfile-npm", Role.LIBRARIES, "package-lock.json", names=("package-lock.json",)),
+    _config(
+        "model-card",
+        Role.CARD,
+        "README.md, MODEL_CARD.md, model_card.md",
+        names=("readme.md", "model_card.md"),
+    ),
+)
+
+DIRECTORY_MODELS = (
+    DirectoryModelSpec(id="mlflow-model", markers=("MLmodel",)),
+    DirectoryModelSpec(
+        id="huggingface",
+        markers=("config.json",),
+        recursive=False,
+        accept="unified_supply_chain.sources.cards.huggingface:is_hf_model_dir",
+    ),
+)
