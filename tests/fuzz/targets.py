@@ -240,6 +240,8 @@ class Target:
     """Valid inputs (built once, cached)."""
     run: Callable[[Path, str], object]
     """Call the reader on (root, victim path)."""
+    formats: tuple[str, ...] = ()
+    """Registry format ids whose reading this target exercises (see tests/unit/test_registry.py)."""
     allowed: tuple[type[BaseException], ...] = (FormatError,)
     """Exceptions the reader may raise for bad input."""
 
@@ -644,6 +646,7 @@ derived:
 def _params_seeds() -> list[Seed]:
     return [
         Seed({"params.yaml": PARAMS_YAML}, "params.yaml"),
+        Seed({"hyp.scratch.yaml": b"lr0: 0.01\nmomentum: 0.937\n"}, "hyp.scratch.yaml"),
         Seed(
             {"params.toml": b'[train]\nlr = 0.1\nlayers = [1, 2]\n[model]\nname = "x"\n'},
             "params.toml",
@@ -844,7 +847,7 @@ def _lockfile_target(fmt: str) -> Target:
 
         return read_lockfile(root / rel, rel, fmt)
 
-    return Target(fmt, seeds, run)
+    return Target(fmt, seeds, run, formats=(fmt,))
 
 
 MODEL_CARD = b"""\
@@ -1208,16 +1211,26 @@ def _run_safety_scan(root: Path, rel: str) -> object:
     return scan_file(root / rel, rel, rel.split("/", 1)[0])
 
 
-def _header_target(
-    name: str, module: str, func: str, seeds: Callable[[], list[Seed]], **kwargs: Any
+def format_target(
+    format_id: str,
+    seeds: Callable[[], list[Seed]],
+    name: str | None = None,
+    also: tuple[str, ...] = (),
 ) -> Target:
+    """A target that reads the victim with the registry's reader of `format_id`."""
+
     def run(root: Path, rel: str) -> object:
-        import importlib
+        from unified_supply_chain.formats import registry
 
-        reader = getattr(importlib.import_module(f"unified_supply_chain.{module}"), func)
-        return reader(root / rel, **kwargs)
+        return registry()[format_id].read(root / rel)
 
-    return Target(name, seeds, run)
+    return Target(name or format_id, seeds, run, formats=(format_id, *also))
+
+
+def _run_descriptor(root: Path, rel: str) -> object:
+    from unified_supply_chain.formats.datasets import read_dataset_descriptor
+
+    return read_dataset_descriptor(root / rel)
 
 
 def _cached(build: Callable[[], list[Seed]]) -> Callable[[], list[Seed]]:
@@ -1227,58 +1240,68 @@ def _cached(build: Callable[[], list[Seed]]) -> Callable[[], list[Seed]]:
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
-        _header_target(
-            "safetensors", "formats.safetensors", "read_safetensors", _cached(_safetensors_seeds)
-        ),
-        _header_target("gguf", "formats.gguf", "read_gguf", _cached(_gguf_seeds)),
-        _header_target("onnx", "formats.onnx", "read_onnx", _cached(_onnx_seeds)),
-        _header_target("lfs-pointer", "formats.lfs", "read_lfs_pointer", _cached(_lfs_seeds)),
-        _header_target(
-            "pytorch-zip", "formats.pytorch", "read_pytorch_zip", _cached(_pytorch_seeds)
-        ),
-        _header_target(
-            "pytorch-legacy",
-            "formats.pytorch",
-            "read_pytorch_legacy",
-            _cached(_pytorch_legacy_seeds),
-        ),
-        _header_target("pickle", "formats.pickles", "read_pickle", _cached(_pickle_seeds)),
-        _header_target("joblib", "formats.pickles", "read_pickle", _cached(_joblib_seeds)),
-        _header_target("npy", "formats.numpy_files", "read_npy", _cached(_npy_seeds)),
-        _header_target("npz", "formats.numpy_files", "read_npz", _cached(_npz_seeds)),
-        _header_target("keras-zip", "formats.keras", "read_keras_zip", _cached(_keras_seeds)),
-        _header_target("hdf5", "formats.keras", "read_hdf5", _cached(_hdf5_seeds)),
-        _header_target(
-            "savedmodel", "formats.savedmodel", "read_saved_model", _cached(_savedmodel_seeds)
-        ),
-        _header_target("csv", "formats.datasets", "read_csv", _cached(_csv_seeds)),
-        _header_target("tsv", "formats.datasets", "read_csv", _cached(_tsv_seeds), delimiter="\t"),
-        _header_target("jsonl", "formats.datasets", "read_jsonl", _cached(_jsonl_seeds)),
-        _header_target("parquet", "formats.datasets", "read_parquet", _cached(_parquet_seeds)),
-        _header_target("arrow", "formats.datasets", "read_arrow", _cached(_arrow_seeds)),
-        _header_target(
+        format_target("safetensors", _cached(_safetensors_seeds)),
+        format_target("gguf", _cached(_gguf_seeds)),
+        format_target("onnx", _cached(_onnx_seeds)),
+        format_target("git-lfs-pointer", _cached(_lfs_seeds), name="lfs-pointer"),
+        format_target("pytorch", _cached(_pytorch_seeds), name="pytorch-zip"),
+        format_target("pytorch-legacy", _cached(_pytorch_legacy_seeds)),
+        format_target("pickle", _cached(_pickle_seeds)),
+        format_target("joblib", _cached(_joblib_seeds)),
+        format_target("npy", _cached(_npy_seeds)),
+        format_target("npz", _cached(_npz_seeds)),
+        format_target("keras", _cached(_keras_seeds), name="keras-zip"),
+        format_target("hdf5", _cached(_hdf5_seeds)),
+        format_target("tf-savedmodel", _cached(_savedmodel_seeds), name="savedmodel"),
+        format_target("csv", _cached(_csv_seeds)),
+        format_target("tsv", _cached(_tsv_seeds)),
+        format_target("jsonl", _cached(_jsonl_seeds)),
+        format_target("parquet", _cached(_parquet_seeds)),
+        format_target("arrow", _cached(_arrow_seeds), also=("feather",)),
+        Target(
             "dataset-descriptor",
-            "formats.datasets",
-            "read_dataset_descriptor",
             _cached(_descriptor_seeds),
+            _run_descriptor,
+            formats=("dataset-descriptor",),
         ),
-        Target("params", _cached(_params_seeds), _run_params),
-        Target("hydra", _cached(_hydra_seeds), _run_hydra),
-        Target("requirements", _cached(_requirements_seeds), _run_requirements),
-        Target("pyproject", _cached(_pyproject_seeds), _run_pyproject),
+        Target("params", _cached(_params_seeds), _run_params, formats=("params-yaml", "hyp-yaml")),
+        Target("hydra", _cached(_hydra_seeds), _run_hydra, formats=("hydra-config",)),
+        Target(
+            "requirements",
+            _cached(_requirements_seeds),
+            _run_requirements,
+            formats=("requirements",),
+        ),
+        Target("pyproject", _cached(_pyproject_seeds), _run_pyproject, formats=("pyproject",)),
         *(_lockfile_target(fmt) for fmt in LOCKFILES),
-        Target("model-card", _cached(_model_card_seeds), _run_model_card),
-        Target("hf-config", _cached(_hf_config_seeds), _run_hf_config),
-        Target("metrics", _cached(_metrics_seeds), _run_metrics),
-        Target("training-record", _cached(_training_record_seeds), _run_training_record),
-        Target("dvc", _cached(_dvc_seeds), _run_dvc),
-        Target("mlflow", _cached(_mlflow_seeds), _run_mlflow),
+        Target("model-card", _cached(_model_card_seeds), _run_model_card, formats=("model-card",)),
+        Target("hf-config", _cached(_hf_config_seeds), _run_hf_config, formats=("hf-config",)),
+        Target("metrics", _cached(_metrics_seeds), _run_metrics, formats=("metrics-json",)),
+        Target(
+            "training-record",
+            _cached(_training_record_seeds),
+            _run_training_record,
+            formats=("training-record",),
+        ),
+        Target("dvc", _cached(_dvc_seeds), _run_dvc, formats=("dvc-file", "dvc-yaml", "dvc-lock")),
+        Target("mlflow", _cached(_mlflow_seeds), _run_mlflow, formats=("mlproject", "mlmodel")),
         Target("merge", _cached(_merge_seeds), _run_merge, allowed=(MergeError, FormatError)),
         # The pickle safety scanner promises never to raise on bad input at all.
         Target("safety-scan", _cached(_safety_scan_seeds), _run_safety_scan, allowed=()),
     )
 }
 """Every reader under fuzz, by name."""
+
+# Targets of further formats live beside this file, one module per family of formats (they
+# import the helpers above, so they are imported here, after them).
+from tests.fuzz import targets_compiled, targets_containers, targets_trees  # noqa: E402
+
+for _extra in (
+    *targets_containers.EXTRA_TARGETS,
+    *targets_trees.EXTRA_TARGETS,
+    *targets_compiled.EXTRA_TARGETS,
+):
+    TARGETS[_extra.name] = _extra
 
 
 def check_seeds() -> dict[str, list[str]]:

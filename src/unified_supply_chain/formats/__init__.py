@@ -79,6 +79,8 @@ class Sniff:
 
     priority: int
     test: SniffTest
+    needs_name: bool = False
+    """The rule looks at the name as well as the bytes (a zip named *.keras)."""
 
 
 @dataclass(frozen=True)

@@ -881,7 +881,7 @@ SPECS = (
         kind=Kind.DATASET,
         description="*.feather (Arrow IPC or b'FEA1' v1)",
         extensions=(".feather",),
-        sniffs=(Sniff(60, sniff_feather_v2), Sniff(62, sniff_feather_v1)),
+        sniffs=(Sniff(60, sniff_feather_v2, needs_name=True), Sniff(62, sniff_feather_v1)),
         reader=read_arrow,
     ),
     FormatSpec(

@@ -236,7 +236,7 @@ SPECS = (
         kind=Kind.MODEL,
         description="zip as *.keras or with config.json/metadata.json first",
         extensions=(".keras",),
-        sniffs=(Sniff(80, sniff_keras_name), Sniff(83, sniff_keras_members)),
+        sniffs=(Sniff(80, sniff_keras_name, needs_name=True), Sniff(83, sniff_keras_members)),
         reader=read_keras_zip,
         # Lambda layers carry Python code; any zip member may be a pickle.
         carries_pickles=True,

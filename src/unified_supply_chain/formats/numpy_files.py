@@ -302,7 +302,7 @@ SPECS = (
         kind=Kind.MODEL,
         description="zip as *.npz or with a *.npy first member (a dataset under data dirs)",
         extensions=(".npz",),
-        sniffs=(Sniff(81, sniff_npz_name), Sniff(84, sniff_npz_members)),
+        sniffs=(Sniff(81, sniff_npz_name, needs_name=True), Sniff(84, sniff_npz_members)),
         reader=read_npz,
         kind_rule=npz_kind,
         carries_pickles=True,

@@ -813,7 +813,7 @@ SPECS = (
         kind=Kind.MODEL,
         description="pickle as *.joblib, or joblib's NumpyArrayWrapper; *.joblib by name",
         extensions=(".joblib",),
-        sniffs=(Sniff(101, sniff_joblib),),
+        sniffs=(Sniff(101, sniff_joblib, needs_name=True),),
         reader=read_pickle,
         carries_pickles=True,
         safety="unified_supply_chain.safety.scan:scan_file",

@@ -148,7 +148,10 @@ SPECS = (
         description="zip with */data.pkl or */version first; a zip as *.pt/.pth/.bin/.ckpt",
         name_patterns=(r"pytorch_model.*\.bin",),
         extensions=(".pt", ".pth", ".ckpt"),
-        sniffs=(Sniff(82, sniff_torch_zip_members), Sniff(85, sniff_torch_zip_name)),
+        sniffs=(
+            Sniff(82, sniff_torch_zip_members),
+            Sniff(85, sniff_torch_zip_name, needs_name=True),
+        ),
         reader=read_pytorch_zip,
         carries_pickles=True,
         safety="unified_supply_chain.safety.scan:scan_file",

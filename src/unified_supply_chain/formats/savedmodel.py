@@ -223,7 +223,7 @@ SPECS = (
         kind=Kind.MODEL,
         description="saved_model.pb / saved_model.pbtxt",
         names=_NAMES,
-        sniffs=(Sniff(110, sniff_saved_model_name),),
+        sniffs=(Sniff(110, sniff_saved_model_name, needs_name=True),),
         reader=read_saved_model,
     ),
 )
