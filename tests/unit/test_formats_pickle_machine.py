@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from unified_supply_chain.discover import classify
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.formats import _compress, _pickle
+from unified_supply_chain.formats import _pickle, _sniff
 from unified_supply_chain.formats.pickles import decompressed_pickle, read_pickle
 from unified_supply_chain.policy import scan_file
 from unified_supply_chain.records import Finding, Severity
@@ -95,7 +95,7 @@ def test_zfile_header_is_read_as_joblib_reads_it(tmp_path: Path, space: bool) ->
     #   header_length = len(_ZFILE_PREFIX) + _MAX_LEN, with _MAX_LEN = len(hex_str(2 ** 64)) = 19
     # so the zlib data starts at byte 21, or 22 after the optional space of joblib <= 0.8.4.
     # The reader used to seek to byte 19 and took the header's padding for zlib data.
-    assert _compress.ZFILE_HEADER == 21
+    assert _sniff.ZFILE_HEADER == 21
     raw = pickle.dumps({"model": _fitted_pipeline()}, protocol=2)
     path = tmp_path / "old.pkl"
     path.write_bytes(_zfile(raw, space=space))
@@ -285,8 +285,8 @@ def test_is_pickle_start_matches_classify() -> None:
         for code in range(256):
             head = bytes([0x80, protocol, code])
             by_classify = classify._classify_pickle(head + b"\x00" * 8, "x.bin") is not None
-            assert _pickle.is_pickle_start(head) == by_classify, head
-    assert not _pickle.is_pickle_start(b"\x80\x02")
+            assert _sniff.is_pickle_start(head) == by_classify, head
+    assert not _sniff.is_pickle_start(b"\x80\x02")
 
 
 def test_decompress_prefix_tells_a_cut_from_a_longer_stream(tmp_path: Path) -> None:
@@ -294,13 +294,13 @@ def test_decompress_prefix_tells_a_cut_from_a_longer_stream(tmp_path: Path) -> N
     path = tmp_path / "z"
     path.write_bytes(zlib.compress(raw))
     with path.open("rb") as fh:
-        exact = _compress.decompress_prefix(fh, "zlib", len(raw))
+        exact = _sniff.decompress_prefix(fh, "zlib", len(raw))
         assert exact is not None and exact.data == raw and exact.ended and not exact.more
-        short = _compress.decompress_prefix(fh, "zlib", 100)
+        short = _sniff.decompress_prefix(fh, "zlib", 100)
         assert short is not None and short.data == raw[:100] and short.more
     path.write_bytes(zlib.compress(raw)[:40])
     with path.open("rb") as fh:
-        cut = _compress.decompress_prefix(fh, "zlib", 1 << 20)
+        cut = _sniff.decompress_prefix(fh, "zlib", 1 << 20)
         assert cut is not None and not cut.ended and not cut.more
     with pytest.raises(FormatError, match="truncated"):
         decompressed_pickle(path)

@@ -1,17 +1,19 @@
 """The one pickle machine: a symbolic walk over pickle opcodes for the readers and the safety scan.
 
+Over 400 lines because it is one stack machine: its opcode branches mirror pickle._Unpickler.
 It follows CPython's `pickle._Unpickler` opcode by opcode (stack, MARK metastack, memo), but
 values are only literals, tuples, lists, dicts, globals and calls: nothing is imported, called or
 constructed. STACK_GLOBAL operands resolve through the memo; INST/OBJ/NEWOBJ/REDUCE/BUILD record
 call sites; the raw array bytes joblib writes after a NumpyArrayWrapper are stepped over, and its
 object arrays (nested pickles) walked. One walk can cover several streams after STOP. The result,
-`PickleWalk`, holds what both consumers need: globals with their positions, call sites, torch
-tensor shapes and storages, and how (or why not) the walk ended.
+`PickleWalk` (formats._pickle_records), holds what both consumers need: globals with their
+positions, call sites, torch tensor shapes and storages, and how (or why not) the walk ended.
 """
 
 from __future__ import annotations
 
 import contextlib
+import pickletools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from unified_supply_chain.formats._pickle_read import (
     Truncated,
     read_arg,
 )
+from unified_supply_chain.formats._pickle_records import CallSite, GlobalRef, PickleWalk
 
 #: Calls that rebuild a tensor from (storage, offset, size, stride, ...) in torch pickles.
 TENSOR_REBUILDERS = frozenset(
@@ -55,118 +58,17 @@ STORAGE_DTYPES = {
 }
 #: joblib object arrays are nested pickles; deeper nesting than this is refused.
 MAX_NESTED_PICKLES = 16
-#: Opcodes classify accepts as the third byte of a protocol 2-5 stream (after PROTO n).
-_START_OPCODES = frozenset(b"().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}") | frozenset(
-    range(0x80, 0x99)
+#: pickletools stack objects of the opcodes that push one literal (bytes become opaque).
+_LITERAL_KINDS = frozenset(
+    {"int", "int_or_bool", "float", "bytes_or_str", "bytes", "bytearray", "str"}
 )
-#: Opcodes that push one literal (bytes and long arguments become opaque values).
 _LITERALS = frozenset(
-    {
-        "INT",
-        "BININT",
-        "BININT1",
-        "BININT2",
-        "LONG",
-        "LONG1",
-        "LONG4",
-        "STRING",
-        "BINSTRING",
-        "SHORT_BINSTRING",
-        "UNICODE",
-        "SHORT_BINUNICODE",
-        "BINUNICODE",
-        "BINUNICODE8",
-        "FLOAT",
-        "BINFLOAT",
-        "BINBYTES",
-        "SHORT_BINBYTES",
-        "BINBYTES8",
-        "BYTEARRAY8",
-    }
+    op.name
+    for op in pickletools.opcodes
+    if not op.stack_before and len(op.stack_after) == 1 and op.stack_after[0].name in _LITERAL_KINDS
 )
 _CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
 _DTYPE_CODE = re.compile(r"^([biufcmMOSUV])(\d*)")
-
-
-@dataclass(frozen=True)
-class GlobalRef:
-    """One reference to a global: GLOBAL, INST or STACK_GLOBAL."""
-
-    module: str
-    """Module name ("?" when the operands were not plain strings)."""
-    name: str
-    """Attribute name ("?" when unresolved)."""
-    offset: int
-    """Byte offset of the opcode in the stream."""
-    opcode: str
-    """GLOBAL, INST or STACK_GLOBAL."""
-
-    @property
-    def resolved(self) -> bool:
-        """False when the operands were not plain strings (the import cannot be named)."""
-        return not (self.module == "?" and self.name == "?")
-
-    @property
-    def dotted(self) -> str:
-        """`module.name`, or "?" when unresolved."""
-        return f"{self.module}.{self.name}" if self.resolved else "?"
-
-
-@dataclass(frozen=True)
-class CallSite:
-    """A global called (REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ) or built (BUILD on a bare global)."""
-
-    module: str
-    """Module of the callable."""
-    name: str
-    """Attribute name of the callable."""
-    offset: int
-    """Byte offset of the calling opcode."""
-    opcode: str
-    """The calling opcode."""
-
-
-@dataclass(frozen=True)
-class PickleWalk:
-    """What one walk over one or more pickle streams found."""
-
-    protocol: int
-    """First PROTO argument, or the highest protocol of the opcodes seen when there is none."""
-    opcodes: int
-    """Opcodes walked (each fully read)."""
-    globals: tuple[tuple[str, int], ...]
-    """Referenced globals ("module.name" or "?", uses) in order of first appearance."""
-    complete: bool
-    """True when at least one stream reached STOP and the walk was not cut by the opcode cap."""
-    end: int
-    """Offset just after the last opcode walked (after STOP when complete)."""
-    value: object
-    """The last stream's top-level value when it is a plain int/str/bool/None, else None."""
-    tensor_shapes: tuple[tuple[int, ...] | None, ...] = ()
-    """Shape passed to each torch tensor rebuild call (None when not a literal tuple of ints)."""
-    dtypes: tuple[str, ...] = ()
-    """Tensor dtypes named by torch storage persistent ids, in order of first appearance."""
-    storages: int = 0
-    """Persistent-id storage references seen (torch)."""
-    error: str | None = None
-    """Why the first stream could not be walked to STOP (None when it was, or at the cap)."""
-    truncated: bool = False
-    """True when the walk stopped because the bytes ran out (not because of a bad opcode)."""
-    capped: bool = False
-    """True when the first stream was cut by the opcode cap (not an error: the data was fine)."""
-    references: tuple[GlobalRef, ...] = ()
-    """Every global reference, in stream order."""
-    calls: tuple[CallSite, ...] = ()
-    """Every call site on a global, in stream order."""
-    extensions: tuple[int, ...] = ()
-    """copyreg extension codes used (EXT1/2/4): imports that cannot be named."""
-    streams: int = 0
-    """Streams walked to STOP (nested joblib object-array pickles not counted)."""
-
-    @property
-    def unresolved(self) -> int:
-        """References whose module or name was not a plain string."""
-        return sum(1 for ref in self.references if not ref.resolved)
 
 
 @dataclass(frozen=True)
@@ -540,63 +442,3 @@ def walk(
 def walk_bytes(data: bytes, *, max_streams: int | None = 1) -> PickleWalk:
     """`walk` over a whole stream held in memory (a zip member, a decompressed prefix)."""
     return walk(None, len(data), data=data, max_streams=max_streams)
-
-
-def is_pickle_start(head: bytes) -> bool:
-    """True when bytes open a protocol 2-5 pickle: PROTO 2..5, then a pickle opcode.
-
-    The content sniff of discover.classify, in one place.
-    """
-    return len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] in _START_OPCODES
-
-
-def is_pickle_head(head: bytes) -> bool:
-    """True when bytes start with a PROTO opcode of protocol 2 to 5."""
-    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
-
-
-#: Opcodes that can open a protocol 0/1 pickle (no PROTO header to recognise it by).
-TEXT_PICKLE_STARTS = frozenset(
-    bytes([code])
-    for code, op in enumerate(OPS_BY_BYTE)
-    if op is not None and op.proto < 2 and op.name not in ("STOP", "POP")
-)
-#: Bytes of a member walked to decide whether a header-less stream is a protocol 0/1 pickle.
-TEXT_PICKLE_PROBE = 64 * 1024
-
-
-def looks_like_pickle(head: bytes) -> bool:
-    """True for a protocol 2-5 pickle head, or bytes that walk cleanly to STOP as protocol 0/1.
-
-    `head` should hold up to TEXT_PICKLE_PROBE bytes; pickles hide under any member name.
-    """
-    if is_pickle_head(head):
-        return True
-    if head[:1] not in TEXT_PICKLE_STARTS:
-        return False
-    found = walk_bytes(head)
-    if found.complete:
-        return True
-    # A long text pickle cut off by the probe: many clean opcodes, then the bytes ran out.
-    return found.truncated and found.opcodes >= 100 and len(head) >= TEXT_PICKLE_PROBE
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
-
-def could_hold_pickle(prefix: bytes, total_size: int) -> bool:
-    """True when bytes of unknown content are (the start of) a pickle, for the safety scan.
-
-    Wider than `looks_like_pickle`: protocol 0/1 pickles have no header and raw data may start
-    with a PROTO-like byte pair, so the prefix is walked (lengths checked against the real size):
-    a complete pickle, an importable-looking global, or clean opcodes up to the end of the
-    prefix make it one.
-    """
-    if not prefix or OPS_BY_BYTE[prefix[0]] is None:
-        return False
-    found = walk(None, total_size, data=prefix, max_streams=None)
-    if found.streams:
-        return True
-    if any(_IDENT.match(ref.module) and _IDENT.match(ref.name) for ref in found.references):
-        return True
-    return found.truncated and len(prefix) < total_size and found.opcodes >= 2

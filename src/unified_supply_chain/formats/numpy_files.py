@@ -16,7 +16,7 @@ from typing import Any
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.formats import _zip as zipsafe
-from unified_supply_chain.formats._pickle import TEXT_PICKLE_PROBE, looks_like_pickle
+from unified_supply_chain.formats._sniff import TEXT_PICKLE_PROBE, looks_like_pickle
 from unified_supply_chain.records import HeaderInfo
 
 NPY_MAGIC = b"\x93NUMPY"

@@ -1,7 +1,7 @@
 """Raw pickle and joblib files: protocol, opcodes and named globals, without ever unpickling.
 
 The opcode walk is the shared pickle machine (formats._pickle), the same one the safety scan
-uses; compressed joblib files go through formats._compress. Nothing is executed: no object is
+uses; sniffing and decompression are formats._sniff. Nothing is executed: no object is
 ever constructed from the stream.
 """
 
@@ -13,17 +13,14 @@ from typing import BinaryIO
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.formats import _pickle
-from unified_supply_chain.formats._compress import (
+from unified_supply_chain.formats._pickle import STORAGE_DTYPES, TENSOR_REBUILDERS
+from unified_supply_chain.formats._pickle_records import PickleWalk
+from unified_supply_chain.formats._sniff import (
+    TEXT_PICKLE_PROBE,
+    TEXT_PICKLE_STARTS,
     compression_of,
     decompress_prefix,
     decompressed_pickle,
-)
-from unified_supply_chain.formats._pickle import (
-    STORAGE_DTYPES,
-    TENSOR_REBUILDERS,
-    TEXT_PICKLE_PROBE,
-    TEXT_PICKLE_STARTS,
-    PickleWalk,
     is_pickle_head,
     looks_like_pickle,
 )

@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from typing import BinaryIO
 
 from unified_supply_chain import limits
-from unified_supply_chain.formats._pickle import PickleWalk, walk
+from unified_supply_chain.formats._pickle import walk
+from unified_supply_chain.formats._pickle_records import PickleWalk
 from unified_supply_chain.records import Finding, Severity
 
 RULE = "unsafe-serialization"

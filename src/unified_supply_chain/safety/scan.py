@@ -21,8 +21,7 @@ from typing import Any
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, UscError
-from unified_supply_chain.formats._compress import compression_of, decompress_prefix
-from unified_supply_chain.formats._pickle import could_hold_pickle
+from unified_supply_chain.formats._sniff import compression_of, could_hold_pickle, decompress_prefix
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.pickle_scan import (
     RULE,

@@ -1,13 +1,17 @@
-"""Compressed joblib files: which compressor wrote one, and its first bytes decompressed (bounded).
+"""What a file's first bytes hold, before any walk: a pickle, or a compressed joblib stream.
 
-One decoder for the reader (which walks the first bytes) and the safety scan (which refuses a
-stream that inflates past its cap); the standard library's codecs only (lz4 is named, not read).
+One sniff layer for discover.classify, the pickle reader and the safety scan: `is_pickle_start`
+(classify's protocol 2-5 test), `looks_like_pickle` (strict, for listing archive members) and
+`could_hold_pickle` (wide, for the safety scan) share one walk; one bounded decoder serves the
+reader (which walks the first bytes) and the scan (which refuses a stream that inflates past
+its cap). Standard-library codecs only: lz4 is named, not read.
 """
 
 from __future__ import annotations
 
 import bz2
 import lzma
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +19,8 @@ from typing import Any, BinaryIO
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
+from unified_supply_chain.formats._pickle import walk, walk_bytes
+from unified_supply_chain.formats._pickle_read import OPS_BY_BYTE
 
 _COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
@@ -29,6 +35,10 @@ _COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
 #: (joblib/numpy_pickle_compat.py, read_zfile: header_length = len(_ZFILE_PREFIX) + _MAX_LEN).
 ZFILE_HEADER = 2 + len(f"{2**64:#x}")
 _CHUNK = 64 * 1024
+#: Opcodes classify accepts as the third byte of a protocol 2-5 stream (after PROTO n).
+_START_OPCODES = frozenset(b"().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}") | frozenset(
+    range(0x80, 0x99)
+)
 
 
 def compression_of(head: bytes) -> str | None:
@@ -114,3 +124,66 @@ def decompressed_pickle(path: Path, cap: int = limits.MAX_PICKLE_DECOMPRESS) -> 
     if not found.more and not found.ended:
         raise FormatError(f"{kind} stream is truncated")
     return found.data
+
+
+# --- Pickle sniffing. -------------------------------------------------------------------------
+
+
+def is_pickle_start(head: bytes) -> bool:
+    """True when bytes open a protocol 2-5 pickle: PROTO 2..5, then a pickle opcode.
+
+    The content sniff of discover.classify, in one place.
+    """
+    return len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] in _START_OPCODES
+
+
+def is_pickle_head(head: bytes) -> bool:
+    """True when bytes start with a PROTO opcode of protocol 2 to 5."""
+    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+#: Opcodes that can open a protocol 0/1 pickle (no PROTO header to recognise it by).
+TEXT_PICKLE_STARTS = frozenset(
+    bytes([code])
+    for code, op in enumerate(OPS_BY_BYTE)
+    if op is not None and op.proto < 2 and op.name not in ("STOP", "POP")
+)
+#: Bytes of a member walked to decide whether a header-less stream is a protocol 0/1 pickle.
+TEXT_PICKLE_PROBE = 64 * 1024
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """True for a protocol 2-5 pickle head, or bytes that walk cleanly to STOP as protocol 0/1.
+
+    `head` should hold up to TEXT_PICKLE_PROBE bytes; pickles hide under any member name.
+    """
+    if is_pickle_head(head):
+        return True
+    if head[:1] not in TEXT_PICKLE_STARTS:
+        return False
+    found = walk_bytes(head)
+    if found.complete:
+        return True
+    # A long text pickle cut off by the probe: many clean opcodes, then the bytes ran out.
+    return found.truncated and found.opcodes >= 100 and len(head) >= TEXT_PICKLE_PROBE
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def could_hold_pickle(prefix: bytes, total_size: int) -> bool:
+    """True when bytes of unknown content are (the start of) a pickle, for the safety scan.
+
+    Wider than `looks_like_pickle`: protocol 0/1 pickles have no header and raw data may start
+    with a PROTO-like byte pair, so the prefix is walked (lengths checked against the real size):
+    a complete pickle, an importable-looking global, or clean opcodes up to the end of the
+    prefix make it one.
+    """
+    if not prefix or OPS_BY_BYTE[prefix[0]] is None:
+        return False
+    found = walk(None, total_size, data=prefix, max_streams=None)
+    if found.streams:
+        return True
+    if any(_IDENT.match(ref.module) and _IDENT.match(ref.name) for ref in found.references):
+        return True
+    return found.truncated and len(prefix) < total_size and found.opcodes >= 2
