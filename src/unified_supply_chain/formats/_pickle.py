@@ -413,6 +413,11 @@ def walk(
                 error = str(exc) if isinstance(exc, FormatError) else f"cannot walk pickle: {exc}"
                 truncated = isinstance(exc, Truncated)
             break
+        except (TypeError, KeyError, IndexError, ValueError) as exc:  # pragma: no cover
+            # A gap in the machine: still an unparsed stream, never an escape.
+            if streams == 0:
+                error = f"{type(exc).__name__}: {exc}"
+            break
         streams += 1
         end = src.pos
         value = top if top is None or isinstance(top, (int, str)) else None
