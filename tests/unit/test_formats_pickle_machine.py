@@ -255,6 +255,16 @@ def test_several_streams_after_stop() -> None:
     assert one.streams == 1 and one.value == 1 and one.end == len(pickle.dumps(1, protocol=2))
 
 
+def test_empty_data_holds_no_streams_but_is_no_pickle(tmp_path: Path) -> None:
+    assert _pickle.walk_bytes(b"", max_streams=None).error is None
+    assert _pickle.walk_bytes(b"").error == "pickle ends at byte 0 without STOP"
+    path = tmp_path / "empty.pkl"
+    path.write_bytes(b"")
+    assert scan_file(path, path.name, "pickle") == []  # nothing to load, nothing to run
+    with pytest.raises(FormatError, match="empty file"):
+        read_pickle(path)
+
+
 class _CountingReader(io.BytesIO):
     def __init__(self, data: bytes) -> None:
         super().__init__(data)

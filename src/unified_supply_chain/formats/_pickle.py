@@ -391,7 +391,8 @@ def walk(
     The stream is `fh` (`size` bytes), or `data` (a prefix of a stream of `size` bytes). Walking
     stops at the end of the data, after `max_streams` streams, at the opcode cap (default
     limits.MAX_PICKLE_OPCODES) or at the first error; an error after at least one complete stream
-    is not reported (legacy torch files carry raw storage bytes after their pickles).
+    is not reported (legacy torch files carry raw storage bytes after their pickles). A walk for
+    one stream needs it; a walk for several finds none in empty data, without an error.
     """
     src = Source(fh, start, size) if data is None else Source(None, start, size, data)
     machine = _Machine(src, limits.MAX_PICKLE_OPCODES if max_opcodes is None else max_opcodes)
@@ -401,8 +402,8 @@ def walk(
     error: str | None = None
     truncated = capped = False
     while max_streams is None or streams < max_streams:
-        if streams and src.pos >= src.available:
-            break
+        if (streams or max_streams != 1) and src.pos >= src.available:
+            break  # data ending between streams is their end, even before the first of several
         try:
             top = machine.stream()
         except _Capped:
