@@ -35,10 +35,8 @@ _COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
 #: (joblib/numpy_pickle_compat.py, read_zfile: header_length = len(_ZFILE_PREFIX) + _MAX_LEN).
 ZFILE_HEADER = 2 + len(f"{2**64:#x}")
 _CHUNK = 64 * 1024
-#: Opcodes classify accepts as the third byte of a protocol 2-5 stream (after PROTO n).
-_START_OPCODES = frozenset(b"().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}") | frozenset(
-    range(0x80, 0x99)
-)
+#: Bytes that are a pickle opcode (the third byte of a protocol 2-5 stream, after PROTO n).
+_OPCODE_BYTES = frozenset(code for code, op in enumerate(OPS_BY_BYTE) if op is not None)
 
 
 def compression_of(head: bytes) -> str | None:
@@ -134,7 +132,7 @@ def is_pickle_start(head: bytes) -> bool:
 
     The content sniff of discover.classify, in one place.
     """
-    return len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] in _START_OPCODES
+    return len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] in _OPCODE_BYTES
 
 
 def is_pickle_head(head: bytes) -> bool:
