@@ -136,11 +136,15 @@ def test_opcode_cap_gives_partial_walk(tmp_path: Path, monkeypatch: pytest.Monke
     assert walk.opcodes == 50 and not walk.complete
 
 
-def test_stack_underflow_does_not_crash(tmp_path: Path) -> None:
+def test_a_stream_the_unpickler_rejects_is_not_walked_on(tmp_path: Path) -> None:
+    # CPython's Unpickler stops at a TUPLE without MARK (load_tuple -> pop_mark): nothing after
+    # it is ever imported, so the walk stops there too instead of guessing names further on.
     path = tmp_path / "odd.pkl"
     path.write_bytes(b"\x80\x02tR0cos\nsystem\n.")  # TUPLE without MARK, REDUCE on nothing
-    info = read_pickle(path)
-    assert info.properties["pickle.globals"] == "os.system"
+    with pytest.raises(FormatError, match="MARK missing at byte 2"):
+        read_pickle(path)
+    walk = walk_pickle_bytes(path.read_bytes(), lenient=True)
+    assert walk.globals == () and not walk.complete and not walk.truncated
 
 
 def test_joblib_inline_arrays(tmp_path: Path) -> None:
@@ -248,12 +252,15 @@ def test_protocol0_lines_longer_than_the_line_cap(tmp_path: Path) -> None:
         read_pickle(path)
 
 
-def test_globals_still_named_after_the_stack_model_gives_up() -> None:
-    # A stray TUPLE1 on an empty stack breaks the model; STACK_GLOBAL names are still reported,
-    # including a module string fetched back from the memo.
-    data = b"\x80\x04\x85\x8c\x02os\x94\x8c\x06system\x94\x93h\x00\x8c\x05popen\x94\x93."
-    walk = walk_pickle_bytes(data)
-    assert [name for name, _ in walk.globals] == ["os.system", "os.popen"]
+def test_globals_before_a_stack_underflow_are_kept_and_the_walk_stops() -> None:
+    # os.system is imported (memo-resolved STACK_GLOBAL) before a TUPLE1 on an empty stack: the
+    # unpickler would have imported it, so it is reported; os.popen after the underflow is not.
+    data = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x930\x85h\x00\x8c\x05popen\x94\x93."
+    walk = walk_pickle_bytes(data, lenient=True)
+    assert [name for name, _ in walk.globals] == ["os.system"]
+    assert walk.error == "stack underflow at byte 18"
+    with pytest.raises(FormatError, match="stack underflow"):
+        walk_pickle_bytes(data)
 
 
 def test_decompressed_pickle_for_the_scanner(tmp_path: Path) -> None:

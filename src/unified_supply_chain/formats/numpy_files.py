@@ -16,7 +16,7 @@ from typing import Any
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.formats import _zip as zipsafe
-from unified_supply_chain.formats import pickles as pickles_mod
+from unified_supply_chain.formats._sniff import TEXT_PICKLE_PROBE, looks_like_pickle
 from unified_supply_chain.records import HeaderInfo
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -203,8 +203,8 @@ def read_npz(path: Path) -> HeaderInfo:
         for member in members:
             if not member.name.endswith(".npy"):
                 # numpy hands such members back as bytes, but a pickle may still hide there.
-                probe = reader.read(member.name, pickles_mod.TEXT_PICKLE_PROBE, prefix=True)
-                if pickles_mod.looks_like_pickle(probe):
+                probe = reader.read(member.name, TEXT_PICKLE_PROBE, prefix=True)
+                if looks_like_pickle(probe):
                     pickles.append(member.name)
                 continue
             try:

@@ -9,7 +9,6 @@ never an exception.
 
 from __future__ import annotations
 
-import bz2
 import io
 import lzma
 import re
@@ -22,9 +21,9 @@ from typing import Any
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, UscError
+from unified_supply_chain.formats._sniff import compression_of, could_hold_pickle, decompress_prefix
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.pickle_scan import (
-    OPCODES,
     RULE,
     findings_for,
     scan_pickle_bytes,
@@ -37,7 +36,6 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _NPY_MAGIC = b"\x93NUMPY"
 _PICKLE_NAMES = (".pkl", ".pickle", ".joblib", "data.pkl")
 _PREFIX = 4096
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PICKLE_FORMATS = ("pickle", "joblib", "pytorch")
 # Errors the standard library raises on hostile containers (all become "unscannable").
 _INPUT_ERRORS = (
@@ -99,7 +97,7 @@ def _scan(path: Path, relpath: str, fmt: str) -> list[Finding]:
         return []
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return _scan_hdf5(path, relpath)
-    compression = _compression(head)
+    compression = compression_of(head)
     if compression is not None:
         return _scan_compressed(path, relpath, compression)
     if fmt == "pytorch-legacy":
@@ -109,13 +107,9 @@ def _scan(path: Path, relpath: str, fmt: str) -> list[Finding]:
     # Any other file is scanned only when its start walks like a pickle (a renamed payload).
     with path.open("rb") as fh:
         prefix = fh.read(_PREFIX)
-    if _walks_like_pickle(prefix, path.stat().st_size):
+    if could_hold_pickle(prefix, path.stat().st_size):
         return _heuristic_findings(_scan_pickle_file(path, relpath))
     return []
-
-
-def _could_be_pickle(head: bytes) -> bool:
-    return bool(head) and head[:1].decode("latin-1") in OPCODES
 
 
 def _scan_pickle_file(path: Path, relpath: str, *, max_pickles: int | None = None) -> list[Finding]:
@@ -131,66 +125,18 @@ def _scan_pickle_file(path: Path, relpath: str, *, max_pickles: int | None = Non
 # --- Compressed joblib. ------------------------------------------------------------------------
 
 
-def _compression(head: bytes) -> str | None:
-    if head.startswith(b"ZF"):
-        return "joblib-zf"
-    if len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
-        return "zlib"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if head.startswith(b"\x5d\x00\x00"):
-        return "lzma"
-    if head.startswith(b"BZh"):
-        return "bz2"
-    if head.startswith(b"\x04\x22\x4d\x18"):
-        return "lz4"
-    return None
-
-
-def _inflate(fh: io.BufferedReader, kind: str, cap: int) -> bytes:
-    """Decompress at most cap+1 bytes (a result over `cap` means the stream was larger)."""
-    if kind == "joblib-zf":
-        # joblib < 0.10: "ZF", the length in hex padded to 19 characters, maybe a space, zlib.
-        fh.read(21)
-        if fh.peek(1)[:1] == b" ":
-            fh.read(1)
-        kind = "zlib"
-    out = bytearray()
-    if kind in ("zlib", "gzip"):
-        dec: Any = zlib.decompressobj(zlib.MAX_WBITS | (16 if kind == "gzip" else 0))
-    elif kind in ("xz", "lzma"):
-        dec = lzma.LZMADecompressor()
-    elif kind == "bz2":
-        dec = bz2.BZ2Decompressor()
-    else:
-        raise ValueError(f"{kind} compression is not supported by the scanner")
-    while len(out) <= cap:
-        chunk = fh.read(1 << 16)
-        if not chunk:
-            break
-        out += dec.decompress(chunk, cap + 1 - len(out))
-        if getattr(dec, "eof", False):
-            break
-        # Drain output held back by max_length before reading more input.
-        while len(out) <= cap and not getattr(dec, "needs_input", True):
-            more = dec.decompress(b"", cap + 1 - len(out))
-            if not more:
-                break
-            out += more
-    return bytes(out)
-
-
 def _scan_compressed(path: Path, relpath: str, kind: str) -> list[Finding]:
     cap = limits.MAX_PICKLE_DECOMPRESS
     with path.open("rb") as fh:
-        data = _inflate(fh, kind, cap)
-    if len(data) > cap:
+        found = decompress_prefix(fh, kind, cap)
+    if found is None:
+        return [_unscannable(relpath, f"{kind} compression is not supported by the scanner")]
+    if found.more:
         return [_unscannable(relpath, f"{kind} stream inflates past {cap} bytes")]
-    if not data:
+    if not found.data:
         return [_unscannable(relpath, f"empty or corrupt {kind} stream")]
-    return scan_pickle_bytes(data, relpath)
+    # A stream cut short is walked as far as it goes (the walk then reports it truncated).
+    return scan_pickle_bytes(found.data, relpath)
 
 
 # --- .npy object arrays. -----------------------------------------------------------------------
@@ -223,23 +169,6 @@ def _scan_npy_stream(fh: Any, size: int, location: str) -> list[Finding]:
 
 
 # --- Zip containers (PyTorch, .npz, .keras, any zip). --------------------------------------
-
-
-def _walks_like_pickle(prefix: bytes, total_size: int) -> bool:
-    """True when bytes of unknown content are (the start of) a pickle, not other data.
-
-    Protocol 0/1 pickles have no header and raw data may start with a PROTO-like byte pair, so
-    the prefix is walked (lengths checked against the real size): a complete pickle, an
-    importable-looking global, or opcodes that run cleanly to the end of the prefix make it one.
-    """
-    if not _could_be_pickle(prefix):
-        return False
-    walk = walk_pickles(io.BytesIO(prefix), total_size)
-    if walk.pickles:
-        return True
-    if any(_IDENT.match(m) and _IDENT.match(n) for m, n in walk.globals):
-        return True
-    return walk.truncated and len(prefix) < total_size and walk.opcodes > 2
 
 
 def _heuristic_findings(findings: list[Finding]) -> list[Finding]:
@@ -281,7 +210,7 @@ def _scan_member(reader: Any, name: str, size: int, location: str) -> list[Findi
         return []
     if name.lower().endswith(_PICKLE_NAMES):
         return scan_pickle_bytes(reader.read(name, limits.MAX_ZIP_MEMBER_READ), location)
-    if not _walks_like_pickle(prefix, size):
+    if not could_hold_pickle(prefix, size):
         return []
     data = reader.read(name, limits.MAX_ZIP_MEMBER_READ)
     return _heuristic_findings(scan_pickle_bytes(data, location))
