@@ -1292,17 +1292,6 @@ TARGETS: dict[str, Target] = {
 }
 """Every reader under fuzz, by name."""
 
-# Targets of further formats live beside this file, one module per family of formats (they
-# import the helpers above, so they are imported here, after them).
-from tests.fuzz import targets_compiled, targets_containers, targets_trees  # noqa: E402
-
-for _extra in (
-    *targets_containers.EXTRA_TARGETS,
-    *targets_trees.EXTRA_TARGETS,
-    *targets_compiled.EXTRA_TARGETS,
-):
-    TARGETS[_extra.name] = _extra
-
 
 def check_seeds() -> dict[str, list[str]]:
     """Run every target on its unmutated seeds: names of targets whose valid seed failed.
