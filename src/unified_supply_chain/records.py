@@ -7,6 +7,7 @@ Paths are always repository-relative POSIX strings.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 
 
@@ -75,6 +76,65 @@ class Finding:
     """Repo-relative path of the file (or the member inside it, as "file.zip!member")."""
     details: tuple[str, ...] = ()
     """Extra facts, e.g. the dangerous globals named by a pickle."""
+
+
+def parse_severity(text: str) -> Severity | None:
+    """A severity name (any case), or None for "none"/"never"/"off"; raises ValueError otherwise.
+
+    The one reader of severities typed by people (policy files, --fail-on, action inputs) and
+    written in SBOMs (`usc:finding`).
+    """
+    lowered = text.strip().lower()
+    if lowered in ("none", "never", "off"):
+        return None
+    for severity in Severity:
+        if severity.value == lowered:
+            return severity
+    names = ", ".join(s.value for s in Severity)
+    raise ValueError(f"unknown severity {text!r} (use one of {names})")
+
+
+def finding_to_json(finding: Finding) -> str:
+    """A finding as the JSON text of a `usc:finding` property (keys sorted, so stable)."""
+    return json.dumps(
+        {
+            "rule": finding.rule,
+            "severity": finding.severity.value,
+            "message": finding.message,
+            "path": finding.path,
+            "details": list(finding.details),
+        },
+        sort_keys=True,
+    )
+
+
+def finding_from_json(text: str, *, default_path: str = "") -> Finding | None:
+    """The finding in a `usc:finding` property value; None when it is not a JSON object.
+
+    Lenient about content, since the SBOM may have been edited: a missing or unknown severity
+    reads as HIGH (an unreadable finding must not pass as harmless), a missing rule as
+    "unsafe-serialization" (the scanner is what records findings), a missing path as
+    `default_path`, and `details` only when it is a list.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        severity = parse_severity(str(data.get("severity", ""))) or Severity.HIGH
+    except ValueError:
+        severity = Severity.HIGH
+    rule = str(data.get("rule") or "unsafe-serialization")
+    details = data.get("details")
+    return Finding(
+        rule=rule,
+        severity=severity,
+        message=str(data.get("message") or rule),
+        path=str(data.get("path") or default_path),
+        details=tuple(str(d) for d in details) if isinstance(details, list) else (),
+    )
 
 
 def reaches(finding: Finding, fail_on: Severity | None) -> bool:

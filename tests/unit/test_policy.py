@@ -133,6 +133,24 @@ def test_unsafe_serialization() -> None:
     )
 
 
+def test_recorded_severity_is_read_in_any_case() -> None:
+    # Read through the one severity parser: "Low" is low (it used to read as high), and an
+    # unreadable severity still reads as high.
+    low = {**PICKLE_FINDING, "severity": "Low"}
+    (found,) = evaluate(sbom(model(findings=[low]), dataset()), Policy())
+    assert found.severity is Severity.LOW
+    odd = {**PICKLE_FINDING, "severity": "severe"}
+    (found,) = evaluate(sbom(model(findings=[odd]), dataset()), Policy())
+    assert found.severity is Severity.HIGH
+
+
+def test_string_details_are_not_split_into_characters() -> None:
+    # `details` is a list; a string there used to be read one character per detail.
+    odd = {**PICKLE_FINDING, "details": "posix.system"}
+    (found,) = evaluate(sbom(model(findings=[odd]), dataset()), Policy())
+    assert found.details == ()
+
+
 def test_model_without_licence() -> None:
     failing = evaluate(sbom(model(licence=None), dataset()), Policy())
     assert rules_of(failing) == ["model-without-licence"]

@@ -245,3 +245,44 @@ def test_human_size() -> None:
     assert summary.human_size(1024) == "1.0 KiB"
     assert summary.human_size(5 * 1024**4 * 1024) == "5120.0 TiB"
     assert summary.human_size("n/a") == "n/a"
+
+
+def test_containers_with_a_purl_count_as_libraries() -> None:
+    # One kind rule for every reader: the diff always counted these as libraries.
+    doc = {
+        "components": [
+            {"type": "container", "name": "python", "purl": "pkg:docker/python@3.11"},
+            {"type": "container", "name": "scratch"},
+            {"type": "file", "name": "README.md"},
+        ]
+    }
+    assert summary.count_kinds(doc) == {
+        "model": 0,
+        "dataset": 0,
+        "hyperparameters": 0,
+        "library": 1,
+        "other": 2,
+    }
+
+
+def test_text_summary_lists_models_of_other_tools() -> None:
+    from unified_supply_chain.report.text import render_text_summary
+
+    doc = {
+        "specVersion": "1.6",
+        "components": [
+            # No usc:kind (another tool's SBOM), and a hash entry without content.
+            {"type": "machine-learning-model", "name": "hf-model", "hashes": [{"alg": "SHA-256"}]},
+            {"type": "library", "name": "numpy"},
+        ],
+    }
+    lines = render_text_summary(doc).splitlines()
+    assert lines[0] == "1 model, 0 datasets, 0 hyperparameter sets, 1 library"
+    assert any(line.startswith("model") and "hf-model" in line for line in lines[1:])
+
+
+def test_escaper_is_the_shared_one() -> None:
+    from unified_supply_chain.report import markdown
+
+    assert summary.md_cell is markdown.md_cell
+    assert summary.mermaid_label is markdown.mermaid_label

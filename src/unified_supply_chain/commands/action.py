@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from unified_supply_chain import actions_io as io
 from unified_supply_chain.errors import UsageError, UscError
-from unified_supply_chain.records import Finding, Severity, reaches
+from unified_supply_chain.records import Finding, Severity, parse_severity, reaches
 
 if TYPE_CHECKING:
     from unified_supply_chain.records import Inventory
@@ -180,7 +180,7 @@ def parse_inputs(env: Mapping[str, str] | None = None) -> ActionInputs:
     raw_fail_on = io.get_input("fail-on", env=environ).lower()
     if raw_fail_on and raw_fail_on not in FAIL_ON:
         raise io.InputError("fail-on", raw_fail_on, ", ".join(FAIL_ON) + " (or empty)")
-    fail_on = Severity(raw_fail_on) if raw_fail_on and raw_fail_on != "none" else None
+    fail_on = parse_severity(raw_fail_on) if raw_fail_on else None
 
     raw_policy = io.get_input("policy", env=environ)
     policy: Path | None = None
@@ -320,7 +320,7 @@ def _policy_fail_on(policy: Any) -> Severity | None:
     if value is None or isinstance(value, Severity):
         return value
     text = str(value).lower()
-    return None if text in ("", "none") else Severity(text)
+    return None if text == "" else parse_severity(text)
 
 
 def _release_upload(inputs: ActionInputs, sbom: Path) -> None:

@@ -9,8 +9,6 @@ summary and to workflow-command annotations instead. The SBOM files are only eve
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_supply_chain.errors import UsageError
-from unified_supply_chain.records import Finding, Severity, reaches
+from unified_supply_chain.records import Finding, Severity, parse_severity, reaches
 
 EPILOG = """\
 The GitHub context comes from the standard variables: GITHUB_API_URL (GitHub Enterprise Server
@@ -96,65 +94,24 @@ class Evaluation:
 
 def findings_from_properties(document: Mapping[str, Any]) -> list[Finding]:
     """Findings already recorded in the SBOM as `usc:finding` properties."""
-    from unified_supply_chain.bom.properties import Prop
-    from unified_supply_chain.compare.diff import iter_components, properties
+    from unified_supply_chain.bom.view import BomView
 
-    out: list[Finding] = []
-    comps = list(iter_components(document))
-    metadata = document.get("metadata")
-    if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
-        comps.append(metadata["component"])
-    for comp in comps:
-        for raw in properties(comp).get(Prop.FINDING.value, []):
-            try:
-                data = json.loads(raw)
-                severity = Severity(str(data.get("severity", "")).lower())
-            except (ValueError, AttributeError):
-                continue
-            if not isinstance(data, dict):
-                continue
-            details = data.get("details") or ()
-            out.append(
-                Finding(
-                    rule=str(data.get("rule") or "finding"),
-                    severity=severity,
-                    message=str(data.get("message") or ""),
-                    path=str(data.get("path") or ""),
-                    details=tuple(str(d) for d in details) if isinstance(details, list) else (),
-                )
-            )
-    return out
+    return list(BomView.of(document).findings())
 
 
 def evaluate_findings(
     document: Mapping[str, Any], policy_path: Path | None, root: Path, fail_on: str | None
 ) -> Evaluation:
-    """Policy findings; without the policy engine, the findings recorded in the SBOM.
+    """Policy findings (the policy reads the findings recorded in the SBOM itself, and may
+    re-grade or allow them)."""
+    from unified_supply_chain.policy import evaluate, load_policy
 
-    The policy engine reads the recorded findings itself (and may re-grade or allow them), so
-    they are not added twice.
-    """
-    threshold: Severity | None = Severity.HIGH
-    try:
-        policy_mod = importlib.import_module("unified_supply_chain.policy")
-        load_policy = policy_mod.load_policy
-        evaluate = policy_mod.evaluate
-    except (ImportError, AttributeError) as exc:
-        if policy_path is not None:
-            raise UsageError(
-                f"--policy {policy_path}: the policy engine is not available in this "
-                f"installation ({exc})"
-            ) from exc
-        found = findings_from_properties(document)
-        source = "findings recorded in the SBOM"
-    else:
-        policy = load_policy(policy_path, root)
-        found = list(evaluate(dict(document), policy))
-        threshold = policy.fail_on
-        policy_source = getattr(policy, "source", None)
-        source = f"policy {policy_source}" if policy_source else "the built-in policy"
+    policy = load_policy(policy_path, root)
+    found = list(evaluate(dict(document), policy))
+    threshold = policy.fail_on
+    source = f"policy {policy.source}" if policy.source else "the built-in policy"
     if fail_on is not None:
-        threshold = None if fail_on == "none" else Severity(fail_on)
+        threshold = parse_severity(fail_on)
     seen: set[tuple[str, str, str, str]] = set()
     merged: list[Finding] = []
     for f in found:

@@ -67,17 +67,10 @@ def load_sbom_file(path: Path) -> dict[str, Any]:
 
 def generate_document(root: Path) -> dict[str, Any]:
     """Generate an SBOM of the directory `root` with the pipeline (in memory, nothing written)."""
-    import importlib
-
+    # Imported here: the scan pipeline is the heaviest import of the package.
+    from unified_supply_chain import pipeline
     from unified_supply_chain.options import ScanOptions
 
-    try:
-        # Imported by name: the scan pipeline is the heaviest import of the package.
-        pipeline = importlib.import_module("unified_supply_chain.pipeline")
-    except ImportError as exc:
-        raise UscError(
-            f"cannot generate an SBOM of {root}: the scan pipeline is unavailable ({exc})"
-        ) from exc
     generated = pipeline.generate(ScanOptions(root=root, reproducible=True))
     document: dict[str, Any] = generated.document
     return document

@@ -217,10 +217,10 @@ def _policy_findings(policy: Any, document: dict[str, Any]) -> list[Any]:
 
 def _threshold(args: argparse.Namespace) -> Any:
     """The least severity that fails the run: --fail-on, else the policy's, else None."""
-    from unified_supply_chain.records import Severity
+    from unified_supply_chain.records import parse_severity
 
     if args.fail_on is not None:
-        return None if args.fail_on == "none" else Severity(args.fail_on)
+        return parse_severity(args.fail_on)
     return getattr(getattr(args, "_policy", None), "fail_on", None)
 
 

@@ -15,7 +15,7 @@ import yaml
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, PolicyError
-from unified_supply_chain.records import Severity
+from unified_supply_chain.records import Severity, parse_severity
 
 #: Where the policy file lives by default, relative to the repository root.
 DEFAULT_POLICY_PATHS = (".github/unified-supply-chain.yml", ".github/unified-supply-chain.yaml")
@@ -46,7 +46,6 @@ RULE_HELP: dict[str, str] = {
     "Git LFS or DVC.",
     "metric-threshold": "A model metric is missing or outside its threshold.",
 }
-_SEVERITY_NAMES = {s.value: s for s in Severity}
 _COMPARISON = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(\.\d+)?([eE][-+]?\d+)?)\s*$")
 _SIZE = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
@@ -127,16 +126,6 @@ class Policy:
     def rule(self, rule_id: str) -> RuleConfig:
         """Settings of `rule_id` (defaults when the file does not mention it)."""
         return self.rules.get(rule_id, RuleConfig())
-
-
-def parse_severity(text: str) -> Severity | None:
-    """A severity name, or None for "none"/"never"; raises ValueError otherwise."""
-    lowered = text.strip().lower()
-    if lowered in ("none", "never", "off"):
-        return None
-    if lowered not in _SEVERITY_NAMES:
-        raise ValueError(f"unknown severity {text!r} (use one of {', '.join(_SEVERITY_NAMES)})")
-    return _SEVERITY_NAMES[lowered]
 
 
 def parse_size(value: object) -> int:

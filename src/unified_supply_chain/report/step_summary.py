@@ -6,10 +6,7 @@ written, and that it can be rendered again later from any SBOM file we produced.
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from unified_supply_chain.actions_io import (
@@ -17,7 +14,9 @@ from unified_supply_chain.actions_io import (
     SUMMARY_TRUNCATED_NOTE,
 )
 from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.bom.view import BomView, ComponentView, Kind
 from unified_supply_chain.records import Finding
+from unified_supply_chain.report.markdown import md_cell, md_code, mermaid_label
 
 #: Room left under GitHub's 1 MiB for what other steps of the job write to the same summary.
 SUMMARY_MARGIN_BYTES = 16 * 1024
@@ -28,76 +27,24 @@ MAX_TABLE_ROWS = 500
 #: Hyperparameter values shown per set in the table.
 PARAMS_SHOWN = 4
 
-_KINDS = ("model", "dataset", "hyperparameters", "library")
+__all__ = ["count_kinds", "human_size", "lineage_diagram", "md_cell", "mermaid_label"]
 
 
-@dataclass(frozen=True)
-class _Component:
-    """One component of the document, as the summary needs it."""
-
-    ref: str
-    """bom-ref ("" when absent)."""
-    kind: str
-    """model, dataset, hyperparameters, library or other."""
-    raw: Mapping[str, Any]
-    """The component's JSON object."""
-    props: Mapping[str, list[str]]
-    """Property values by name (a name may repeat, e.g. usc:warning)."""
-
-    def prop(self, name: Prop | str) -> str | None:
-        """The first value of property `name`, if any."""
-        key = name.value if isinstance(name, Prop) else name
-        values = self.props.get(key)
-        return values[0] if values else None
-
-    @property
-    def name(self) -> str:
-        """Component name."""
-        return str(self.raw.get("name") or self.ref or "?")
+def _label(c: ComponentView) -> str:
+    return c.name or c.ref or "?"
 
 
-def _properties(obj: Mapping[str, Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for prop in obj.get("properties") or []:
-        if isinstance(prop, Mapping) and isinstance(prop.get("name"), str):
-            out.setdefault(prop["name"], []).append(str(prop.get("value", "")))
-    return out
+def count_kinds(document: Mapping[str, Any] | BomView) -> dict[str, int]:
+    """Listed components by kind: model, dataset, hyperparameters, library, other.
 
-
-def _kind(component: Mapping[str, Any], props: Mapping[str, list[str]]) -> str:
-    declared = props.get(Prop.KIND.value)
-    if declared and declared[0] in _KINDS:
-        return declared[0]
-    ctype = component.get("type")
-    if ctype == "machine-learning-model":
-        return "model"
-    if ctype == "data":
-        data = component.get("data") or []
-        first = data[0] if data and isinstance(data[0], Mapping) else {}
-        return "hyperparameters" if first.get("type") == "configuration" else "dataset"
-    if ctype in ("library", "framework"):
-        return "library"
-    return "other"
-
-
-def _walk(components: Iterable[Any]) -> Iterable[_Component]:
-    for component in components:
-        if not isinstance(component, Mapping):
-            continue
-        props = _properties(component)
-        yield _Component(
-            str(component.get("bom-ref") or ""), _kind(component, props), component, props
-        )
-        # Nested components of a multi-file model are its files: not listed on their own.
-        if component.get("type") != "machine-learning-model":
-            yield from _walk(component.get("components") or [])
-
-
-def count_kinds(document: Mapping[str, Any]) -> dict[str, int]:
-    """Components of the document by kind: model, dataset, hyperparameters, library, other."""
-    counts = dict.fromkeys((*_KINDS, "other"), 0)
-    for component in _walk(document.get("components") or []):
-        counts[component.kind] += 1
+    A directory model's files are part of the model, not counted on their own; files listed on
+    their own count as "other".
+    """
+    view = document if isinstance(document, BomView) else BomView.of(document)
+    counts = dict.fromkeys(("model", "dataset", "hyperparameters", "library", "other"), 0)
+    for component in view.listed:
+        key = component.kind.value if component.kind is not Kind.FILE else "other"
+        counts[key] += 1
     return counts
 
 
@@ -119,67 +66,12 @@ def human_size(size: str | int | None) -> str:
     raise AssertionError("unreachable")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
-
-
-def md_cell(value: object) -> str:
-    """Text made safe for a markdown table cell: one line, HTML and markdown syntax escaped."""
-    text = " ".join(str(value).split())
-    text = html.escape(text, quote=False)
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def mermaid_label(value: object, max_len: int = 60) -> str:
-    """Text made safe inside a quoted Mermaid label (entity codes for quotes, brackets, ticks)."""
-    text = " ".join(str(value).split())
-    if len(text) > max_len:
-        text = text[: max_len - 1] + "…"
-    # Mermaid's decimal entity codes; `#` itself is escaped so no text forms an entity.
-    replacements = {"&": "#38;", '"': "#34;", "<": "#60;", ">": "#62;", "`": "#96;", "#": "#35;"}
-    return "".join(replacements.get(char, char) for char in text)
-
-
-def _short_sha256(component: _Component) -> str:
-    for digest in component.raw.get("hashes") or []:
-        if isinstance(digest, Mapping) and digest.get("alg") == "SHA-256":
-            return str(digest.get("content", ""))[:12]
-    return ""
-
-
-def _licences(component: _Component) -> str:
-    names: list[str] = []
-    for entry in component.raw.get("licenses") or []:
-        if not isinstance(entry, Mapping):
-            continue
-        if "expression" in entry:
-            names.append(str(entry["expression"]))
-            continue
-        lic = entry.get("license")
-        if isinstance(lic, Mapping):
-            names.append(str(lic.get("id") or lic.get("name") or ""))
-    return ", ".join(n for n in names if n)
-
-
-def _hyperparameters(component: _Component) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for data in component.raw.get("data") or []:
-        if not isinstance(data, Mapping):
-            continue
-        contents = data.get("contents")
-        if isinstance(contents, Mapping):
-            for prop in contents.get("properties") or []:
-                if isinstance(prop, Mapping):
-                    pairs.append((str(prop.get("name", "")), str(prop.get("value", ""))))
-    return pairs
+def _licences(component: ComponentView) -> str:
+    return ", ".join(component.licences)
 
 
 def _code(value: str) -> str:
-    """A path or digest shown as code, unless it holds a backtick (then escaped plain text)."""
-    if not value:
-        return ""
-    if "`" in value or "|" in value:
-        return md_cell(value)
-    return f"`{html.escape(' '.join(value.split()), quote=False)}`"
+    return md_code(value)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], total: int) -> list[str]:
@@ -196,34 +88,26 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], total: int) -> 
 # -------------------------------------------------------------------------------------- diagram
 
 
-def _dependency_map(document: Mapping[str, Any]) -> dict[str, list[str]]:
-    deps: dict[str, list[str]] = {}
-    for dep in document.get("dependencies") or []:
-        if isinstance(dep, Mapping) and isinstance(dep.get("ref"), str):
-            deps.setdefault(dep["ref"], []).extend(
-                str(d) for d in dep.get("dependsOn") or [] if isinstance(d, str)
-            )
-    return deps
-
-
-def lineage_diagram(
-    document: Mapping[str, Any], components: Sequence[_Component] | None = None
-) -> str:
+def lineage_diagram(document: Mapping[str, Any] | BomView) -> str:
     """A Mermaid flowchart: datasets and hyperparameter sets pointing at the models they made.
 
     Empty string when no model has lineage. Node ids are generated (n0, n1, ...), so nothing
     from the document ever lands in Mermaid syntax outside an escaped, quoted label.
     """
-    comps = list(components if components is not None else _walk(document.get("components") or []))
-    by_ref = {c.ref: c for c in comps if c.ref}
-    deps = _dependency_map(document)
-    edges: list[tuple[_Component, _Component]] = []
+    view = document if isinstance(document, BomView) else BomView.of(document)
+    comps = view.listed
+    by_ref: dict[str, ComponentView] = {}
+    for c in comps:
+        if c.ref:
+            by_ref.setdefault(c.ref, c)
+    deps = view.dependencies()
+    edges: list[tuple[ComponentView, ComponentView]] = []
     for model in comps:
-        if model.kind != "model" or not model.ref:
+        if model.kind is not Kind.MODEL or not model.ref:
             continue
-        for ref in deps.get(model.ref, []):
+        for ref in deps.get(model.ref, ()):
             source = by_ref.get(ref)
-            if source is not None and source.kind in ("dataset", "hyperparameters", "model"):
+            if source is not None and source.kind.is_ml:
                 edges.append((source, model))
     if not edges:
         return ""
@@ -232,18 +116,18 @@ def lineage_diagram(
     edge_lines: list[str] = []
     dropped = 0
 
-    def node(c: _Component) -> str | None:
+    def node(c: ComponentView) -> str | None:
         if c.ref in ids:
             return ids[c.ref]
         if len(ids) >= MAX_DIAGRAM_NODES:
             return None
         nid = f"n{len(ids)}"
         ids[c.ref] = nid
-        label = mermaid_label(c.name)
+        label = mermaid_label(_label(c))
         shape = {
-            "model": f'{nid}["{label}"]:::model',
-            "dataset": f'{nid}[("{label}")]:::dataset',
-            "hyperparameters": f'{nid}{{{{"{label}"}}}}:::params',
+            Kind.MODEL: f'{nid}["{label}"]:::model',
+            Kind.DATASET: f'{nid}[("{label}")]:::dataset',
+            Kind.HYPERPARAMETERS: f'{nid}{{{{"{label}"}}}}:::params',
         }[c.kind]
         node_lines.append(f"  {shape}")
         return nid
@@ -275,27 +159,24 @@ def lineage_diagram(
 # --------------------------------------------------------------------------------------- render
 
 
-def _chunks(document: Mapping[str, Any], findings: Sequence[Finding]) -> list[str]:
-    comps = list(_walk(document.get("components") or []))
-    by_kind: dict[str, list[_Component]] = {k: [] for k in (*_KINDS, "other")}
-    for c in comps:
-        by_kind[c.kind].append(c)
-    models = by_kind["model"]
-    datasets = by_kind["dataset"]
-    params = by_kind["hyperparameters"]
+def _chunks(view: BomView, findings: Sequence[Finding]) -> list[str]:
+    comps = view.listed
+    models = view.of_kind(Kind.MODEL)
+    datasets = view.of_kind(Kind.DATASET)
+    params = view.of_kind(Kind.HYPERPARAMETERS)
+    libraries = view.of_kind(Kind.LIBRARY)
     warnings = [
-        (c, w) for c in comps for w in c.props.get(Prop.WARNING.value, []) if c.kind != "library"
+        (c, w) for c in comps for w in c.props_named(Prop.WARNING) if c.kind is not Kind.LIBRARY
     ]
-    spec = md_cell(document.get("specVersion", "?"))
-    app = (document.get("metadata") or {}).get("component") or {}
-    title = md_cell(app.get("name", "")) if isinstance(app, Mapping) else ""
+    spec = md_cell(view.document.get("specVersion", "?"))
+    title = md_cell(view.application.name) if view.application is not None else ""
     chunks: list[str] = [
         f"## ML-BOM{': ' + title if title else ''}\n\n",
         f"CycloneDX {spec} · **{len(models)}** models · **{len(datasets)}** datasets · "
-        f"**{len(params)}** hyperparameter sets · **{len(by_kind['library'])}** libraries · "
+        f"**{len(params)}** hyperparameter sets · **{len(libraries)}** libraries · "
         f"**{len(warnings)}** warnings · **{len(findings)}** findings\n\n",
     ]
-    diagram = lineage_diagram(document, comps)
+    diagram = lineage_diagram(view)
     if diagram:
         chunks.append("### Lineage\n\n")
         chunks.append(diagram + "\n")
@@ -303,10 +184,10 @@ def _chunks(document: Mapping[str, Any], findings: Sequence[Finding]) -> list[st
         chunks.append("### Models\n\n")
         rows = [
             [
-                md_cell(m.name),
+                md_cell(_label(m)),
                 md_cell(m.prop(Prop.FORMAT) or ""),
                 md_cell(human_size(m.prop(Prop.SIZE))),
-                _code(_short_sha256(m)),
+                _code((m.sha256 or "")[:12]),
                 md_cell(_licences(m)),
                 _code(m.prop(Prop.PATH) or ""),
             ]
@@ -320,12 +201,12 @@ def _chunks(document: Mapping[str, Any], findings: Sequence[Finding]) -> list[st
         chunks.append("### Datasets\n\n")
         rows = [
             [
-                md_cell(d.name),
+                md_cell(_label(d)),
                 md_cell(d.prop(Prop.FORMAT) or ""),
                 md_cell(human_size(d.prop(Prop.SIZE))),
                 md_cell(d.prop(Prop.ROWS) or ""),
                 md_cell(d.prop(Prop.COLUMNS) or ""),
-                _code(_short_sha256(d)),
+                _code((d.sha256 or "")[:12]),
                 _code(d.prop(Prop.PATH) or ""),
             ]
             for d in datasets
@@ -337,12 +218,17 @@ def _chunks(document: Mapping[str, Any], findings: Sequence[Finding]) -> list[st
         chunks.append("### Hyperparameter sets\n\n")
         rows = []
         for p in params:
-            values = _hyperparameters(p)
+            values = p.hyperparameters
             shown = ", ".join(f"{k}={v}" for k, v in values[:PARAMS_SHOWN])
             if len(values) > PARAMS_SHOWN:
                 shown += ", …"
             rows.append(
-                [md_cell(p.name), str(len(values)), md_cell(shown), _code(p.prop(Prop.PATH) or "")]
+                [
+                    md_cell(_label(p)),
+                    str(len(values)),
+                    md_cell(shown),
+                    _code(p.prop(Prop.PATH) or ""),
+                ]
             )
         chunks.extend(_table(["Set", "Values", "First values", "Path"], rows, len(params)))
         chunks.append("\n")
@@ -357,7 +243,7 @@ def _chunks(document: Mapping[str, Any], findings: Sequence[Finding]) -> list[st
     if warnings:
         chunks.append("### Warnings\n\n")
         rows = [
-            [_code(c.prop(Prop.PATH) or "") or md_cell(c.name), md_cell(w)] for c, w in warnings
+            [_code(c.prop(Prop.PATH) or "") or md_cell(_label(c)), md_cell(w)] for c, w in warnings
         ]
         chunks.extend(_table(["File", "Warning"], rows, len(warnings)))
         chunks.append("\n")
@@ -376,7 +262,7 @@ def render_summary(
     the lineage as a Mermaid flowchart. What does not fit is left out at a row boundary (never
     inside the diagram) and a note says so.
     """
-    chunks = _chunks(document, findings)
+    chunks = _chunks(BomView.of(document), findings)
     note = SUMMARY_TRUNCATED_NOTE
     total = sum(len(c.encode("utf-8")) for c in chunks)
     if total <= max_bytes:

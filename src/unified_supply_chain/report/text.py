@@ -5,14 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.bom.view import BomView
 from unified_supply_chain.report.step_summary import count_kinds, human_size
-
-
-def _prop(component: dict[str, Any], name: str) -> str | None:
-    for p in component.get("properties", []):
-        if p.get("name") == name:
-            return str(p.get("value"))
-    return None
 
 
 def _cell(text: str, last: bool) -> str:
@@ -26,7 +20,8 @@ def render_text_summary(
     document: dict[str, Any], *, output: str | None = None, sha256: str | None = None
 ) -> str:
     """A few lines for a terminal: where the SBOM went, counts, then one row per ML component."""
-    kinds = count_kinds(document)
+    view = BomView.of(document)
+    kinds = count_kinds(view)
     n = {
         "models": kinds["model"],
         "datasets": kinds["dataset"],
@@ -48,20 +43,18 @@ def render_text_summary(
     )
     lines.append(", ".join(f"{n[k]} {one if n[k] == 1 else many}" for k, one, many in nouns))
     rows = []
-    for c in document.get("components", []):
-        kind = _prop(c, Prop.KIND.value)
-        if kind not in ("model", "dataset", "hyperparameters"):
+    for c in view.listed:
+        if not c.kind.is_ml:
             continue
-        sha = next((h["content"] for h in c.get("hashes", []) if h.get("alg") == "SHA-256"), "")
-        size = _prop(c, Prop.SIZE.value)
+        size = c.prop(Prop.SIZE)
         rows.append(
             (
-                kind,
-                c.get("name", ""),
-                _prop(c, Prop.FORMAT.value) or "-",
+                c.kind.value,
+                c.name,
+                c.prop(Prop.FORMAT) or "-",
                 human_size(size) if size and size.isdigit() else "-",
-                sha[:12] or "-",
-                _prop(c, Prop.PATH.value) or "-",
+                (c.sha256 or "")[:12] or "-",
+                c.path or "-",
             )
         )
     if rows:
