@@ -1251,14 +1251,14 @@ TARGETS: dict[str, Target] = {
         _header_target(
             "savedmodel", "formats.savedmodel", "read_saved_model", _cached(_savedmodel_seeds)
         ),
-        _header_target("csv", "formats.datasets", "read_csv", _cached(_csv_seeds)),
-        _header_target("tsv", "formats.datasets", "read_csv", _cached(_tsv_seeds), delimiter="\t"),
-        _header_target("jsonl", "formats.datasets", "read_jsonl", _cached(_jsonl_seeds)),
-        _header_target("parquet", "formats.datasets", "read_parquet", _cached(_parquet_seeds)),
-        _header_target("arrow", "formats.datasets", "read_arrow", _cached(_arrow_seeds)),
+        _header_target("csv", "formats.tabular", "read_csv", _cached(_csv_seeds)),
+        _header_target("tsv", "formats.tabular", "read_csv", _cached(_tsv_seeds), delimiter="\t"),
+        _header_target("jsonl", "formats.tabular", "read_jsonl", _cached(_jsonl_seeds)),
+        _header_target("parquet", "formats.parquet", "read_parquet", _cached(_parquet_seeds)),
+        _header_target("arrow", "formats.arrow", "read_arrow", _cached(_arrow_seeds)),
         _header_target(
             "dataset-descriptor",
-            "formats.datasets",
+            "sources.cards.descriptors",
             "read_dataset_descriptor",
             _cached(_descriptor_seeds),
         ),

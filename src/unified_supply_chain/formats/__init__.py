@@ -192,7 +192,9 @@ _MODULES: tuple[str, ...] = (
     "numpy_files",
     "tflite",
     "savedmodel",
-    "datasets",
+    "parquet",
+    "arrow",
+    "tabular",
     "configs",
 )
 
