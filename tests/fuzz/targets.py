@@ -1228,7 +1228,7 @@ def format_target(
 
 
 def _run_descriptor(root: Path, rel: str) -> object:
-    from unified_supply_chain.formats.datasets import read_dataset_descriptor
+    from unified_supply_chain.sources.cards.descriptors import read_dataset_descriptor
 
     return read_dataset_descriptor(root / rel)
 

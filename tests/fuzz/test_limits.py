@@ -450,7 +450,7 @@ def test_max_hydra_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_max_dataset_header_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_csv, read_jsonl
+    from unified_supply_chain.formats.tabular import read_csv, read_jsonl
 
     csv_path = tmp_path / "d.csv"
     csv_path.write_text("alpha,beta,gamma\n1,2,3\n")
@@ -465,7 +465,7 @@ def test_max_dataset_header_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_max_rowcount_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_csv, read_jsonl
+    from unified_supply_chain.formats.tabular import read_csv, read_jsonl
 
     csv_path = tmp_path / "d.csv"
     csv_path.write_text("a,b\n1,2\n3,4\n")
@@ -478,7 +478,7 @@ def test_max_rowcount_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_csv_record_count_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_csv
+    from unified_supply_chain.formats.tabular import read_csv
 
     path = tmp_path / "d.csv"
     path.write_text('a,b\n"multi\nline",2\n3,4\n')
@@ -490,7 +490,7 @@ def test_max_csv_record_count_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_max_parquet_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_parquet
+    from unified_supply_chain.formats.parquet import read_parquet
 
     path = _seed_file(tmp_path, "parquet")
     assert read_parquet(path).rows == 3
@@ -500,7 +500,7 @@ def test_max_parquet_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_parquet_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_parquet
+    from unified_supply_chain.formats.parquet import read_parquet
 
     path = _seed_file(tmp_path, "parquet")
     monkeypatch.setattr(limits, "MAX_PARQUET_SCHEMA", 2)
@@ -509,7 +509,7 @@ def test_max_parquet_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_max_parquet_full_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_parquet
+    from unified_supply_chain.formats.parquet import read_parquet
 
     path = _seed_file(tmp_path, "parquet")
     full = read_parquet(path)
@@ -522,7 +522,7 @@ def test_max_parquet_full_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_max_arrow_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_arrow
+    from unified_supply_chain.formats.arrow import read_arrow
 
     paths = [_seed_file(tmp_path / str(i), "arrow", i) for i in range(3)]
     for path in paths:
@@ -534,7 +534,7 @@ def test_max_arrow_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_max_descriptor_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.formats.datasets import read_dataset_descriptor
+    from unified_supply_chain.sources.cards.descriptors import read_dataset_descriptor
 
     path = tmp_path / "dataset.yaml"
     path.write_text("name: x\nurls:\n" + "".join(f"  - https://e.com/{i}\n" for i in range(5)))

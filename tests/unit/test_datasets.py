@@ -15,14 +15,13 @@ import pytest
 from tests.helpers import write_file as _write
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
-from unified_supply_chain.formats.datasets import (
+from unified_supply_chain.formats.arrow import read_arrow
+from unified_supply_chain.formats.parquet import read_parquet
+from unified_supply_chain.formats.tabular import read_csv, read_jsonl
+from unified_supply_chain.redact import redact_url
+from unified_supply_chain.sources.cards.descriptors import (
     DatasetDescriptor,
-    read_arrow,
-    read_csv,
     read_dataset_descriptor,
-    read_jsonl,
-    read_parquet,
-    redact_url,
 )
 
 

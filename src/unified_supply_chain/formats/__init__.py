@@ -194,7 +194,9 @@ _MODULES: tuple[str, ...] = (
     "numpy_files",
     "tflite",
     "savedmodel",
-    "datasets",
+    "parquet",
+    "arrow",
+    "tabular",
     "configs",
 )
 

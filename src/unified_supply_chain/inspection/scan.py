@@ -299,7 +299,7 @@ def _lineage_sources(st: _State) -> None:
 def _descriptor_datasets(st: _State, rel: str) -> None:
     """Dataset descriptors: remote datasets, or metadata (licence, description) of local files."""
     try:
-        from unified_supply_chain.formats.datasets import read_dataset_descriptor
+        from unified_supply_chain.sources.cards.descriptors import read_dataset_descriptor
     except ImportError:
         return
     try:

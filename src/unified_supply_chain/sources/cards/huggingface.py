@@ -15,8 +15,8 @@ from typing import Any
 
 from unified_supply_chain import safeparse
 from unified_supply_chain.errors import FormatError, UsageError
-from unified_supply_chain.formats.datasets import redact_url
 from unified_supply_chain.records import Metric
+from unified_supply_chain.redact import redact_url
 
 #: Largest model card (README.md) we read; real cards are a few tens of KB.
 MAX_MODEL_CARD_BYTES = 4 * 1024 * 1024

@@ -20,9 +20,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.formats.datasets import redact_url
 from unified_supply_chain.records import Hash, Library, Problem
-from unified_supply_chain.redact import redact_text
+from unified_supply_chain.redact import redact_text, redact_url
 from unified_supply_chain.safeparse import read_text_bounded
 
 if sys.version_info >= (3, 11):

@@ -19,8 +19,7 @@ from typing import Any
 from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.formats.datasets import redact_url
-from unified_supply_chain.redact import redact_text
+from unified_supply_chain.redact import redact_text, redact_url
 from unified_supply_chain.sources.lineage.metrics import read_metrics_file
 
 if sys.version_info >= (3, 11):
