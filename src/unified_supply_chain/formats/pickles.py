@@ -200,17 +200,14 @@ __all__ = [
 
 from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
 from unified_supply_chain.formats._names import suffix as _suffix  # noqa: E402
+from unified_supply_chain.formats._sniff import is_pickle_start  # noqa: E402
 
-#: Every pickle opcode byte (from pickletools); the byte after PROTO must be one of them.
-_OPCODE_BYTES = frozenset(b"().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}") | frozenset(
-    range(0x80, 0x99)
-)
 _JOBLIB_SIGNATURE = b"joblib.numpy_pickle"
 
 
 def sniff_pickle(head: bytes, name: str) -> bool:
     """PROTO 2..5 followed by an opcode (protocol 0/1 pickles are recognised by name only)."""
-    return len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] in _OPCODE_BYTES
+    return is_pickle_start(head)
 
 
 def sniff_joblib(head: bytes, name: str) -> bool:
