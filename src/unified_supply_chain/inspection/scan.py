@@ -20,7 +20,7 @@ from unified_supply_chain import limits
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.discover.walk import walk
 from unified_supply_chain.errors import FormatError, LimitExceeded, UsageError
-from unified_supply_chain.formats import FormatSpec, Kind, Role, registry
+from unified_supply_chain.formats import Kind, Role, registry
 from unified_supply_chain.formats import resolve as resolve_hook
 from unified_supply_chain.hashing.digests import HashCacheProtocol, HashResult, hash_files
 from unified_supply_chain.lineage.resolve import Resolved, artifact_ref, resolve
@@ -444,8 +444,10 @@ def _apply_dataset_cards(st: _State) -> None:
             )
 
 
-def _spec_of(st: _State, rel: str) -> FormatSpec | None:
-    return registry().get(st.formats.get(rel))
+def _is_weight_file(st: _State, rel: str) -> bool:
+    """A readable model (or pointer) file: a candidate main file of a directory model."""
+    spec = registry().get(st.formats.get(rel))
+    return spec is not None and spec.reader is not None and spec.kind in (Kind.MODEL, Kind.POINTER)
 
 
 def _is_shard_format(fmt: str | None) -> bool:
@@ -690,13 +692,7 @@ def _group_artifact(st: _State, d: str, fmt: str, members: list[str]) -> Artifac
     props: dict[str, str] = {}
     arch = family = task = None
     licenses: tuple[str, ...] = ()
-    weights = [
-        m
-        for m in members
-        if _spec_of(st, m) is not None
-        and _spec_of(st, m).reader is not None  # type: ignore[union-attr]
-        and _spec_of(st, m).kind in (Kind.MODEL, Kind.POINTER)  # type: ignore[union-attr]
-    ]
+    weights = [m for m in members if _is_weight_file(st, m)]
     main = None
     if fmt == "tf-savedmodel":
         main = next((m for m in members if posixpath.basename(m) == "saved_model.pb"), None)
