@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -62,25 +61,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     wanted = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     for name, (module_name, help_text) in COMMANDS.items():
         if argv is not None and name != wanted:
-            if importlib.util.find_spec(f"unified_supply_chain.commands.{module_name}"):
-                sub.add_parser(name, help=help_text, description=help_text)
+            sub.add_parser(name, help=help_text, description=help_text)
             continue
-        module = _command_module(module_name)
-        if module is None:
-            continue
+        module = importlib.import_module(f"unified_supply_chain.commands.{module_name}")
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.configure(p)
         p.set_defaults(_module=module_name)
     return parser
-
-
-def _command_module(module_name: str):  # type: ignore[no-untyped-def]
-    try:
-        return importlib.import_module(f"unified_supply_chain.commands.{module_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"unified_supply_chain.commands.{module_name}":
-            return None
-        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    module = _command_module(args._module)
+    module = importlib.import_module(f"unified_supply_chain.commands.{args._module}")
     try:
         return int(module.run(args))
     except UsageError as exc:

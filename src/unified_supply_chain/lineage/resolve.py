@@ -88,12 +88,9 @@ class _Index:
 
 
 def _guess_kind(path: str) -> ArtifactKind:
-    try:
-        from unified_supply_chain.discover.classify import guess_kind_from_name
+    from unified_supply_chain.discover.classify import guess_kind_from_name
 
-        guess = guess_kind_from_name(path)
-    except ImportError:  # pragma: no cover - classify is part of the package
-        guess = None
+    guess = guess_kind_from_name(path)
     return ArtifactKind.MODEL if guess == "model" else ArtifactKind.DATASET
 
 
