@@ -610,6 +610,15 @@ def _arrow_seeds() -> list[Seed]:
     ]
 
 
+def _tflite_seeds() -> list[Seed]:
+    from tests.builders import tflite
+
+    return [
+        Seed({"models/m.tflite": tflite.build(tflite.TfliteModel())}, "models/m.tflite"),
+        Seed({"models/meta.tflite": tflite.build(tflite.with_metadata())}, "models/meta.tflite"),
+    ]
+
+
 def _descriptor_seeds() -> list[Seed]:
     yaml_text = b"""\
 datasets:
@@ -1252,6 +1261,7 @@ TARGETS: dict[str, Target] = {
         format_target("npz", _cached(_npz_seeds)),
         format_target("keras", _cached(_keras_seeds), name="keras-zip"),
         format_target("hdf5", _cached(_hdf5_seeds)),
+        format_target("tflite", _cached(_tflite_seeds)),
         format_target("tf-savedmodel", _cached(_savedmodel_seeds), name="savedmodel"),
         format_target("csv", _cached(_csv_seeds)),
         format_target("tsv", _cached(_tsv_seeds)),

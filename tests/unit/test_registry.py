@@ -218,8 +218,4 @@ def test_per_file_time_limit_applies_to_every_reader(
 
 
 #: Samples of formats without a fuzz target (no reader), built to the format's spec.
-EXTRA_SAMPLES: dict[str, list[tuple[bytes, str]]] = {
-    # TensorFlow Lite: a FlatBuffer whose file identifier (bytes 4-8) is "TFL3"
-    # (tensorflow/lite/schema/schema.fbs: `file_identifier "TFL3";`).
-    "tflite": [(b"\x1c\x00\x00\x00TFL3" + b"\x00" * 56, "model.tflite")],
-}
+EXTRA_SAMPLES: dict[str, list[tuple[bytes, str]]] = {}
