@@ -70,7 +70,7 @@ def apply_dataset_descriptor(st: ScanState, rel: str) -> None:
 def apply_model_cards(st: ScanState) -> None:
     """A model card beside a model (or in a directory model) lends it licence, datasets, task,
     metrics and considerations the model itself does not state."""
-    from unified_supply_chain.sources.cards.huggingface import read_model_card
+    from unified_supply_chain.sources.cards.hf_card import read_model_card
 
     models_by_dir: dict[str, list[int]] = {}
     for i, a in enumerate(st.artifacts):
@@ -124,7 +124,7 @@ def apply_model_cards(st: ScanState) -> None:
 def apply_dataset_cards(st: ScanState) -> None:
     """A card (README.md with front matter) in a directory that holds datasets and no model is a
     dataset card: its licence and description reach the data files under it that have none."""
-    from unified_supply_chain.sources.cards.huggingface import read_model_card
+    from unified_supply_chain.sources.cards.hf_card import read_model_card
 
     model_dirs = {
         posixpath.dirname(a.path) if not a.files else a.path

@@ -99,7 +99,7 @@ def group_artifact(st: ScanState, d: str, fmt: str, members: list[str]) -> Artif
         header = dataclasses.replace(header, properties=merged)
     if fmt == "huggingface":
         cfg_rel = f"{d}/config.json" if d else "config.json"
-        from unified_supply_chain.sources.cards.huggingface import read_hf_config
+        from unified_supply_chain.sources.cards.hf_config import read_hf_config
 
         try:
             cfg = read_hf_config(st.abs(cfg_rel))
