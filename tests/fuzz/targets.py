@@ -895,7 +895,7 @@ def _model_card_seeds() -> list[Seed]:
 
 
 def _run_model_card(root: Path, rel: str) -> object:
-    from unified_supply_chain.sources.cards.huggingface import read_model_card
+    from unified_supply_chain.sources.cards.hf_card import read_model_card
 
     return read_model_card(root / rel, rel)
 
@@ -917,7 +917,7 @@ def _hf_config_seeds() -> list[Seed]:
 
 
 def _run_hf_config(root: Path, rel: str) -> object:
-    from unified_supply_chain.sources.cards.huggingface import read_hf_config
+    from unified_supply_chain.sources.cards.hf_config import read_hf_config
 
     return read_hf_config(root / rel)
 

@@ -43,14 +43,14 @@ def test_every_limit_has_a_test() -> None:
 
 
 def test_sniff_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.inspection.scan import _sniff
+    from unified_supply_chain.inspection.headers import sniff
 
     path = tmp_path / "big.bin"
     path.write_bytes(b"x" * 10_000)
-    head, err = _sniff(str(path))
+    head, err = sniff(str(path))
     assert err is None and head is not None and len(head) == limits.SNIFF_BYTES
     monkeypatch.setattr(limits, "SNIFF_BYTES", 4)
-    head, _ = _sniff(str(path))
+    head, _ = sniff(str(path))
     assert head == b"xxxx"
 
 
@@ -58,7 +58,7 @@ def test_per_file_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     import dataclasses
 
     from unified_supply_chain.formats import registry
-    from unified_supply_chain.inspection import scan
+    from unified_supply_chain.inspection import headers
 
     def slow_reader(path: Path) -> Any:
         time.sleep(30)
@@ -69,7 +69,7 @@ def test_per_file_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(limits, "PER_FILE_SECONDS", 0.2)
     path = _seed_file(tmp_path, "safetensors")
     started = time.perf_counter()
-    header, warning = scan.read_header(path, "safetensors")
+    header, warning = headers.read_header(path, "safetensors")
     assert time.perf_counter() - started < 5
     assert header is None
     assert warning is not None and "took longer than 0.2 s" in warning

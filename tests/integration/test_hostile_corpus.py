@@ -124,7 +124,7 @@ def test_each_reader_call_is_bounded(tmp_path: Path) -> None:
     """Every corpus file a format reader handles: refused with a warning, quickly."""
     from unified_supply_chain.discover.classify import classify
     from unified_supply_chain.formats import registry
-    from unified_supply_chain.inspection.scan import read_header
+    from unified_supply_chain.inspection.headers import read_header
 
     checked = []
     for kind in corpus.KINDS:

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unified_supply_chain.records import ArtifactKind, Contribution, Declared, Hash, Stage, Storage
-from unified_supply_chain.sources.lineage.dvc import normalise, read_dvc, select_files
+from unified_supply_chain.sources.lineage.dvc import read_dvc, select_files
+from unified_supply_chain.sources.lineage.dvc.state import normalise
 
 MODEL_MD5 = "0123456789abcdef0123456789abcdef"
 TRAIN_MD5 = "11111111111111111111111111111111"

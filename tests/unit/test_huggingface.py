@@ -12,6 +12,13 @@ from hypothesis import strategies as st
 
 from unified_supply_chain.errors import FormatError, LimitExceeded, UsageError
 from unified_supply_chain.records import Metric
+from unified_supply_chain.sources.cards import (
+    card_body,
+    hf_card,
+    hf_config,
+    hf_licenses,
+    text_fields,
+)
 from unified_supply_chain.sources.cards import huggingface as hf
 
 EXAMPLE_CARD = (
@@ -116,7 +123,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "README.md") -> Path:
 
 
 def test_full_card_front_matter(tmp_path: Path) -> None:
-    card = hf.read_model_card(write(tmp_path, FULL_CARD), source="models/x/README.md")
+    card = hf_card.read_model_card(write(tmp_path, FULL_CARD), source="models/x/README.md")
     assert card.has_front_matter
     assert card.license == "Apache-2.0"
     assert card.licenses == ("Apache-2.0",)
@@ -136,7 +143,7 @@ def test_full_card_front_matter(tmp_path: Path) -> None:
 
 
 def test_full_card_body_sections(tmp_path: Path) -> None:
-    card = hf.read_model_card(write(tmp_path, FULL_CARD))
+    card = hf_card.read_model_card(write(tmp_path, FULL_CARD))
     assert card.description == (
         "This model is a fine-tuned version of distilbert on the IMDB reviews dataset."
     )
@@ -151,7 +158,7 @@ def test_full_card_body_sections(tmp_path: Path) -> None:
 
 
 def test_example_project_card(tmp_path: Path) -> None:
-    card = hf.read_model_card(EXAMPLE_CARD, source="examples/iris-classifier/model/README.md")
+    card = hf_card.read_model_card(EXAMPLE_CARD, source="examples/iris-classifier/model/README.md")
     metrics = json.loads((EXAMPLE_CARD.parents[1] / "metrics.json").read_text())
     assert card.license == "Apache-2.0"
     assert card.task == "tabular-classification"
@@ -171,7 +178,7 @@ def test_example_project_card(tmp_path: Path) -> None:
 
 
 def test_card_without_front_matter(tmp_path: Path) -> None:
-    card = hf.read_model_card(
+    card = hf_card.read_model_card(
         write(tmp_path, "# My model\n\nJust a model.\n\n## Limitations\n\n* Small.\n")
     )
     assert card.has_front_matter is False
@@ -182,21 +189,21 @@ def test_card_without_front_matter(tmp_path: Path) -> None:
 
 
 def test_horizontal_rule_later_in_file_is_not_front_matter(tmp_path: Path) -> None:
-    card = hf.read_model_card(write(tmp_path, "Intro text.\n\n---\nlicense: mit\n---\n"))
+    card = hf_card.read_model_card(write(tmp_path, "Intro text.\n\n---\nlicense: mit\n---\n"))
     assert card.has_front_matter is False
     assert card.license is None
 
 
 def test_crlf_and_bom_front_matter(tmp_path: Path) -> None:
     text = "\ufeff---\r\nlicense: MIT\r\ndatasets: squad\r\n---\r\nBody.\r\n"
-    card = hf.read_model_card(write(tmp_path, text.encode("utf-8")))
+    card = hf_card.read_model_card(write(tmp_path, text.encode("utf-8")))
     assert card.license == "MIT"
     assert card.datasets == ("squad",)
     assert card.description == "Body."
 
 
 def test_empty_front_matter(tmp_path: Path) -> None:
-    card = hf.read_model_card(write(tmp_path, "---\n---\n"))
+    card = hf_card.read_model_card(write(tmp_path, "---\n---\n"))
     assert card.has_front_matter is True
     assert card.license is None and card.metrics == ()
 
@@ -216,15 +223,15 @@ def test_empty_front_matter(tmp_path: Path) -> None:
     ],
 )
 def test_license_normalisation(tmp_path: Path, license_field: str, expected: tuple[str]) -> None:
-    card = hf.read_model_card(write(tmp_path, f"---\nlicense: {license_field}\n---\n"))
+    card = hf_card.read_model_card(write(tmp_path, f"---\nlicense: {license_field}\n---\n"))
     assert card.licenses == expected
     assert card.license == (expected[0] if expected else None)
 
 
 def test_license_other_uses_license_name(tmp_path: Path) -> None:
     text = "---\nlicense: other\nlicense_name: acme-model-license\n---\n"
-    assert hf.read_model_card(write(tmp_path, text)).license == "acme-model-license"
-    assert hf.read_model_card(write(tmp_path, "---\nlicense: other\n---\n")).license == "other"
+    assert hf_card.read_model_card(write(tmp_path, text)).license == "acme-model-license"
+    assert hf_card.read_model_card(write(tmp_path, "---\nlicense: other\n---\n")).license == "other"
 
 
 def test_every_spdx_mapping_is_a_known_spdx_id() -> None:
@@ -232,7 +239,7 @@ def test_every_spdx_mapping_is_a_known_spdx_id() -> None:
 
     schema = json.loads((Path(res.__file__).parent / "spdx.SNAPSHOT.schema.json").read_text())
     known = set(schema["enum"])
-    mapped = {hf.normalize_license(hub_id) for hub_id in hf._HF_TO_SPDX}
+    mapped = {hf_licenses.normalize_license(hub_id) for hub_id in hf_licenses._HF_TO_SPDX}
     assert mapped <= known, mapped - known
 
 
@@ -253,7 +260,7 @@ def test_task_falls_back_to_model_index(tmp_path: Path) -> None:
             ]
         }
     )
-    card = hf.read_model_card(write(tmp_path, f"---\n{text}---\n"))
+    card = hf_card.read_model_card(write(tmp_path, f"---\n{text}---\n"))
     assert card.task == "summarization"
     assert card.datasets == ("cnn_dailymail",)
     assert card.metrics == (Metric("rouge1", "44.1", "cnn_dailymail/validation"),)
@@ -268,7 +275,7 @@ model-index: {not: a list}
 datasets: [7, d]
 ---
 """
-    card = hf.read_model_card(write(tmp_path, text))
+    card = hf_card.read_model_card(write(tmp_path, text))
     assert card.license is None  # a date is not a licence
     assert card.tags == ("ok",)
     assert card.datasets == ("7", "d")
@@ -291,24 +298,24 @@ model-index:
           - just-a-string
 ---
 """
-    card = hf.read_model_card(write(tmp_path, text))
+    card = hf_card.read_model_card(write(tmp_path, text))
     assert card.metrics == (Metric("f1", "0.5", "d"),)
     assert card.warnings == ("front matter 'model-index': ignored a metric without type/value",)
 
 
 def test_template_placeholders_are_not_considerations(tmp_path: Path) -> None:
     text = "---\nlicense: mit\n---\n## Limitations\n\n[More Information Needed]\n"
-    card = hf.read_model_card(write(tmp_path, text))
+    card = hf_card.read_model_card(write(tmp_path, text))
     assert card.considerations == {}
     assert card.description is None
 
 
 def test_long_sections_are_bounded(tmp_path: Path) -> None:
     items = "".join(f"- item {i} " + "x" * 3000 + "\n" for i in range(200))
-    card = hf.read_model_card(write(tmp_path, f"## Limitations\n\n{items}"))
+    card = hf_card.read_model_card(write(tmp_path, f"## Limitations\n\n{items}"))
     lim = card.considerations["technicalLimitations"]
-    assert len(lim) == hf.MAX_CARD_SECTION_ITEMS
-    assert all(len(item) <= hf.MAX_CARD_ITEM_CHARS for item in lim)
+    assert len(lim) == card_body.MAX_CARD_SECTION_ITEMS
+    assert all(len(item) <= text_fields.MAX_CARD_ITEM_CHARS for item in lim)
     assert lim[0].startswith("item 0 x") and lim[0].endswith("…")
 
 
@@ -324,7 +331,7 @@ def test_long_sections_are_bounded(tmp_path: Path) -> None:
 )
 def test_malformed_front_matter_raises_format_error(tmp_path: Path, text: str) -> None:
     with pytest.raises(FormatError):
-        hf.read_model_card(write(tmp_path, text))
+        hf_card.read_model_card(write(tmp_path, text))
 
 
 def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
@@ -334,24 +341,24 @@ def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
         lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
     text = "---\n" + "\n".join(lines) + "\nlicense: mit\n---\n"
     with pytest.raises(LimitExceeded):
-        hf.read_model_card(write(tmp_path, text))
+        hf_card.read_model_card(write(tmp_path, text))
 
 
 def test_card_over_the_cap_is_refused(tmp_path: Path) -> None:
-    big = "---\nlicense: mit\n---\n" + "word " * (hf.MAX_MODEL_CARD_BYTES // 5 + 10)
+    big = "---\nlicense: mit\n---\n" + "word " * (hf_card.MAX_MODEL_CARD_BYTES // 5 + 10)
     path = write(tmp_path, big)
-    assert path.stat().st_size > hf.MAX_MODEL_CARD_BYTES
+    assert path.stat().st_size > hf_card.MAX_MODEL_CARD_BYTES
     with pytest.raises(LimitExceeded):
-        hf.read_model_card(path)
+        hf_card.read_model_card(path)
     with pytest.raises(LimitExceeded):
-        hf.read_model_card(write(tmp_path, "---\nlicense: mit\n---\n" + "x" * 100), cap=50)
+        hf_card.read_model_card(write(tmp_path, "---\nlicense: mit\n---\n" + "x" * 100), cap=50)
 
 
 def test_non_utf8_and_missing_cards_raise_format_error(tmp_path: Path) -> None:
     with pytest.raises(FormatError):
-        hf.read_model_card(write(tmp_path, b"---\nlicense: \xff\xfe\n---\n"))
+        hf_card.read_model_card(write(tmp_path, b"---\nlicense: \xff\xfe\n---\n"))
     with pytest.raises(FormatError):
-        hf.read_model_card(tmp_path / "absent.md")
+        hf_card.read_model_card(tmp_path / "absent.md")
 
 
 _scalars = st.one_of(
@@ -400,7 +407,7 @@ def test_any_front_matter_gives_a_card_or_format_error(
     text = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n" + body
     path = write(tmp_path, text.encode("utf-8", "surrogatepass"))
     try:
-        card = hf.read_model_card(path)
+        card = hf_card.read_model_card(path)
     except FormatError:
         return
     assert card.has_front_matter
@@ -504,7 +511,7 @@ def test_read_hf_config(tmp_path: Path) -> None:
         "layer_norm_eps": 1e-12,
         "tie_word_embeddings": True,
     }
-    got = hf.read_hf_config(write(tmp_path, json.dumps(config), "config.json"))
+    got = hf_config.read_hf_config(write(tmp_path, json.dumps(config), "config.json"))
     assert got.architectures == ("BertForSequenceClassification",)
     assert got.model_type == "bert"
     assert got.architecture_family == "transformer"
@@ -548,7 +555,7 @@ def test_family_and_task_table(
         json.dumps({"architectures": [arch], "model_type": model_type, "num_labels": 5}),
         "config.json",
     )
-    got = hf.read_hf_config(path)
+    got = hf_config.read_hf_config(path)
     assert got.architecture_family == family
     assert got.task == task
     assert got.num_labels == 5
@@ -556,7 +563,7 @@ def test_family_and_task_table(
 
 
 def test_config_odd_shapes(tmp_path: Path) -> None:
-    got = hf.read_hf_config(
+    got = hf_config.read_hf_config(
         write(
             tmp_path,
             json.dumps({"architectures": "NotAList", "id2label": {"x": "y"}, "dtype": "bfloat16"}),
@@ -574,12 +581,14 @@ def test_config_odd_shapes(tmp_path: Path) -> None:
 )
 def test_bad_config_raises_format_error(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(FormatError):
-        hf.read_hf_config(write(tmp_path, content, "config.json"))
+        hf_config.read_hf_config(write(tmp_path, content, "config.json"))
 
 
 def test_config_over_the_cap(tmp_path: Path) -> None:
     with pytest.raises(LimitExceeded):
-        hf.read_hf_config(write(tmp_path, json.dumps({"a": "x" * 200}), "config.json"), cap=100)
+        hf_config.read_hf_config(
+            write(tmp_path, json.dumps({"a": "x" * 200}), "config.json"), cap=100
+        )
 
 
 # --- package URLs ---------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def test_per_file_time_limit_applies_to_every_reader(
 ) -> None:
     import time
 
-    from unified_supply_chain.inspection import scan
+    from unified_supply_chain.inspection import headers
 
     def slow(path: Path) -> object:
         time.sleep(5)
@@ -212,7 +212,7 @@ def test_per_file_time_limit_applies_to_every_reader(
             continue
         monkeypatch.setitem(REG.by_id, spec.id, dataclasses.replace(spec, reader=slow))  # type: ignore[index]
         started = time.perf_counter()
-        header, warning = scan.read_header(path, spec.id)
+        header, warning = headers.read_header(path, spec.id)
         assert time.perf_counter() - started < 2, spec.id
         assert header is None and warning and "took longer" in warning, spec.id
 
