@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,23 +285,15 @@ class Annotator:
 
 
 def _component_warnings(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(usc:path, message) of every `usc:warning` on a component, nested ones included."""
     from unified_supply_chain.bom.properties import Prop
+    from unified_supply_chain.bom.view import BomView
 
-    out: list[tuple[str, str]] = []
-
-    def walk(components: Sequence[Any]) -> None:
-        for comp in components:
-            if not isinstance(comp, Mapping):
-                continue
-            props = [p for p in comp.get("properties") or [] if isinstance(p, Mapping)]
-            path = next((str(p.get("value")) for p in props if p.get("name") == Prop.PATH), "")
-            for p in props:
-                if p.get("name") == Prop.WARNING:
-                    out.append((path, str(p.get("value", ""))))
-            walk(comp.get("components") or [])
-
-    walk(document.get("components") or [])
-    return out
+    return [
+        (c.path or "", warning)
+        for c in BomView.of(document).components
+        for warning in c.props_named(Prop.WARNING)
+    ]
 
 
 # ------------------------------------------------------------------------------------------ run
