@@ -86,3 +86,15 @@ def test_every_output_is_a_report() -> None:
     texts = [r.format(diff) for r in reports]
     assert json.loads(texts[0])["summary"]["models"]["added"] == 1
     assert texts[1].startswith("## T\n") and "`m.onnx`" in texts[1]
+
+
+def test_sarif_step_and_text_summaries_are_reports() -> None:
+    from unified_supply_chain.report.sarif import Sarif, to_sarif
+    from unified_supply_chain.report.step_summary import StepSummary, render_summary
+    from unified_supply_chain.report.text import TextSummary, render_text_summary
+
+    finding = Finding("r", Severity.LOW, "m", "m.onnx")
+    assert json.loads(Sarif("1.0").format([finding])) == to_sarif([finding], "1.0")
+    assert StepSummary(findings=[finding]).format(DOC) == render_summary(DOC, findings=[finding])
+    text = TextSummary(output="o.json").format(dict(DOC))
+    assert text == render_text_summary(dict(DOC), output="o.json") and "1 model" in text

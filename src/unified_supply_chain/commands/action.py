@@ -356,7 +356,7 @@ def execute(inputs: ActionInputs) -> int:
     from unified_supply_chain.options import ScanOptions
     from unified_supply_chain.pipeline import generate
     from unified_supply_chain.policy import evaluate, load_policy
-    from unified_supply_chain.report.step_summary import render_summary
+    from unified_supply_chain.report.step_summary import StepSummary
 
     if inputs.github_token:
         io.add_mask(inputs.github_token)
@@ -397,7 +397,7 @@ def execute(inputs: ActionInputs) -> int:
     io.set_output("upload-artifact", "true" if inputs.upload_artifact else "false")
     io.set_output("retention-days", str(inputs.retention_days or ""))
 
-    io.append_summary(render_summary(document, findings=findings))
+    io.append_summary(StepSummary(findings=findings).format(document))
 
     annotator = Annotator(inputs.workspace, inputs.path)
     for problem in inventory.problems:
