@@ -12,16 +12,21 @@ from typing import Any
 
 import pytest
 
-from unified_supply_chain.compare.diff import (
+from unified_supply_chain.bom.view import BomView
+from unified_supply_chain.compare.categories import Category, category_of
+from unified_supply_chain.compare.diff import EMPTY_SBOM, diff_sboms
+from unified_supply_chain.report.diff_json import to_json
+from unified_supply_chain.report.diff_markdown import (
     CHECK_SUMMARY_LIMIT,
-    EMPTY_SBOM,
-    Category,
-    categorize,
     changed_paths,
-    diff_sboms,
     render_markdown,
-    to_json,
 )
+
+
+def categorize(raw: dict[str, Any]) -> Category | None:
+    """The category of one component read on its own."""
+    return category_of(BomView.of({"components": [raw]}).components[0])
+
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -354,3 +359,24 @@ def test_garbage_shapes_do_not_crash() -> None:
     }
     diff = diff_sboms({}, weird)
     assert len(diff.libraries.added) == 1 and len(diff.models.added) == 1
+
+
+def test_markdown_names_cannot_inject_links_or_emphasis() -> None:
+    # The old diff escaper left `[`, `]` and `*` alone, so a model named like a link became one.
+    evil = model("models/m.onnx", name="m [x](https://evil.example) *b*")
+    row = next(
+        line
+        for line in render_markdown(diff_sboms(EMPTY_SBOM, sbom(evil))).splitlines()
+        if line.startswith("| ➕ added")
+    )
+    assert "\\[x\\](https://evil.example) \\*b\\*" in row
+    assert "[x](" not in row
+
+
+def test_markdown_code_with_backtick_is_escaped_text_not_altered() -> None:
+    # A backtick cannot be escaped inside a code span: the value is shown as escaped text,
+    # as written (the old renderer replaced it with a quote, changing the value shown).
+    md = render_markdown(
+        diff_sboms(sbom(hyper(values={"k": "1"})), sbom(hyper(values={"k": "x`y"})))
+    )
+    assert "x\\`y" in md and "x'y" not in md

@@ -227,5 +227,18 @@ def test_runner_annotations_summary_and_outputs(
 
 
 def test_summary_escapes_pipes() -> None:
-    result = gate.CheckResult("a|b", "threshold", True, "1", ">= 0", "ok")
-    assert "`a\\|b`" in gate.summary_markdown("m.json", [result])
+    from unified_supply_chain.report.gate_summary import summary_markdown
+
+    result = gate.CheckResult("a|b", "threshold", True, "1|2", ">= 0", "ok")
+    row = summary_markdown("m.json", [result]).splitlines()[-1]
+    assert row == "| a\\|b | threshold | 1\\|2 | >= 0 | pass |"
+
+
+def test_summary_metric_name_cannot_leave_its_code_span() -> None:
+    # The old summary wrapped the name in backticks as it was: a backtick in the name closed
+    # the code span and the rest (here an HTML tag) became markup.
+    from unified_supply_chain.report.gate_summary import summary_markdown
+
+    result = gate.CheckResult("x` <img src=x> `y", "threshold", True, "1", ">= 0", "ok")
+    row = summary_markdown("m.json", [result]).splitlines()[-1]
+    assert "<img" not in row and row.startswith("| x\\` &lt;img src=x&gt; \\`y |")

@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Any
 
 
 class Prop(str, enum.Enum):
@@ -117,25 +115,3 @@ class Prop(str, enum.Enum):
     def key(self, suffix: str) -> str:
         """The full name of a prefixed property, e.g. `usc:header:tensor_count`."""
         return f"{self.value}:{suffix}"
-
-
-def property_pairs(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(name, value) of every named entry in a JSON object's `properties`, in document order."""
-    out: list[tuple[str, str]] = []
-    for p in obj.get("properties") or []:
-        if isinstance(p, dict) and isinstance(p.get("name"), str):
-            out.append((p["name"], str(p.get("value", ""))))
-    return out
-
-
-def kind_from_type(component: Mapping[str, Any]) -> str | None:
-    """model, dataset or hyperparameters from the CycloneDX type, for components without `usc:kind`.
-
-    A `data` component holding a `configuration` entry is a hyperparameter set; None otherwise.
-    """
-    if component.get("type") == "machine-learning-model":
-        return "model"
-    if component.get("type") == "data":
-        types = {d.get("type") for d in component.get("data") or [] if isinstance(d, dict)}
-        return "hyperparameters" if "configuration" in types else "dataset"
-    return None

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,23 +285,15 @@ class Annotator:
 
 
 def _component_warnings(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(usc:path, message) of every `usc:warning` on a component, nested ones included."""
     from unified_supply_chain.bom.properties import Prop
+    from unified_supply_chain.bom.view import BomView
 
-    out: list[tuple[str, str]] = []
-
-    def walk(components: Sequence[Any]) -> None:
-        for comp in components:
-            if not isinstance(comp, Mapping):
-                continue
-            props = [p for p in comp.get("properties") or [] if isinstance(p, Mapping)]
-            path = next((str(p.get("value")) for p in props if p.get("name") == Prop.PATH), "")
-            for p in props:
-                if p.get("name") == Prop.WARNING:
-                    out.append((path, str(p.get("value", ""))))
-            walk(comp.get("components") or [])
-
-    walk(document.get("components") or [])
-    return out
+    return [
+        (c.path or "", warning)
+        for c in BomView.of(document).components
+        for warning in c.props_named(Prop.WARNING)
+    ]
 
 
 # ------------------------------------------------------------------------------------------ run
@@ -364,7 +356,7 @@ def execute(inputs: ActionInputs) -> int:
     from unified_supply_chain.options import ScanOptions
     from unified_supply_chain.pipeline import generate
     from unified_supply_chain.policy import evaluate, load_policy
-    from unified_supply_chain.report.step_summary import render_summary
+    from unified_supply_chain.report.step_summary import StepSummary
 
     if inputs.github_token:
         io.add_mask(inputs.github_token)
@@ -405,7 +397,7 @@ def execute(inputs: ActionInputs) -> int:
     io.set_output("upload-artifact", "true" if inputs.upload_artifact else "false")
     io.set_output("retention-days", str(inputs.retention_days or ""))
 
-    io.append_summary(render_summary(document, findings=findings))
+    io.append_summary(StepSummary(findings=findings).format(document))
 
     annotator = Annotator(inputs.workspace, inputs.path)
     for problem in inventory.problems:

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from unified_supply_chain.errors import UsageError
-from unified_supply_chain.records import Finding, Severity, parse_severity, reaches
+from unified_supply_chain.records import Finding, Severity, parse_severity
+from unified_supply_chain.report.check_run import (
+    Annotation,
+    Evaluation,
+    build_annotations,
+    build_report,
+    conclusion_of,
+)
 
 EPILOG = """\
 The GitHub context comes from the standard variables: GITHUB_API_URL (GitHub Enterprise Server
@@ -36,8 +43,6 @@ step summary and annotations with a warning, and the status follows the conclusi
 """
 
 DEFAULT_NAME = "ML supply chain"
-#: Findings listed in the summary table at most.
-MAX_FINDINGS_ROWS = 200
 #: Workflow-command annotations written in the fallback (GitHub shows 10 per level per step).
 MAX_FALLBACK_ANNOTATIONS = 50
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -80,18 +85,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """Findings and the threshold they are judged against."""
-
-    findings: tuple[Finding, ...]
-    """Policy and safety findings about the head SBOM."""
-    fail_on: Severity | None
-    """Lowest severity that fails the check; None = never fail."""
-    source: str
-    """Where the findings came from, for the summary."""
-
-
 def findings_from_properties(document: Mapping[str, Any]) -> list[Finding]:
     """Findings already recorded in the SBOM as `usc:finding` properties."""
     from unified_supply_chain.bom.view import BomView
@@ -123,105 +116,12 @@ def evaluate_findings(
     return Evaluation(tuple(merged), threshold, source)
 
 
-def conclusion_of(evaluation: Evaluation) -> str:
-    """failure / neutral / success from the findings and the threshold."""
-    fail_on = evaluation.fail_on
-    if any(reaches(f, fail_on) for f in evaluation.findings):
-        return "failure"
-    return "neutral" if evaluation.findings else "success"
-
-
-def _cell(text: str, limit: int = 300) -> str:
-    text = text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_ICON = {"success": "✅", "neutral": "⚪", "failure": "❌"}
-
-
-def build_report(
-    diff: Any, evaluation: Evaluation, conclusion: str, *, name: str, details: str | None
-) -> tuple[str, str]:
-    """(title, summary markdown) of the check, under GitHub's summary limit."""
-    from unified_supply_chain.compare.diff import CHECK_SUMMARY_LIMIT, Category, render_markdown
-
-    fail_on = evaluation.fail_on
-    blocking = [f for f in evaluation.findings if reaches(f, fail_on)]
-    counts = []
-    for cat in Category:
-        cd = diff.category(cat)
-        n = len(cd.added) + len(cd.removed) + len(cd.changed)
-        if n:
-            counts.append(f"{n} {cat.value}")
-    title_parts = [("changes: " + ", ".join(counts)) if counts else "no ML supply chain changes"]
-    if evaluation.findings:
-        title_parts.append(f"{len(evaluation.findings)} finding(s), {len(blocking)} blocking")
-    title = "; ".join(title_parts)
-    head = [
-        f"## {_ICON[conclusion]} {_cell(name)}: {conclusion}",
-        "",
-        f"Fail-on: **{fail_on.value if fail_on else 'never'}** · findings from {evaluation.source}"
-        + (f" · [workflow run]({details})" if details else ""),
-        "",
-    ]
-    if evaluation.findings:
-        head += [
-            "### Policy findings",
-            "",
-            "| | severity | rule | path | message |",
-            "|---|---|---|---|---|",
-        ]
-        for f in evaluation.findings[:MAX_FINDINGS_ROWS]:
-            mark = "🚫" if f in blocking else ""
-            head.append(
-                f"| {mark} | {f.severity.value} | {_cell(f.rule)} | `{_cell(f.path)}` | "
-                f"{_cell(f.message)} |"
-            )
-        hidden = len(evaluation.findings) - MAX_FINDINGS_ROWS
-        if hidden > 0:
-            head.append(f"\n_{hidden} more findings are not listed here._")
-        head.append("")
-    top = "\n".join(head) + "\n"
-    budget = CHECK_SUMMARY_LIMIT - len(top)
-    body = render_markdown(diff, max_chars=max(budget, 200), title="ML supply chain changes")
-    summary = (top + body)[:CHECK_SUMMARY_LIMIT]
-    return title, summary
-
-
-def build_annotations(diff: Any, evaluation: Evaluation) -> list[Any]:
-    """Findings first (most severe first), then one notice per added or changed file."""
-    from unified_supply_chain.compare.diff import changed_paths
-    from unified_supply_chain.github.checks import Annotation, AnnotationLevel
-
-    fail_on = evaluation.fail_on
-    out: list[Annotation] = []
-    for f in evaluation.findings:
-        path = f.path.split("!", 1)[0]
-        if not path:
-            continue
-        if reaches(f, fail_on):
-            level = AnnotationLevel.FAILURE
-        elif f.severity.rank >= Severity.MEDIUM.rank:
-            level = AnnotationLevel.WARNING
-        else:
-            level = AnnotationLevel.NOTICE
-        message = f.message + (("\n" + "\n".join(f.details)) if f.details else "")
-        out.append(Annotation(path, message, level, title=f"{f.rule} ({f.severity.value})"))
-    for path, message in changed_paths(diff):
-        out.append(Annotation(path, message, AnnotationLevel.NOTICE, title="ML supply chain"))
-    return out
-
-
-def _fallback_annotations(annotations: Sequence[Any]) -> None:
+def _fallback_annotations(annotations: Sequence[Annotation]) -> None:
     from unified_supply_chain import actions_io
+    from unified_supply_chain.report.annotations import WorkflowAnnotations
 
-    writers = {
-        "failure": actions_io.error,
-        "warning": actions_io.warning,
-        "notice": actions_io.notice,
-    }
-    for a in annotations[:MAX_FALLBACK_ANNOTATIONS]:
-        writers[a.level.value](a.message, file=a.path, line=a.start_line, title=a.title)
+    sys.stdout.write(WorkflowAnnotations(MAX_FALLBACK_ANNOTATIONS).format(annotations))
+    sys.stdout.flush()
     if len(annotations) > MAX_FALLBACK_ANNOTATIONS:
         actions_io.log(
             f"{len(annotations) - MAX_FALLBACK_ANNOTATIONS} more annotations are in the summary"
@@ -266,7 +166,6 @@ def run(args: argparse.Namespace) -> int:
     """Diff, evaluate, publish (or degrade); exit 1 on a failure conclusion."""
     from unified_supply_chain import actions_io
     from unified_supply_chain.commands.diff import load_sbom_file
-    from unified_supply_chain.compare.diff import render_markdown
     from unified_supply_chain.github import client
     from unified_supply_chain.github.checks import (
         CHECKS_PERMISSION,
@@ -278,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         start_check_run,
     )
     from unified_supply_chain.github.client import GitHubApiError, GitHubPermissionError
+    from unified_supply_chain.report.diff_markdown import render_markdown
 
     env = client.github_env()
     repo_dir = args.repo if args.repo is not None else Path.cwd()

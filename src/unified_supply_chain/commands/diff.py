@@ -7,7 +7,6 @@ repository given by `--repo` (checked out into a temporary worktree, generated, 
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -153,16 +152,20 @@ def write_text(text: str, output: Path | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare BASE and HEAD; exit 1 when they differ."""
-    from unified_supply_chain.compare.diff import diff_sboms, render_markdown, to_json
+    from unified_supply_chain.compare.diff import SbomDiff, diff_sboms
+    from unified_supply_chain.report.diff_json import DiffJson
+    from unified_supply_chain.report.diff_markdown import DiffMarkdown
+    from unified_supply_chain.report.interface import Report
 
     repo = args.repo if args.repo is not None else Path.cwd()
     base = load_side(args.base, repo)
     head = load_side(args.head, repo)
     diff = diff_sboms(base, head)
+    report: Report[SbomDiff]
     if args.format == "json":
-        text = json.dumps(to_json(diff), indent=2, sort_keys=False) + "\n"
+        report = DiffJson()
     else:
         # No GitHub limit on a file or a terminal: render everything.
-        text = render_markdown(diff, max_chars=sys.maxsize, title="ML supply chain changes")
-    write_text(text, args.output)
+        report = DiffMarkdown(max_chars=sys.maxsize, title="ML supply chain changes")
+    write_text(report.format(diff), args.output)
     return 1 if diff.has_changes else 0

@@ -276,25 +276,6 @@ def check_regressions(
     return out
 
 
-def summary_markdown(metrics_label: str, results: Sequence[CheckResult]) -> str:
-    """The step summary: one table row per check."""
-    failed = sum(1 for r in results if not r.passed)
-    head = "passed" if not failed else f"failed ({failed} of {len(results)} checks)"
-    lines = [
-        f"### Metrics gate on `{metrics_label}`: {head}",
-        "",
-        "| Metric | Check | Value | Condition | Result |",
-        "|---|---|---|---|---|",
-    ]
-    for r in results:
-        value = r.value if r.value is not None else "missing"
-        mark = "pass" if r.passed else "**FAIL**"
-        metric = r.metric.replace("|", "\\|")
-        condition = r.expected.replace("|", "\\|")
-        lines.append(f"| `{metric}` | {r.kind} | {value} | {condition} | {mark} |")
-    return "\n".join(lines) + "\n"
-
-
 def evaluate_gate(
     metrics_path: Path,
     thresholds: Sequence[Threshold],
@@ -349,6 +330,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from unified_supply_chain import actions_io
+    from unified_supply_chain.report.gate_summary import GateSummary
 
     thresholds = parse_thresholds(args.threshold)
     allowances = parse_max_regressions(args.max_regression)
@@ -372,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
                 actions_io.error(r.message, title="usc gate: metric below the bar", file=label)
     else:
         actions_io.log(f"gate passed: {len(results)} check(s)")
-    actions_io.append_summary(summary_markdown(label, results))
+    actions_io.append_summary(GateSummary(label).format(results))
     actions_io.set_output("passed", "false" if failed else "true")
     actions_io.set_output("failed-count", str(len(failed)))
     return 1 if failed else 0

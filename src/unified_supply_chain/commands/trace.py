@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -40,11 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from unified_supply_chain.compare.trace import (
         load_sboms,
         parse_digest,
-        render_text,
         sha256_of,
         trace,
     )
     from unified_supply_chain.errors import UsageError
+    from unified_supply_chain.report.interface import Report
+    from unified_supply_chain.report.trace import TraceAnswer, TraceJson, TraceText
 
     target: str = args.target
     path = Path(target)
@@ -59,17 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if not sboms:
         raise UsageError("no CycloneDX SBOM found in the given --sbom paths")
     matches = trace(digest, sboms)
-    if args.format == "json":
-        answer = {
-            "target": target,
-            "sha256": digest,
-            "found": bool(matches),
-            "sboms_searched": [s.path for s in sboms],
-            "matches": [m.to_json() for m in matches],
-        }
-        sys.stdout.write(json.dumps(answer, indent=2) + "\n")
-    elif matches:
-        sys.stdout.write(render_text(target, digest, matches))
+    answer = TraceAnswer(target, digest, tuple(s.path for s in sboms), tuple(matches))
+    report: Report[TraceAnswer] = TraceJson() if args.format == "json" else TraceText()
+    sys.stdout.write(report.format(answer))
     if not matches:
         print(
             f"usc: sha256:{digest} was not found in {len(sboms)} SBOM(s)",

@@ -1,49 +1,21 @@
-"""ML-aware comparison of two CycloneDX SBOMs (parsed JSON), and its renderings.
+"""ML-aware comparison of two CycloneDX SBOMs (parsed JSON), read through `BomView`.
 
-Components fall into four categories: models, datasets, hyperparameter sets and libraries. Our
-own documents say which with the `usc:kind` property; documents from other tools (syft, cdxgen)
-are classified by component type and `data[].type`. Components are matched across the two sides
-by, in order: repository path (`usc:path`, else the first evidence occurrence), exact purl, purl
-without version, then (type, group, name). Matched pairs are compared field by field; everything
-here is a pure function of the two documents.
+Components fall into four categories (`compare/categories.py`): models, datasets, hyperparameter
+sets and libraries. Components are matched across the two sides by, in order: repository path
+(`usc:path`, else the first evidence occurrence), exact purl, purl without version, then (type,
+group, name). Matched pairs are compared field by field; everything here is a pure function of
+the two documents. The renderings are `report/diff_markdown.py` and `report/diff_json.py`.
 """
 
 from __future__ import annotations
 
-import enum
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
-
-#: GitHub's limit on a check run's `output.summary` (and text) in characters.
-CHECK_SUMMARY_LIMIT = 65535
-#: Shown when a rendering was cut to fit.
-TRUNCATION_NOTE = (
-    "\n\n> **Note:** this report was truncated to fit GitHub's {limit}-character limit; "
-    "{hidden} more characters are in the full report (`usc diff --format json`).\n"
-)
-
-
-class Category(str, enum.Enum):
-    """What a component is, for the purposes of the diff."""
-
-    MODEL = "models"
-    DATASET = "datasets"
-    HYPERPARAMETERS = "hyperparameters"
-    LIBRARY = "libraries"
-
-    @property
-    def singular(self) -> str:
-        """One item's noun, e.g. "model"."""
-        return {
-            Category.MODEL: "model",
-            Category.DATASET: "dataset",
-            Category.HYPERPARAMETERS: "hyperparameter set",
-            Category.LIBRARY: "library",
-        }[self]
+from unified_supply_chain.bom.view import BomView, ComponentView
+from unified_supply_chain.compare.categories import Category, by_category
 
 
 @dataclass(frozen=True)
@@ -184,125 +156,18 @@ class SbomDiff:
 # ----------------------------------------------------------------------------------- reading
 
 
-def _s(value: object) -> str | None:
-    """A non-empty string, or None."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def properties(component: Mapping[str, Any]) -> dict[str, list[str]]:
-    """A component's properties as name -> values (a name may repeat)."""
-    out: dict[str, list[str]] = {}
-    for prop in _dicts(component.get("properties")):
-        name = _s(prop.get("name"))
-        value = prop.get("value")
-        if name is not None:
-            out.setdefault(name, []).append(value if isinstance(value, str) else "")
-    return out
-
-
-def _first(props: Mapping[str, list[str]], name: Prop) -> str | None:
-    values = props.get(name.value)
-    return values[0] if values else None
-
-
-def component_path(component: Mapping[str, Any]) -> str | None:
-    """Repo-relative path: `usc:path`, else the first evidence occurrence's location."""
-    path = _first(properties(component), Prop.PATH)
-    if path:
-        return path
-    evidence = component.get("evidence")
-    if isinstance(evidence, dict):
-        for occ in _dicts(evidence.get("occurrences")):
-            loc = _s(occ.get("location"))
-            if loc:
-                return loc
-    return None
-
-
-def _data_type(component: Mapping[str, Any]) -> str | None:
-    data = _dicts(component.get("data"))
-    return _s(data[0].get("type")) if data else None
-
-
-def categorize(component: Mapping[str, Any]) -> Category | None:
-    """The diff category of a component, or None for what the diff does not report."""
-    kind = _first(properties(component), Prop.KIND)
-    if kind == "model":
-        return Category.MODEL
-    if kind == "dataset":
-        return Category.DATASET
-    if kind == "hyperparameters":
-        return Category.HYPERPARAMETERS
-    ctype = component.get("type")
-    if ctype == "machine-learning-model":
-        return Category.MODEL
-    if ctype == "data":
-        return (
-            Category.HYPERPARAMETERS
-            if _data_type(component) == "configuration"
-            else (Category.DATASET)
-        )
-    if ctype in ("library", "framework"):
-        return Category.LIBRARY
-    if ctype not in ("application", "file", "operating-system", "device", "firmware") and (
-        _s(component.get("purl")) is not None
-    ):
-        # Containers, platforms, ... with a purl are still software the app depends on.
-        return Category.LIBRARY
-    return None
-
-
-def iter_components(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """All components, nested ones included, except the files inside an ML component."""
-    stack = list(reversed(_dicts(document.get("components"))))
-    while stack:
-        comp = stack.pop()
-        yield comp
-        if comp.get("type") in ("machine-learning-model", "data"):
-            continue
-        stack.extend(reversed(_dicts(comp.get("components"))))
-
-
-def summarize(component: Mapping[str, Any]) -> ComponentSummary:
+def summarize(component: ComponentView) -> ComponentSummary:
     """The identifying facts of a component."""
-    props = properties(component)
     return ComponentSummary(
-        name=_s(component.get("name")) or "(unnamed)",
-        type=_s(component.get("type")) or "",
-        version=_s(component.get("version")),
-        purl=_s(component.get("purl")),
-        path=component_path(component),
-        bom_ref=_s(component.get("bom-ref")),
-        group=_s(component.get("group")),
-        source=_first(props, Prop.SOURCE),
+        name=component.name or "(unnamed)",
+        type=component.type,
+        version=component.version,
+        purl=component.purl,
+        path=component.location,
+        bom_ref=component.ref or None,
+        group=component.group,
+        source=component.prop(Prop.SOURCE),
     )
-
-
-def _tools(document: Mapping[str, Any]) -> tuple[str, ...]:
-    metadata = document.get("metadata")
-    if not isinstance(metadata, dict):
-        return ()
-    tools = metadata.get("tools")
-    items: list[dict[str, Any]] = []
-    if isinstance(tools, dict):  # CycloneDX 1.5+: {components: [...], services: [...]}
-        items = _dicts(tools.get("components")) + _dicts(tools.get("services"))
-    elif isinstance(tools, list):  # legacy array of {vendor, name, version}
-        items = _dicts(tools)
-    out = []
-    for tool in items:
-        name = _s(tool.get("name"))
-        if name:
-            version = _s(tool.get("version"))
-            out.append(f"{name} {version}" if version else name)
-    return tuple(out)
 
 
 # --------------------------------------------------------------------------------- matching
@@ -368,31 +233,18 @@ def _match(
 # ------------------------------------------------------------------------------- comparing
 
 
-def _hashes(component: Mapping[str, Any]) -> dict[str, str]:
+def _hashes(component: ComponentView) -> dict[str, str]:
     out: dict[str, str] = {}
-    for h in _dicts(component.get("hashes")):
-        alg, content = _s(h.get("alg")), _s(h.get("content"))
-        if alg and content:
-            out.setdefault(alg.upper(), content.lower())
+    for alg, content in component.hashes:
+        out.setdefault(alg.upper(), content)
     return out
 
 
-def _licences(component: Mapping[str, Any]) -> str | None:
-    names: list[str] = []
-    for entry in _dicts(component.get("licenses")):
-        expr = _s(entry.get("expression"))
-        if expr:
-            names.append(expr)
-            continue
-        lic = entry.get("license")
-        if isinstance(lic, dict):
-            name = _s(lic.get("id")) or _s(lic.get("name"))
-            if name:
-                names.append(name)
-    return ", ".join(sorted(set(names))) if names else None
+def _licences(component: ComponentView) -> str | None:
+    return ", ".join(sorted(set(component.licences))) or None
 
 
-def _hash_change(base: Mapping[str, Any], head: Mapping[str, Any]) -> FieldChange | None:
+def _hash_change(base: ComponentView, head: ComponentView) -> FieldChange | None:
     old, new = _hashes(base), _hashes(head)
     for alg in ("SHA-256", "SHA-512", "SHA-384", "SHA3-256", "SHA-1", "MD5"):
         if alg in old and alg in new:
@@ -407,26 +259,29 @@ def _hash_change(base: Mapping[str, Any], head: Mapping[str, Any]) -> FieldChang
     return None
 
 
+#: Facts compared on models, datasets and hyperparameter sets besides version and licence.
+_ML_FACTS = (
+    ("format", Prop.FORMAT),
+    ("parameter count", Prop.PARAMETER_COUNT),
+    ("size", Prop.SIZE),
+    ("storage", Prop.STORAGE),
+)
+
+
 def _field_changes(
-    base: Mapping[str, Any], head: Mapping[str, Any], category: Category, same_tool: bool
+    base: ComponentView, head: ComponentView, category: Category, same_tool: bool
 ) -> list[FieldChange]:
     out: list[FieldChange] = []
     hash_change = _hash_change(base, head)
     if hash_change:
         out.append(hash_change)
-    bp, hp = properties(base), properties(head)
     pairs: list[tuple[str, str | None, str | None]] = [
-        ("version", _s(base.get("version")), _s(head.get("version"))),
+        ("version", base.version, head.version),
         ("licence", _licences(base), _licences(head)),
     ]
     if category is not Category.LIBRARY:
-        pairs += [
-            ("format", _first(bp, Prop.FORMAT), _first(hp, Prop.FORMAT)),
-            ("parameter count", _first(bp, Prop.PARAMETER_COUNT), _first(hp, Prop.PARAMETER_COUNT)),
-            ("size", _first(bp, Prop.SIZE), _first(hp, Prop.SIZE)),
-            ("storage", _first(bp, Prop.STORAGE), _first(hp, Prop.STORAGE)),
-            ("purl", _s(base.get("purl")), _s(head.get("purl"))),
-        ]
+        pairs += [(name, base.prop(prop), head.prop(prop)) for name, prop in _ML_FACTS]
+        pairs.append(("purl", base.purl, head.purl))
     for name, old, new in pairs:
         # A side that does not state a fact (another tool's SBOM) is not a change of that fact.
         if (old is not None and new is not None and old != new) or (
@@ -446,23 +301,8 @@ def _same_tool(base_tools: tuple[str, ...], head_tools: tuple[str, ...]) -> bool
     return bool(names_b & names_h)
 
 
-def hyperparameters(component: Mapping[str, Any]) -> dict[str, str]:
-    """A hyperparameter set's (dotted key -> value), from `data[].contents.properties`."""
-    out: dict[str, str] = {}
-    for data in _dicts(component.get("data")):
-        contents = data.get("contents")
-        if not isinstance(contents, dict):
-            continue
-        for prop in _dicts(contents.get("properties")):
-            name = _s(prop.get("name"))
-            if name is not None:
-                value = prop.get("value")
-                out[name] = value if isinstance(value, str) else json.dumps(value)
-    return out
-
-
-def _param_changes(base: Mapping[str, Any], head: Mapping[str, Any]) -> list[ParamChange]:
-    old, new = hyperparameters(base), hyperparameters(head)
+def _param_changes(base: ComponentView, head: ComponentView) -> list[ParamChange]:
+    old, new = dict(base.hyperparameters), dict(head.hyperparameters)
     out: list[ParamChange] = []
     for key in list(old) + [k for k in new if k not in old]:
         o, n = old.get(key), new.get(key)
@@ -471,23 +311,12 @@ def _param_changes(base: Mapping[str, Any], head: Mapping[str, Any]) -> list[Par
     return out
 
 
-def metrics(component: Mapping[str, Any]) -> dict[tuple[str, str | None], str]:
-    """A model's performance metrics as (type, slice) -> value."""
-    card = component.get("modelCard")
-    if not isinstance(card, dict):
-        return {}
-    qa = card.get("quantitativeAnalysis")
-    if not isinstance(qa, dict):
-        return {}
-    out: dict[tuple[str, str | None], str] = {}
-    for m in _dicts(qa.get("performanceMetrics")):
-        mtype, value = _s(m.get("type")), _s(m.get("value"))
-        if mtype and value is not None:
-            out[(mtype, _s(m.get("slice")))] = value
-    return out
+def _metrics(component: ComponentView) -> dict[tuple[str, str | None], str]:
+    return {(m.type, m.slice): m.value for m in component.metrics if m.value is not None}
 
 
-def _number(text: str | None) -> float | None:
+def number(text: str | None) -> float | None:
+    """A finite number written as text ("0.9", "90%"), else None."""
     if text is None:
         return None
     try:
@@ -497,14 +326,14 @@ def _number(text: str | None) -> float | None:
     return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
-def _metric_deltas(base: Mapping[str, Any], head: Mapping[str, Any]) -> list[MetricDelta]:
-    old, new = metrics(base), metrics(head)
+def _metric_deltas(base: ComponentView, head: ComponentView) -> list[MetricDelta]:
+    old, new = _metrics(base), _metrics(head)
     out: list[MetricDelta] = []
     for key in list(old) + [k for k in new if k not in old]:
         o, n = old.get(key), new.get(key)
         if o == n:
             continue
-        on, nn = _number(o), _number(n)
+        on, nn = number(o), number(n)
         delta = nn - on if on is not None and nn is not None else None
         if delta is not None and delta == 0.0:
             continue  # "0.90" vs "0.9": the same number written differently
@@ -517,8 +346,8 @@ def _sort_key(c: ComponentSummary) -> tuple[str, str, str]:
 
 
 def _diff_category(
-    base: list[dict[str, Any]],
-    head: list[dict[str, Any]],
+    base: list[ComponentView],
+    head: list[ComponentView],
     category: Category,
     same_tool: bool = True,
 ) -> CategoryDiff:
@@ -545,19 +374,11 @@ def _diff_category(
     )
 
 
-def _by_category(document: Mapping[str, Any]) -> dict[Category, list[dict[str, Any]]]:
-    out: dict[Category, list[dict[str, Any]]] = {c: [] for c in Category}
-    for comp in iter_components(document):
-        cat = categorize(comp)
-        if cat is not None:
-            out[cat].append(comp)
-    return out
-
-
 def diff_sboms(base: Mapping[str, Any], head: Mapping[str, Any]) -> SbomDiff:
     """Compare two parsed CycloneDX documents (either may come from another generator)."""
-    b, h = _by_category(base), _by_category(head)
-    base_tools, head_tools = _tools(base), _tools(head)
+    base_view, head_view = BomView.of(base), BomView.of(head)
+    b, h = by_category(base_view), by_category(head_view)
+    base_tools, head_tools = base_view.tools(), head_view.tools()
     same = _same_tool(base_tools, head_tools)
     parts = {cat: _diff_category(b[cat], h[cat], cat, same) for cat in Category}
     return SbomDiff(
@@ -572,194 +393,3 @@ def diff_sboms(base: Mapping[str, Any], head: Mapping[str, Any]) -> SbomDiff:
 
 EMPTY_SBOM: Mapping[str, Any] = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}
 """A document with no components: the base when there is nothing to compare against."""
-
-
-# ----------------------------------------------------------------------------------- outputs
-
-
-def to_json(diff: SbomDiff) -> dict[str, Any]:
-    """A JSON-ready dict of the diff, with counts and a `changed` flag."""
-    out: dict[str, Any] = {"changed": diff.has_changes, "summary": {}}
-    for cat in Category:
-        cd = diff.category(cat)
-        body = asdict(cd)
-        out[cat.value] = body
-        out["summary"][cat.value] = {
-            "added": len(cd.added),
-            "removed": len(cd.removed),
-            "changed": len(cd.changed),
-            "unchanged": cd.unchanged,
-        }
-    out["base_tools"] = list(diff.base_tools)
-    out["head_tools"] = list(diff.head_tools)
-    return out
-
-
-def _short(value: str | None, field_name: str = "") -> str:
-    if value is None:
-        return "—"
-    if field_name == "hash" and ":" in value:
-        alg, digest = value.split(":", 1)
-        return f"{alg}:{digest[:12]}…" if len(digest) > 12 else value
-    return value
-
-
-def _cell(text: str, limit: int = 200) -> str:
-    """A markdown table cell: pipes and newlines escaped, long text cut."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _code(text: str | None) -> str:
-    if not text:
-        return "—"
-    return "`" + _cell(text).replace("`", "'") + "`"
-
-
-def _size(text: str | None) -> str:
-    n = _number(text)
-    if text is None or n is None:
-        return _short(text)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return text
-
-
-def _field_text(change: FieldChange) -> str:
-    if change.field == "size":
-        return f"size {_size(change.old)} → {_size(change.new)}"
-    return f"{change.field} {_short(change.old, change.field)} → {_short(change.new, change.field)}"
-
-
-def _delta_text(delta: float | None) -> str:
-    if delta is None:
-        return "—"
-    arrow = "▲" if delta > 0 else "▼"
-    return f"{arrow} {delta:+.4g}"
-
-
-def change_message(change: ComponentChange) -> str:
-    """One line describing what changed in a component."""
-    parts = [_field_text(f) for f in change.fields]
-    if change.params:
-        parts.append(f"{len(change.params)} hyperparameter(s) changed")
-    if change.metrics:
-        parts.append(
-            "metrics: "
-            + ", ".join(
-                f"{m.type}{f' [{m.slice}]' if m.slice else ''} {_short(m.old)} → {_short(m.new)}"
-                for m in change.metrics
-            )
-        )
-    return "; ".join(parts) or "changed"
-
-
-def render_markdown(
-    diff: SbomDiff, max_chars: int = CHECK_SUMMARY_LIMIT, *, title: str | None = None
-) -> str:
-    """Markdown tables for reviewers; cut with a note when longer than `max_chars`."""
-    lines: list[str] = []
-    if title:
-        lines += [f"## {title}", ""]
-    if not diff.has_changes:
-        lines.append("No changes to models, datasets, hyperparameters or libraries.")
-        return _fit("\n".join(lines) + "\n", max_chars)
-    lines += ["| | added | removed | changed | unchanged |", "|---|---:|---:|---:|---:|"]
-    for cat in Category:
-        cd = diff.category(cat)
-        lines.append(
-            f"| {cat.value.capitalize()} | {len(cd.added)} | {len(cd.removed)} | "
-            f"{len(cd.changed)} | {cd.unchanged} |"
-        )
-    lines.append("")
-    for cat in Category:
-        cd = diff.category(cat)
-        if not cd.has_changes:
-            continue
-        lines += [f"### {cat.value.capitalize()}", ""]
-        lines += ["| | name | path / purl | details |", "|---|---|---|---|"]
-        for c in cd.added:
-            lines.append(f"| ➕ added | {_cell(c.label)} | {_code(c.path or c.purl)} | |")
-        for c in cd.removed:
-            lines.append(f"| ➖ removed | {_cell(c.label)} | {_code(c.path or c.purl)} | |")
-        for ch in cd.changed:
-            c = ch.head
-            lines.append(
-                f"| ✏️ changed | {_cell(c.label)} | {_code(c.path or c.purl)} | "
-                f"{_cell(change_message(ch), 400)} |"
-            )
-        lines.append("")
-        for ch in cd.changed:
-            if ch.params:
-                lines += [
-                    "<details open><summary>Hyperparameters of "
-                    f"<code>{_cell(ch.head.path or ch.head.name)}</code></summary>",
-                    "",
-                    "| key | old | new |",
-                    "|---|---|---|",
-                ]
-                for p in ch.params:
-                    lines.append(f"| {_code(p.key)} | {_code(p.old)} | {_code(p.new)} |")
-                lines += ["", "</details>", ""]
-            if ch.metrics:
-                lines += [
-                    f"**Metrics of {_cell(ch.head.label)}**",
-                    "",
-                    "| metric | slice | old | new | Δ |",
-                    "|---|---|---:|---:|---:|",
-                ]
-                for m in ch.metrics:
-                    lines.append(
-                        f"| {_cell(m.type)} | {_cell(m.slice or '—')} | {_cell(_short(m.old))} | "
-                        f"{_cell(_short(m.new))} | {_delta_text(m.delta)} |"
-                    )
-                lines.append("")
-    if diff.base_tools != diff.head_tools and (diff.base_tools or diff.head_tools):
-        lines.append(
-            f"_Base made by {_cell(', '.join(diff.base_tools) or 'an unknown tool')}; head made by "
-            f"{_cell(', '.join(diff.head_tools) or 'an unknown tool')}: only facts both state "
-            "are compared._"
-        )
-    return _fit("\n".join(lines).rstrip("\n") + "\n", max_chars)
-
-
-def _fit(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    note = TRUNCATION_NOTE.format(limit=max_chars, hidden=len(text))
-    # Two passes: the hidden count depends on where the cut falls.
-    for _ in range(2):
-        budget = max(0, max_chars - len(note))
-        head = text[:budget]
-        cut = head.rfind("\n")
-        if cut > budget // 2:
-            head = head[:cut]
-        note = TRUNCATION_NOTE.format(limit=max_chars, hidden=len(text) - len(head))
-    out = head + note
-    return out if len(out) <= max_chars else out[:max_chars]
-
-
-def changed_paths(diff: SbomDiff) -> list[tuple[str, str]]:
-    """(repo path, message) for added and changed components that have a path in the head.
-
-    Libraries are pointed at the manifest they were read from (usc:source). Removed components
-    have no file left to point at and are reported in the summary only.
-    """
-    out: list[tuple[str, str]] = []
-    for cat in Category:
-        cd = diff.category(cat)
-        for c in cd.added:
-            path = c.path or (c.source if cat is Category.LIBRARY else None)
-            if path:
-                out.append((path, f"{cat.singular.capitalize()} added: {c.label}"))
-        for ch in cd.changed:
-            c = ch.head
-            path = c.path or (c.source if cat is Category.LIBRARY else None)
-            if path:
-                out.append(
-                    (path, f"{cat.singular.capitalize()} changed: {c.label}: {change_message(ch)}")
-                )
-    return out

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from unified_supply_chain import limits
-from unified_supply_chain.bom.properties import Prop, kind_from_type, property_pairs
+from unified_supply_chain.bom.properties import Prop
+from unified_supply_chain.bom.view import BomView, ComponentView, Kind, property_list
 from unified_supply_chain.errors import FormatError, UsageError
 
 _DIGEST = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})$")
@@ -131,16 +132,8 @@ def load_sboms(paths: Iterable[Path]) -> tuple[list[SbomFile], list[str]]:
     return found, skipped
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _prop(obj: dict[str, Any], name: str) -> str | None:
-    return next((v for k, v in property_pairs(obj) if k == name), None)
-
-
-def _run_props(obj: dict[str, Any]) -> dict[str, str]:
-    return {k[len(_RUN_PREFIX) :]: v for k, v in property_pairs(obj) if k.startswith(_RUN_PREFIX)}
+def _run_props(obj: Mapping[str, Any]) -> dict[str, str]:
+    return {k[len(_RUN_PREFIX) :]: v for k, v in property_list(obj) if k.startswith(_RUN_PREFIX)}
 
 
 def _run_url(run: dict[str, str]) -> str | None:
@@ -153,69 +146,31 @@ def _run_url(run: dict[str, str]) -> str | None:
     return url
 
 
-def _walk(
-    components: Any, parent: dict[str, Any] | None = None
-) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
-    for comp in components or []:
-        if isinstance(comp, dict):
-            yield comp, parent
-            yield from _walk(comp.get("components"), parent or comp)
+def _kind(comp: ComponentView) -> str | None:
+    return None if comp.kind is Kind.OTHER else comp.kind.value
 
 
-def _hashes(comp: dict[str, Any]) -> list[dict[str, str]]:
-    out = []
-    for h in comp.get("hashes") or []:
-        if isinstance(h, dict) and isinstance(h.get("alg"), str):
-            out.append({"alg": h["alg"], "content": str(h.get("content", "")).lower()})
-    return out
-
-
-def _kind(comp: dict[str, Any]) -> str | None:
-    kind = _prop(comp, Prop.KIND.value)
-    if kind:
-        return kind
-    return kind_from_type(comp)
-
-
-def _licences(comp: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for entry in comp.get("licenses") or []:
-        if isinstance(entry, dict):
-            if isinstance(entry.get("expression"), str):
-                out.append(entry["expression"])
-            lic = entry.get("license")
-            if isinstance(lic, dict) and isinstance(lic.get("id") or lic.get("name"), str):
-                out.append(lic.get("id") or lic["name"])
-    return out
-
-
-def _describe(comp: dict[str, Any]) -> dict[str, Any]:
+def _describe(comp: ComponentView) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "name": comp.get("name"),
-        "version": comp.get("version"),
-        "bom-ref": comp.get("bom-ref"),
-        "type": comp.get("type"),
+        "name": comp.name or None,
+        "version": comp.version,
+        "bom-ref": comp.ref or None,
+        "type": comp.type or None,
         "kind": _kind(comp),
-        "path": _prop(comp, Prop.PATH.value),
-        "format": _prop(comp, Prop.FORMAT.value),
-        "storage": _prop(comp, Prop.STORAGE.value),
-        "hashes": _hashes(comp),
+        "path": comp.path,
+        "format": comp.prop(Prop.FORMAT),
+        "storage": comp.prop(Prop.STORAGE),
+        "hashes": [{"alg": alg, "content": content} for alg, content in comp.hashes],
     }
-    licences = _licences(comp)
-    if licences:
-        out["licenses"] = licences
+    if comp.licences:
+        out["licenses"] = list(comp.licences)
     return out
 
 
-def _config_values(comp: dict[str, Any]) -> dict[str, str]:
+def _config_values(comp: ComponentView) -> dict[str, str]:
     values: dict[str, str] = {}
-    for entry in comp.get("data") or []:
-        if not isinstance(entry, dict):
-            continue
-        contents = entry.get("contents")
-        for p in (contents.get("properties") if isinstance(contents, dict) else None) or []:
-            if isinstance(p, dict) and isinstance(p.get("name"), str):
-                values.setdefault(p["name"], str(p.get("value", "")))
+    for key, value in comp.hyperparameters:
+        values.setdefault(key, value)
     return values
 
 
@@ -277,13 +232,18 @@ def _task_json(wf: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _match(sbom: SbomFile, comp: dict[str, Any], matched: dict[str, Any] | None) -> TraceMatch:
+def _match(
+    sbom: SbomFile, view: BomView, comp: ComponentView, matched: ComponentView | None
+) -> TraceMatch:
     doc = sbom.document
-    metadata = _dict(doc.get("metadata"))
-    app = _dict(metadata.get("component"))
+    metadata = view.metadata
+    app = view.application
     sbom_info = {
         "file": sbom.path,
-        "release": {"name": app.get("name"), "version": app.get("version")},
+        "release": {
+            "name": (app.name or None) if app else None,
+            "version": app.version if app else None,
+        },
         "serialNumber": doc.get("serialNumber"),
         "version": doc.get("version"),
         "timestamp": metadata.get("timestamp"),
@@ -293,18 +253,9 @@ def _match(sbom: SbomFile, comp: dict[str, Any], matched: dict[str, Any] | None)
     if matched is not None:
         component["matched_file"] = _describe(matched)
 
-    everything = {c.get("bom-ref"): c for c, _ in _walk(doc.get("components"))}
-    ref = comp.get("bom-ref")
-    depends: list[str] = []
-    for dep in doc.get("dependencies") or []:
-        if isinstance(dep, dict) and dep.get("ref") == ref:
-            depends.extend(d for d in dep.get("dependsOn") or [] if isinstance(d, str))
-    card = _dict(comp.get("modelCard"))
-    params = _dict(card.get("modelParameters"))
-    for ds in params.get("datasets") or []:
-        if isinstance(ds, dict) and isinstance(ds.get("ref"), str):
-            depends.append(ds["ref"])
-    training = [_task_json(wf, task) for wf, task in _tasks_producing(doc, str(ref))]
+    everything = view.by_ref()
+    depends = [*view.dependencies().get(comp.ref, ()), *comp.dataset_refs]
+    training = [_task_json(wf, task) for wf, task in _tasks_producing(doc, comp.ref)]
     for t in training:
         depends.extend(t["inputs"])
 
@@ -316,29 +267,22 @@ def _match(sbom: SbomFile, comp: dict[str, Any], matched: dict[str, Any] | None)
             continue
         seen.add(target)
         dep_comp = everything[target]
-        kind = _kind(dep_comp)
-        if kind == "dataset":
+        if dep_comp.kind is Kind.DATASET:
             datasets.append(_describe(dep_comp))
-        elif kind == "hyperparameters":
+        elif dep_comp.kind is Kind.HYPERPARAMETERS:
             entry = _describe(dep_comp)
             entry["values"] = _config_values(dep_comp)
             hyper.append(entry)
-    card_params = {
-        k[len(Prop.HYPERPARAMETER.value) + 1 :]: v
-        for k, v in property_pairs(card)
-        if k.startswith(Prop.HYPERPARAMETER.value + ":")
-    }
+    card_params = dict(comp.card_hyperparameters)
     if card_params:
         hyper.append({"name": "model card", "kind": "hyperparameters", "values": card_params})
 
     metrics: list[dict[str, str]] = []
-    analysis = card.get("quantitativeAnalysis")
-    for m in (analysis.get("performanceMetrics") if isinstance(analysis, dict) else None) or []:
-        if isinstance(m, dict) and m.get("type"):
-            entry_m = {"type": str(m["type"]), "value": str(m.get("value", ""))}
-            if m.get("slice"):
-                entry_m["slice"] = str(m["slice"])
-            metrics.append(entry_m)
+    for m in comp.metrics:
+        entry_m = {"type": m.type, "value": m.value or ""}
+        if m.slice:
+            entry_m["slice"] = m.slice
+        metrics.append(entry_m)
 
     sbom_run = _run_props(metadata)
     url = _run_url(sbom_run)
@@ -373,84 +317,15 @@ def trace(digest: str, sboms: Iterable[SbomFile]) -> list[TraceMatch]:
     digest = digest.lower()
     matches: list[TraceMatch] = []
     for sbom in sboms:
+        view = BomView.of(sbom.document)
         reported: set[int] = set()
-        for comp, parent in _walk(sbom.document.get("components")):
-            if not any(
-                h["alg"].upper() == "SHA-256" and h["content"] == digest for h in _hashes(comp)
-            ):
+        for comp in view.components:
+            if comp.sha256 != digest:
                 continue
-            owner = parent if parent is not None else comp
+            owner = comp.owner or comp
             if id(owner) in reported:
                 continue
             reported.add(id(owner))
-            matches.append(_match(sbom, owner, comp if parent is not None else None))
+            matches.append(_match(sbom, view, owner, comp if comp.owner is not None else None))
     matches.sort(key=lambda m: str(m.sbom.get("timestamp") or ""), reverse=True)
     return matches
-
-
-def _fmt_hashes(hashes: list[dict[str, str]]) -> str:
-    return ", ".join(f"{h['alg'].lower().replace('-', '')}:{h['content']}" for h in hashes)
-
-
-def render_text(target: str, digest: str, matches: list[TraceMatch]) -> str:
-    """A human answer: one block per match."""
-    lines = [f"{target}  sha256:{digest}"]
-    for m in matches:
-        c = m.component
-        lines.append("")
-        what = f"{c.get('name')}" + (f" {c['version']}" if c.get("version") else "")
-        lines.append(f"component        {what} ({c.get('kind') or c.get('type')})")
-        if c.get("path"):
-            lines.append(f"  path           {c['path']}")
-        if c.get("format"):
-            lines.append(f"  format         {c['format']}")
-        if c.get("matched_file"):
-            lines.append(
-                f"  matched file   {c['matched_file'].get('path') or c['matched_file'].get('name')}"
-            )
-        release = m.sbom["release"]
-        rel = " ".join(str(x) for x in (release.get("name"), release.get("version")) if x)
-        lines.append(f"release          {rel or '(unnamed)'}")
-        lines.append(f"  SBOM           {m.sbom['file']}")
-        lines.append(f"  serial         {m.sbom.get('serialNumber')}")
-        lines.append(f"  timestamp      {m.sbom.get('timestamp')}")
-        lines.append(f"commit           {m.commit or '(not recorded)'}")
-        if m.run:
-            where = m.run.get("url") or m.run.get("run-id") or ""
-            event = f" ({m.run['event']})" if m.run.get("event") else ""
-            lines.append(f"run              {where}{event}".rstrip())
-            if m.run.get("workflow-ref"):
-                lines.append(f"  workflow       {m.run['workflow-ref']}")
-        for t in m.training:
-            span = " → ".join(x for x in (t.get("time_start"), t.get("time_end")) if x)
-            lines.append(f"trained by       task {t.get('task')} in {t.get('workflow')}")
-            for cmd in t.get("commands") or []:
-                lines.append(f"  command        {cmd}")
-            if span:
-                lines.append(f"  time           {span}")
-        if m.datasets:
-            lines.append("datasets")
-            for d in m.datasets:
-                lines.append(f"  {d.get('path') or d.get('name')}")
-                if d.get("hashes"):
-                    lines.append(f"    {_fmt_hashes(d['hashes'])}")
-        else:
-            lines.append("datasets         (none recorded)")
-        sets = [h for h in m.hyperparameters if h.get("bom-ref")]
-        # The model card mirrors the sets' values: show it only when no set is recorded.
-        for h in sets or m.hyperparameters:
-            lines.append(f"hyperparameters  {h.get('path') or h.get('name')}")
-            for k, v in h.get("values", {}).items():
-                lines.append(f"  {k} = {v}")
-        if not m.hyperparameters:
-            for t in m.training:
-                if t.get("parameters"):
-                    lines.append(f"hyperparameters  task {t.get('task')}")
-                for k, v in t.get("parameters", {}).items():
-                    lines.append(f"  {k} = {v}")
-        if m.metrics:
-            lines.append("metrics")
-            for metric in m.metrics:
-                sl = f" [{metric['slice']}]" if metric.get("slice") else ""
-                lines.append(f"  {metric['type']} = {metric['value']}{sl}")
-    return "\n".join(lines) + "\n"

@@ -18,6 +18,14 @@ from unified_supply_chain.github.client import (
     GitHubPermissionError,
     api_call,
 )
+from unified_supply_chain.report.check_run import (
+    MAX_SUMMARY_CHARS,
+    Annotation,
+    CheckRunOutput,
+)
+from unified_supply_chain.report.check_run import (
+    AnnotationLevel as AnnotationLevel,  # re-exported: callers build annotations from here
+)
 
 if TYPE_CHECKING:
     import github
@@ -26,10 +34,6 @@ if TYPE_CHECKING:
 ANNOTATIONS_PER_REQUEST = 50
 #: Annotations we send for one check run at most (the rest are counted in the summary).
 MAX_ANNOTATIONS = 1000
-#: GitHub's limits on output fields, in characters.
-MAX_SUMMARY_CHARS = 65535
-MAX_TITLE_CHARS = 255
-MAX_MESSAGE_CHARS = 65535
 #: The permission a workflow needs to create check runs.
 CHECKS_PERMISSION = "checks: write"
 
@@ -40,45 +44,6 @@ class Conclusion(str, enum.Enum):
     SUCCESS = "success"
     NEUTRAL = "neutral"
     FAILURE = "failure"
-
-
-class AnnotationLevel(str, enum.Enum):
-    """Level of a check-run annotation."""
-
-    NOTICE = "notice"
-    WARNING = "warning"
-    FAILURE = "failure"
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """One annotation on a file of the pull request."""
-
-    path: str
-    """Repo-relative path."""
-    message: str
-    """What to say about it."""
-    level: AnnotationLevel = AnnotationLevel.NOTICE
-    """notice, warning or failure."""
-    title: str | None = None
-    """Short title shown above the message."""
-    start_line: int = 1
-    """First line (1 for whole-file remarks: model and data files have no useful lines)."""
-    end_line: int = 1
-    """Last line."""
-
-    def to_api(self) -> dict[str, Any]:
-        """The REST API shape, within GitHub's field limits."""
-        body: dict[str, Any] = {
-            "path": self.path,
-            "start_line": max(1, self.start_line),
-            "end_line": max(1, self.end_line, self.start_line),
-            "annotation_level": self.level.value,
-            "message": self.message[:MAX_MESSAGE_CHARS] or "(no message)",
-        }
-        if self.title:
-            body["title"] = self.title[:MAX_TITLE_CHARS]
-        return body
 
 
 class ChecksPermissionError(GitHubPermissionError):
@@ -105,9 +70,9 @@ def _now() -> datetime:
 
 def batches(
     annotations: Sequence[Annotation], size: int = ANNOTATIONS_PER_REQUEST
-) -> list[list[dict[str, Any]]]:
-    """Annotations in API shape, in batches of `size` (at most MAX_ANNOTATIONS in all)."""
-    kept = [a.to_api() for a in annotations[:MAX_ANNOTATIONS]]
+) -> list[list[Annotation]]:
+    """Annotations in batches of `size` (at most MAX_ANNOTATIONS in all)."""
+    kept = list(annotations[:MAX_ANNOTATIONS])
     return [kept[i : i + size] for i in range(0, len(kept), size)]
 
 
@@ -163,19 +128,12 @@ def complete_check_run(
 
     Every batch but the last goes on an in-progress update; the last goes with the conclusion.
     """
-    summary = summary[:MAX_SUMMARY_CHARS] or "(no summary)"
-    title = title[:MAX_TITLE_CHARS] or "unified-supply-chain"
     parts = batches(annotations)
     requests = 0
     sent = 0
 
-    def output(batch: list[dict[str, Any]] | None) -> dict[str, Any]:
-        out: dict[str, Any] = {"title": title, "summary": summary}
-        if text:
-            out["text"] = text[:MAX_SUMMARY_CHARS]
-        if batch:
-            out["annotations"] = batch
-        return out
+    def output(batch: list[Annotation] | None) -> dict[str, Any]:
+        return CheckRunOutput(title, summary, tuple(batch or ()), text).to_api()
 
     for i, batch in enumerate(parts[:-1]):
         api_call(

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from unified_supply_chain import __version__
 from unified_supply_chain.bom.build import TOOL_URL
 from unified_supply_chain.bom.properties import Prop
-from unified_supply_chain.compare.diff import Category, categorize, iter_components, properties
+from unified_supply_chain.bom.view import BomView, ComponentView
+from unified_supply_chain.compare.categories import Category, category_of
 from unified_supply_chain.github.client import api_call
 
 if TYPE_CHECKING:
@@ -48,8 +49,8 @@ def correlator(workflow: str | None, job: str | None, hint: str | None = None) -
     return "_".join(parts)
 
 
-def _scope(component: Mapping[str, Any]) -> str:
-    return "development" if component.get("scope") == "optional" else "runtime"
+def _scope(component: ComponentView) -> str:
+    return "development" if component.raw.get("scope") == "optional" else "runtime"
 
 
 def build_snapshot(
@@ -64,46 +65,36 @@ def build_snapshot(
     scanned: datetime | None = None,
 ) -> Snapshot:
     """Build the snapshot body from a parsed CycloneDX document."""
-    comps = [c for c in iter_components(document) if isinstance(c, dict)]
-    ref_to_purl: dict[str, str] = {}
-    for comp in comps:
-        bom_ref, purl = comp.get("bom-ref"), comp.get("purl")
-        if isinstance(bom_ref, str) and isinstance(purl, str):
-            ref_to_purl[bom_ref] = purl
-
-    graph: dict[str, list[str]] = {}
-    for dep in document.get("dependencies") or []:
-        if isinstance(dep, dict) and isinstance(dep.get("ref"), str):
-            graph[dep["ref"]] = [d for d in dep.get("dependsOn") or [] if isinstance(d, str)]
-    metadata = document.get("metadata")
-    root_comp = metadata.get("component") if isinstance(metadata, dict) else None
-    root = root_comp.get("bom-ref") if isinstance(root_comp, dict) else None
-    direct = set(graph.get(root, [])) if isinstance(root, str) and root in graph else None
+    view = BomView.of(document)
+    comps = view.listed
+    ref_to_purl = {c.ref: c.purl for c in comps if c.ref and c.purl}
+    graph = view.dependencies()
+    root = view.application.ref if view.application is not None else ""
+    direct = set(graph[root]) if root and root in graph else None
 
     manifests: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
     count = 0
     for comp in comps:
-        cat = categorize(comp)
-        purl = comp.get("purl")
-        name = str(comp.get("name") or "(unnamed)")
+        cat = category_of(comp)
+        purl = comp.purl
+        name = comp.name or "(unnamed)"
         if cat is None:
             continue
-        if not isinstance(purl, str) or not PURL_RE.match(purl):
+        if purl is None or not PURL_RE.match(purl):
             if cat is Category.LIBRARY or purl:
                 skipped.append(name)
             continue
-        props = properties(comp)
-        source = (props.get(Prop.SOURCE.value) or [default_manifest])[0] or default_manifest
+        source = comp.prop(Prop.SOURCE) or default_manifest
         manifest = manifests.setdefault(
             source,
             {"name": source, "file": {"source_location": source}, "resolved": {}},
         )
         entry: dict[str, Any] = {"package_url": purl, "scope": _scope(comp)}
-        bom_ref = comp.get("bom-ref")
-        if direct is not None and isinstance(bom_ref, str):
+        bom_ref = comp.ref
+        if direct is not None and bom_ref:
             entry["relationship"] = "direct" if bom_ref in direct else "indirect"
-        if isinstance(bom_ref, str) and graph.get(bom_ref):
+        if bom_ref and graph.get(bom_ref):
             deps = [ref_to_purl[d] for d in graph[bom_ref] if d in ref_to_purl]
             deps = [d for d in deps if PURL_RE.match(d)]
             if deps:

@@ -37,10 +37,13 @@ def md_cell(value: object, limit: int | None = None) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
-def md_code(value: object, empty: str = "") -> str:
+def md_code(value: object, empty: str = "", limit: int | None = None) -> str:
     """A path or digest shown as inline code; as escaped plain text when it holds a backtick or
-    a pipe (neither can be escaped inside a code span); `empty` when there is no text."""
-    text = one_line(value) if value is not None else ""
+    a pipe (neither can be escaped inside a code span); `empty` when there is no text.
+
+    `limit` cuts the text first, as in `md_cell`.
+    """
+    text = shorten(one_line(value), limit) if value is not None else ""
     if not text:
         return empty
     if "`" in text or "|" in text:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from unified_supply_chain.policy.config import RULE_HELP
 from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.report.interface import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "unified-supply-chain"
@@ -121,3 +123,14 @@ def to_sarif(findings: Iterable[Finding], tool_version: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+class Sarif(Report[Iterable[Finding]]):
+    """Findings as an indented SARIF 2.1.0 log (for code scanning)."""
+
+    def __init__(self, tool_version: str):
+        self.tool_version = tool_version
+
+    def format(self, result: Iterable[Finding]) -> str:
+        """`to_sarif` as JSON text with a trailing newline."""
+        return json.dumps(to_sarif(result, self.tool_version), indent=2) + "\n"

@@ -16,6 +16,7 @@ from unified_supply_chain.actions_io import (
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.bom.view import BomView, ComponentView, Kind
 from unified_supply_chain.records import Finding
+from unified_supply_chain.report.interface import Report
 from unified_supply_chain.report.markdown import md_cell, md_code, mermaid_label
 
 #: Room left under GitHub's 1 MiB for what other steps of the job write to the same summary.
@@ -277,3 +278,20 @@ def render_summary(
         kept.append(chunk)
         used += size
     return "".join(kept).rstrip("\n") + "\n" + note if kept else note.lstrip("\n")
+
+
+class StepSummary(Report[Mapping[str, Any]]):
+    """The step summary of an SBOM document, with the policy's findings."""
+
+    def __init__(
+        self,
+        *,
+        findings: Sequence[Finding] = (),
+        max_bytes: int = SUMMARY_LIMIT_BYTES - SUMMARY_MARGIN_BYTES,
+    ):
+        self.findings = findings
+        self.max_bytes = max_bytes
+
+    def format(self, result: Mapping[str, Any]) -> str:
+        """`render_summary` of the document."""
+        return render_summary(result, findings=self.findings, max_bytes=self.max_bytes)

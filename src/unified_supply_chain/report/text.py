@@ -6,6 +6,7 @@ from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.bom.view import BomView
+from unified_supply_chain.report.interface import Report
 from unified_supply_chain.report.step_summary import count_kinds, human_size
 
 
@@ -65,3 +66,15 @@ def render_text_summary(
                 "  ".join(_cell(str(v), i == 5).ljust(widths[i]) for i, v in enumerate(r)).rstrip()
             )
     return "\n".join(lines)
+
+
+class TextSummary(Report[dict[str, Any]]):
+    """The lines `usc sbom` prints on stderr after writing `output`."""
+
+    def __init__(self, *, output: str | None = None, sha256: str | None = None):
+        self.output = output
+        self.sha256 = sha256
+
+    def format(self, result: dict[str, Any]) -> str:
+        """`render_text_summary` of the document."""
+        return render_text_summary(result, output=self.output, sha256=self.sha256)
