@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,78 @@ def write_file(path: Path, data: str | bytes) -> Path:
     else:
         path.write_text(data, encoding="utf-8")
     return path
+
+
+# --- Hostile pickles: only ever dumped or written byte by byte, never loaded. ------------------
+
+
+class Reduce:
+    """An object whose pickle calls `func(*args)` when loaded (it is only ever dumped)."""
+
+    def __init__(self, func: Any, *args: Any) -> None:
+        self.func = func
+        self.args = args
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.func, self.args)
+
+
+def system_payload(cmd: str, protocol: int) -> bytes:
+    """A pickle that runs `os.system(cmd)` when loaded."""
+    return pickle.dumps(Reduce(os.system, cmd), protocol=protocol)
+
+
+def exec_payload(code: str, protocol: int) -> bytes:
+    """A pickle that runs `exec(code)` when loaded."""
+    return pickle.dumps(Reduce(exec, code), protocol=protocol)
+
+
+def sbu(text: str) -> bytes:
+    """SHORT_BINUNICODE opcode with its argument."""
+    raw = text.encode()
+    return b"\x8c" + bytes([len(raw)]) + raw
+
+
+def memo_trick(cmd: str) -> bytes:
+    """STACK_GLOBAL whose operands come from the memo, with unrelated opcodes in between."""
+    return (
+        b"\x80\x04"
+        + sbu("posix")
+        + b"\x94"  # MEMOIZE -> 0
+        + sbu("system")
+        + b"\x94"  # MEMOIZE -> 1
+        + b"0"  # POP
+        + b"0"  # POP
+        + b"N0"  # NONE POP (noise)
+        + b"h\x00"  # BINGET 0
+        + sbu("padding")
+        + b"0"  # POP
+        + b"h\x01"  # BINGET 1
+        + b"\x93"  # STACK_GLOBAL
+        + sbu(cmd)
+        + b"\x85R."  # TUPLE1 REDUCE STOP
+    )
+
+
+def inst_payload(cmd: str) -> bytes:
+    """INST opcode calling os.system (protocol 0)."""
+    return b"(S'" + cmd.encode() + b"'\nios\nsystem\n."
+
+
+def obj_payload(cmd: str) -> bytes:
+    """OBJ opcode calling os.system (protocol 1)."""
+    return b"(cos\nsystem\nS'" + cmd.encode() + b"'\no."
+
+
+def refuse_unpickling(monkeypatch: Any) -> None:
+    """Replace every unpickling entry point of pickle and _pickle by one that fails the test."""
+    import _pickle as c_pickle
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the code under test tried to unpickle")
+
+    for module in (pickle, c_pickle):
+        for name in ("load", "loads", "Unpickler"):
+            monkeypatch.setattr(module, name, refuse)
+    for name in ("_Unpickler", "_load", "_loads"):
+        monkeypatch.setattr(pickle, name, refuse)

@@ -92,3 +92,7 @@ MAX_PARQUET_FULL_PARSE = 1024 * 1024
 MAX_MD5_VERIFY_BYTES = 256 * 1024 * 1024
 #: One-line problems reported per file; further ones are counted in one last line.
 MAX_PROBLEMS_PER_FILE = 20
+#: Archives inside archives (a torch zip in a TorchServe .mar in a tar) scanned before giving up.
+MAX_ARCHIVE_DEPTH = 4
+#: Archives: members whose first bytes the reader probes to decide what the archive carries.
+MAX_ARCHIVE_PROBES = 1_000

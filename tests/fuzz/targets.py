@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from tests.fuzz import archive_seeds
 from unified_supply_chain.errors import FormatError, MergeError
 
 # --- mutation ------------------------------------------------------------------------------
@@ -1202,7 +1203,12 @@ SCAN_FORMATS = (
     ("keras-zip", "keras"),
     ("gguf", "gguf"),
     ("hdf5", "hdf5"),
+    ("zip", "zip"),
 )
+
+
+def _archive_seeds(build: Callable[[], list[Any]]) -> Callable[[], list[Seed]]:
+    return _cached(lambda: [Seed(tree, victim) for tree, victim in build()])
 
 
 def _safety_scan_seeds() -> list[Seed]:
@@ -1268,6 +1274,7 @@ TARGETS: dict[str, Target] = {
         format_target("jsonl", _cached(_jsonl_seeds)),
         format_target("parquet", _cached(_parquet_seeds)),
         format_target("arrow", _cached(_arrow_seeds), also=("feather",)),
+        format_target("zip", _archive_seeds(archive_seeds.zip_archive_seeds)),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),

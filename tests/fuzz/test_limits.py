@@ -680,3 +680,37 @@ def test_max_problems_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     ]
     assert len(problems) == 6
     assert problems[-1].message == "25 more problems not shown"
+
+
+# --- archives -------------------------------------------------------------------------------
+
+
+def test_max_archive_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fuzz.archive_seeds import zip_bytes
+    from unified_supply_chain.safety.scan import scan_file
+
+    data = zip_bytes({"data.pkl": pickle.dumps(1, protocol=2)})
+    for level in range(3):
+        data = zip_bytes({f"level{level}.zip": data})
+    path = tmp_path / "deep.zip"
+    path.write_bytes(data)
+    assert scan_file(path, "deep.zip", "zip") == []
+    monkeypatch.setattr(limits, "MAX_ARCHIVE_DEPTH", 2)
+    findings = scan_file(path, "deep.zip", "zip")
+    assert [f.message for f in findings] == [
+        "unscannable: nested more than 2 deep; it cannot be proven safe"
+    ]
+
+
+def test_max_archive_probes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fuzz.archive_seeds import zip_bytes
+    from unified_supply_chain.formats.archives import read_zip_archive
+
+    members = {f"f{i}.txt": b"x" for i in range(3)}
+    members["renamed.bin"] = pickle.dumps({"a": 1}, protocol=2)
+    path = tmp_path / "a.zip"
+    path.write_bytes(zip_bytes(members))
+    assert read_zip_archive(path).properties["archive.model_members"] == "1"
+    # Members past the probe cap are judged by their names only.
+    monkeypatch.setattr(limits, "MAX_ARCHIVE_PROBES", 3)
+    assert read_zip_archive(path).properties["archive.model_members"] == "0"

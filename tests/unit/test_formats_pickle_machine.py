@@ -10,7 +10,6 @@ import io
 import os
 import pickle
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from tests.helpers import Reduce, inst_payload, obj_payload, refuse_unpickling, sbu
 from unified_supply_chain.discover import classify
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.formats import _pickle, _sniff
@@ -37,34 +37,12 @@ from unified_supply_chain.safety.pickle_scan import (
 
 @pytest.fixture(autouse=True)
 def no_unpickling(monkeypatch: pytest.MonkeyPatch) -> None:
-    import _pickle as c_pickle
+    refuse_unpickling(monkeypatch)
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the code under test tried to unpickle")
 
-    for module in (pickle, c_pickle):
-        for name in ("load", "loads", "Unpickler"):
-            monkeypatch.setattr(module, name, refuse)
-    monkeypatch.setattr(pickle, "_Unpickler", refuse)
-    monkeypatch.setattr(pickle, "_load", refuse)
-    monkeypatch.setattr(pickle, "_loads", refuse)
     monkeypatch.setattr(joblib, "load", refuse)
-
-
-class _Reduce:
-    """An object whose pickle calls `func(*args)` when loaded (it is only ever dumped)."""
-
-    def __init__(self, func: Callable[..., Any], *args: Any) -> None:
-        self.func = func
-        self.args = args
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (self.func, self.args)
-
-
-def _sbu(text: str) -> bytes:
-    raw = text.encode()
-    return b"\x8c" + bytes([len(raw)]) + raw
 
 
 def _fitted_pipeline() -> Any:
@@ -106,7 +84,7 @@ def test_zfile_header_is_read_as_joblib_reads_it(tmp_path: Path, space: bool) ->
     assert "pickle.walk_stopped" not in info.properties
     assert decompressed_pickle(path) == raw
     hostile = tmp_path / "old_hostile.pkl"
-    hostile.write_bytes(_zfile(pickle.dumps(_Reduce(os.system, "id"), protocol=2), space=space))
+    hostile.write_bytes(_zfile(pickle.dumps(Reduce(os.system, "id"), protocol=2), space=space))
     findings = scan_file(hostile, hostile.name, "joblib")
     assert [f.severity for f in findings] == [Severity.CRITICAL]
     assert "posix.system" in findings[0].details
@@ -117,19 +95,19 @@ def test_zfile_header_is_read_as_joblib_reads_it(tmp_path: Path, space: bool) ->
 
 def _streams(tmp_path: Path) -> dict[str, bytes]:
     model = _fitted_pipeline()
-    streams = {f"system-p{p}": pickle.dumps(_Reduce(os.system, "id"), protocol=p) for p in range(6)}
+    streams = {f"system-p{p}": pickle.dumps(Reduce(os.system, "id"), protocol=p) for p in range(6)}
     streams["memo-stack-global"] = (
-        b"\x80\x04" + _sbu("posix") + b"\x94" + _sbu("system") + b"\x940"
-        b"0h\x00h\x01\x93" + _sbu("id") + b"\x85R."
+        b"\x80\x04" + sbu("posix") + b"\x94" + sbu("system") + b"\x940"
+        b"0h\x00h\x01\x93" + sbu("id") + b"\x85R."
     )
-    streams["inst"] = b"(S'id'\nios\nsystem\n."
-    streams["obj"] = b"(cos\nsystem\nS'id'\no."
+    streams["inst"] = inst_payload("id")
+    streams["obj"] = obj_payload("id")
     streams["sklearn-pickle"] = pickle.dumps(model, protocol=4)
     # The payload sits after joblib's raw array bytes: both must step over them to see it.
-    joblib_path = _joblib_file(tmp_path, {"model": model, "hook": _Reduce(os.system, "id")})
+    joblib_path = _joblib_file(tmp_path, {"model": model, "hook": Reduce(os.system, "id")})
     streams["joblib-dump"] = joblib_path.read_bytes()
     streams["joblib-objects"] = _joblib_file(
-        tmp_path, {"a": np.array([{"k": _Reduce(exec, "1")}, "x"], dtype=object)}, "o.joblib"
+        tmp_path, {"a": np.array([{"k": Reduce(exec, "1")}, "x"], dtype=object)}, "o.joblib"
     ).read_bytes()
     return streams
 
@@ -212,16 +190,16 @@ def test_dict_with_an_odd_number_of_items_is_an_error(tmp_path: Path) -> None:
 def test_references_and_call_sites_carry_positions() -> None:
     data = (
         b"\x80\x04"  # 0
-        + _sbu("builtins")  # 2
+        + sbu("builtins")  # 2
         + b"\x94"  # 12 MEMOIZE 0
-        + _sbu("eval")  # 13
+        + sbu("eval")  # 13
         + b"\x93"  # 19 STACK_GLOBAL
-        + _sbu("1")  # 20
+        + sbu("1")  # 20
         + b"\x85"  # 23 TUPLE1
         + b"R"  # 24 REDUCE
         + b"0"  # 25 POP
         + b"h\x00"  # 26 BINGET 0
-        + _sbu("Thing")  # 28
+        + sbu("Thing")  # 28
         + b"\x93"  # 35 STACK_GLOBAL
         + b")\x81"  # 36 EMPTY_TUPLE, 37 NEWOBJ
         + b"}b"  # 38 EMPTY_DICT, 39 BUILD

@@ -26,6 +26,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import (
+    Reduce,
+    exec_payload,
+    inst_payload,
+    memo_trick,
+    obj_payload,
+    refuse_unpickling,
+    sbu,
+    system_payload,
+)
 from unified_supply_chain.policy import scan_file
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.pickle_scan import (
@@ -43,66 +53,10 @@ PROTOCOLS = range(6)
 
 @pytest.fixture(autouse=True)
 def no_unpickling(monkeypatch: pytest.MonkeyPatch) -> None:
-    import _pickle
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the scanner tried to unpickle")
-
-    for module in (pickle, _pickle):
-        for name in ("load", "loads", "Unpickler"):
-            monkeypatch.setattr(module, name, refuse)
-    monkeypatch.setattr(pickle, "_Unpickler", refuse)
-    monkeypatch.setattr(pickle, "_load", refuse)
-    monkeypatch.setattr(pickle, "_loads", refuse)
+    refuse_unpickling(monkeypatch)
 
 
-# --- Payload builders. -----------------------------------------------------------------------
-
-
-class _Reduce:
-    """An object whose pickle calls `func(*args)` when loaded."""
-
-    def __init__(self, func: Callable[..., Any], *args: Any) -> None:
-        self.func = func
-        self.args = args
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (self.func, self.args)
-
-
-def system_payload(cmd: str, protocol: int) -> bytes:
-    return pickle.dumps(_Reduce(os.system, cmd), protocol=protocol)
-
-
-def exec_payload(code: str, protocol: int) -> bytes:
-    return pickle.dumps(_Reduce(exec, code), protocol=protocol)
-
-
-def sbu(text: str) -> bytes:
-    """SHORT_BINUNICODE opcode with its argument."""
-    raw = text.encode()
-    return b"\x8c" + bytes([len(raw)]) + raw
-
-
-def memo_trick(cmd: str) -> bytes:
-    """STACK_GLOBAL whose operands come from the memo, with unrelated opcodes in between."""
-    return (
-        b"\x80\x04"
-        + sbu("posix")
-        + b"\x94"  # MEMOIZE -> 0
-        + sbu("system")
-        + b"\x94"  # MEMOIZE -> 1
-        + b"0"  # POP
-        + b"0"  # POP
-        + b"N0"  # NONE POP (noise)
-        + b"h\x00"  # BINGET 0
-        + sbu("padding")
-        + b"0"  # POP
-        + b"h\x01"  # BINGET 1
-        + b"\x93"  # STACK_GLOBAL
-        + sbu(cmd)
-        + b"\x85R."  # TUPLE1 REDUCE STOP
-    )
+# --- Payload builders (the shared ones are in tests/helpers.py). ------------------------------
 
 
 def long_memo_trick() -> bytes:
@@ -136,14 +90,6 @@ def getattr_chain(cmd: str) -> bytes:
         + sbu(cmd)
         + b"\x85R."
     )
-
-
-def inst_payload(cmd: str) -> bytes:
-    return b"(S'" + cmd.encode() + b"'\nios\nsystem\n."
-
-
-def obj_payload(cmd: str) -> bytes:
-    return b"(cos\nsystem\nS'" + cmd.encode() + b"'\no."
 
 
 def proto0_global(cmd: str) -> bytes:
@@ -405,13 +351,13 @@ def test_joblib_array_buffers_are_stepped_over(tmp_path: Path, fake_module: Any)
     benign = joblib_like(fake_module, {"C": 1.0})
     assert scan_pickle_bytes(benign, "m.joblib") == []
     for protocol in (2, 3, 4):
-        hostile = joblib_like(fake_module, _Reduce(os.system, "id"), protocol=protocol)
+        hostile = joblib_like(fake_module, Reduce(os.system, "id"), protocol=protocol)
         # The payload sits after the raw array bytes: a plain opcode walk stops at the data.
         findings = scan_pickle_bytes(hostile, "m.joblib")
         assert_critical(findings, "posix.system")
         assert Severity.MEDIUM not in severities(findings)
     path = tmp_path / "m.joblib"
-    path.write_bytes(zlib.compress(joblib_like(fake_module, _Reduce(exec, "1"))))
+    path.write_bytes(zlib.compress(joblib_like(fake_module, Reduce(exec, "1"))))
     assert_critical(scan_file(path, "m.joblib", "joblib"), "builtins.exec")
 
 
@@ -691,7 +637,7 @@ def test_large_pickles_stream_without_picklescan(
     from unified_supply_chain import limits
 
     monkeypatch.setattr(limits, "MAX_PICKLE_DECOMPRESS", 10_000)
-    data = pickle.dumps({"blob": b"\x00" * 200_000, "evil": _Reduce(os.system, "id")}, protocol=4)
+    data = pickle.dumps({"blob": b"\x00" * 200_000, "evil": Reduce(os.system, "id")}, protocol=4)
     path = tmp_path / "big.pkl"
     path.write_bytes(data)
     assert_critical(scan_file(path, "big.pkl", "pickle"), "posix.system")

@@ -10,15 +10,25 @@ patterns, path rules and extensions. Classification is total: it never raises.
 
 from __future__ import annotations
 
-from unified_supply_chain.formats import Kind, Role, registry
+from unified_supply_chain.formats import FormatSpec, Kind, Role, registry
 from unified_supply_chain.formats._names import split, suffix
 from unified_supply_chain.records import ArtifactKind
 
 
 def _by_content(head: bytes, name: str) -> str | None:
+    spec = sniff_format(head, name)
+    return spec.id if spec is not None else None
+
+
+def sniff_format(head: bytes, name: str) -> FormatSpec | None:
+    """The format whose content sniff matches first (by priority), or None.
+
+    `name` is the lower-case file name (some sniffs look at it: a zip named *.keras). The
+    safety scan uses this too, so a renamed file is scanned as what its bytes are.
+    """
     for sniff, spec in registry().sniffs:
         if sniff.test(head, name):
-            return spec.id
+            return spec
     return None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
@@ -140,26 +140,34 @@ def _find_central_directory(fh: BinaryIO, file_size: int) -> tuple[int, int, int
     return count, cd_start, cd_size
 
 
-def _count_members(path: Path) -> None:
+def _count_members(source: Path | BinaryIO) -> None:
     """Refuse archives with too many members before zipfile indexes every one of them."""
     try:
-        with path.open("rb") as fh:
-            file_size = fh.seek(0, 2)
-            count, cd_start, cd_size = _find_central_directory(fh, file_size)
-            if count > limits.MAX_ZIP_MEMBERS:
-                raise LimitExceeded(
-                    f"zip declares {count} members (limit {limits.MAX_ZIP_MEMBERS})"
-                )
-            if cd_size > limits.MAX_ZIP_CENTRAL_DIRECTORY:
-                raise LimitExceeded(
-                    f"zip central directory of {cd_size} bytes "
-                    f"(limit {limits.MAX_ZIP_CENTRAL_DIRECTORY})"
-                )
-            fh.seek(cd_start)
-            cd = fh.read(cd_size)
+        if isinstance(source, Path):
+            with source.open("rb") as fh:
+                cd = _central_directory(fh)
+        else:
+            cd = _central_directory(source)
     except OSError as exc:
         raise FormatError(f"cannot read zip: {exc.strerror or exc}") from exc
     # The declared count may lie; hop over the real headers and count them.
+    _count_headers(cd)
+
+
+def _central_directory(fh: BinaryIO) -> bytes:
+    file_size = fh.seek(0, 2)
+    count, cd_start, cd_size = _find_central_directory(fh, file_size)
+    if count > limits.MAX_ZIP_MEMBERS:
+        raise LimitExceeded(f"zip declares {count} members (limit {limits.MAX_ZIP_MEMBERS})")
+    if cd_size > limits.MAX_ZIP_CENTRAL_DIRECTORY:
+        raise LimitExceeded(
+            f"zip central directory of {cd_size} bytes (limit {limits.MAX_ZIP_CENTRAL_DIRECTORY})"
+        )
+    fh.seek(cd_start)
+    return fh.read(cd_size)
+
+
+def _count_headers(cd: bytes) -> None:
     pos = 0
     seen = 0
     while pos + _CD_HEADER_SIZE <= len(cd) and cd[pos : pos + 4] == _CD_SIG:
@@ -173,8 +181,9 @@ def _count_members(path: Path) -> None:
 class ZipReader:
     """An open archive: its listing plus bounded reads. Use as a context manager."""
 
-    def __init__(self, path: Path) -> None:
-        """Open `path`, counting members first; raises FormatError or LimitExceeded."""
+    def __init__(self, path: Path | BinaryIO) -> None:
+        """Open `path` (or a seekable file), counting members first; raises FormatError or
+        LimitExceeded."""
         self.path = path
         _count_members(path)
         try:
@@ -216,6 +225,27 @@ class ZipReader:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def open_member(self, name: str) -> IO[bytes]:
+        """A stream of member `name` (seekable when the archive is), after the ratio check.
+
+        zipfile stops at the declared size and checks the CRC there, so a header that lies
+        cannot make the stream longer than declared; the caller bounds what it reads.
+        """
+        info = self._infos.get(name)
+        if info is None:
+            raise FormatError(f"zip member {name!r} not found")
+        if info.flag_bits & 0x1:
+            raise FormatError(f"zip member {name!r} is encrypted")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > limits.MAX_ZIP_RATIO:
+            raise LimitExceeded(
+                f"zip member {name!r} compression ratio {ratio:.0f} (limit {limits.MAX_ZIP_RATIO})"
+            )
+        try:
+            return self._zf.open(info, "r")
+        except _ZIP_ERRORS as exc:
+            raise FormatError(f"cannot read zip member {name!r}: {exc}") from exc
 
     def read(self, name: str, cap: int, *, prefix: bool = False) -> bytes:
         """Read member `name`, never producing more than `cap` bytes (capped further by limits).

@@ -389,6 +389,6 @@ SPECS = (
         reader=read_gguf,
         shards=True,
         # Chat templates are Jinja code that loaders render: scanned for injection payloads.
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.gguf:scan_gguf",
     ),
 )

@@ -240,7 +240,7 @@ SPECS = (
         reader=read_keras_zip,
         # Lambda layers carry Python code; any zip member may be a pickle.
         carries_pickles=True,
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_zip",
     ),
     FormatSpec(
         id="hdf5",
@@ -251,6 +251,6 @@ SPECS = (
         reader=read_hdf5,
         kind_rule=hdf5_kind,
         # Legacy Keras models keep Lambda layers (marshalled code) in their config attribute.
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_hdf5",
     ),
 )

@@ -295,7 +295,7 @@ SPECS = (
         reader=read_npy,
         kind_rule=npy_kind,
         carries_pickles=True,  # object arrays are pickles
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_npy",
     ),
     FormatSpec(
         id="npz",
@@ -306,6 +306,6 @@ SPECS = (
         reader=read_npz,
         kind_rule=npz_kind,
         carries_pickles=True,
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_zip",
     ),
 )

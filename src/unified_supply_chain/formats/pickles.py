@@ -224,7 +224,7 @@ SPECS = (
         sniffs=(Sniff(101, sniff_joblib, needs_name=True),),
         reader=read_pickle,
         carries_pickles=True,
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_pickle",
     ),
     FormatSpec(
         id="pickle",
@@ -234,6 +234,6 @@ SPECS = (
         sniffs=(Sniff(102, sniff_pickle),),
         reader=read_pickle,
         carries_pickles=True,
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_pickle",
     ),
 )

@@ -154,7 +154,7 @@ SPECS = (
         ),
         reader=read_pytorch_zip,
         carries_pickles=True,
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_zip",
         pointer_extensions=(".bin",),
     ),
     FormatSpec(
@@ -164,6 +164,6 @@ SPECS = (
         sniffs=(Sniff(100, sniff_torch_legacy),),
         reader=read_pytorch_legacy,
         carries_pickles=True,
-        safety="unified_supply_chain.safety.scan:scan_file",
+        safety="unified_supply_chain.safety.scan:scan_torch_legacy",
     ),
 )

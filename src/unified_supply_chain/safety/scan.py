@@ -1,28 +1,41 @@
-"""Safety scan of one artifact file: every pickle it carries, Keras Lambda layers, GGUF templates.
+"""Safety scan of one artifact file: dispatch on what its bytes are, by the format registry.
 
-Containers are recognised by content, whatever the file's name or the format id it was given:
-a zip (PyTorch, .npz, .keras, or any renamed zip) has every member that is a pickle scanned;
-compressed joblib files are inflated under a cap; `.npy` object arrays have the pickle after the
-header scanned. Nothing is ever unpickled, and bad input yields a medium "unscannable" finding,
-never an exception.
+`scan_file(path, relpath, fmt)` sniffs the file's first bytes with the registry's content rules
+(`discover.classify.sniff_format`) and runs the safety hook of the format found, whatever the
+file's name or the format id it was given: a renamed zip is scanned as a zip. A file no sniff
+recognises is inflated when it is compressed (joblib), walked as a pickle when its name says it
+holds pickles, and otherwise walked heuristically when its start walks like a pickle.
+
+Archive members are scanned by the same dispatch (`scan_source`), depth-limited. Nothing is ever
+unpickled, and bad input yields an "unscannable" finding, never an exception.
 """
 
 from __future__ import annotations
 
 import io
 import lzma
-import re
+import posixpath
+import shutil
 import struct
+import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from unified_supply_chain import limits
-from unified_supply_chain.errors import FormatError, UscError
+from unified_supply_chain.errors import UscError
+from unified_supply_chain.formats import FormatSpec, registry, resolve
 from unified_supply_chain.formats._sniff import compression_of, could_hold_pickle, decompress_prefix
 from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.safety.gguf import CHAT_TEMPLATE_RULE, chat_template_findings
+from unified_supply_chain.safety.keras import (
+    hdf5_findings,
+    keras_config_findings,
+    zip_config_findings,
+)
 from unified_supply_chain.safety.pickle_scan import (
     RULE,
     findings_for,
@@ -30,15 +43,20 @@ from unified_supply_chain.safety.pickle_scan import (
     walk_pickles,
 )
 
-CHAT_TEMPLATE_RULE = "suspicious-chat-template"
+__all__ = [
+    "CHAT_TEMPLATE_RULE",
+    "Scanner",
+    "Source",
+    "chat_template_findings",
+    "keras_config_findings",
+    "scan_file",
+    "scan_source",
+]
 
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-_NPY_MAGIC = b"\x93NUMPY"
 _PICKLE_NAMES = (".pkl", ".pickle", ".joblib", "data.pkl")
 _PREFIX = 4096
-_PICKLE_FORMATS = ("pickle", "joblib", "pytorch")
 # Errors the standard library raises on hostile containers (all become "unscannable").
-_INPUT_ERRORS = (
+INPUT_ERRORS = (
     OSError,
     EOFError,
     ValueError,
@@ -58,117 +76,174 @@ _INPUT_ERRORS = (
 )
 
 
-def _unscannable(location: str, reason: str) -> Finding:
+def unscannable(location: str, reason: str, severity: Severity = Severity.MEDIUM) -> Finding:
+    """What could not be read cannot be proven safe (high for the archive formats)."""
+    if severity is Severity.MEDIUM:
+        message = f"unscannable: {reason}; it cannot be proven safe"
+    else:
+        message = f"unscannable: {reason}; it could not be verified safe"
     return Finding(
-        rule=RULE,
-        severity=Severity.MEDIUM,
-        message=f"unscannable: {reason}; it cannot be proven safe",
-        path=location,
-        details=(f"error: {reason}",),
+        rule=RULE, severity=severity, message=message, path=location, details=(f"error: {reason}",)
     )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Content to scan: a file, or a member of an archive being scanned."""
+
+    fh: BinaryIO
+    """Seekable stream of the content (a file, a zip member, a window on a tar member)."""
+    size: int
+    """Its length in bytes."""
+    location: str
+    """How findings name it: the repo-relative path, `archive!member` for members."""
+    name: str
+    """Lower-case file or member name, for the sniffs that look at names."""
+    fmt: str = ""
+    """Format id its name gave it (a hint; content wins)."""
+    depth: int = 0
+    """Archives around it."""
+    path: Path | None = None
+    """The file on disk, for a top-level file."""
+
+
+StreamScan = Callable[[Source], "list[Finding]"]
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """A format's safety hook: called on a file by the registry, on a Source for members."""
+
+    stream: StreamScan
+    failure: Severity = Severity.MEDIUM
+    """Severity of the finding when the content cannot be read."""
+    pickle_stream: bool = False
+    """The content is a pickle stream (members that only look like one are walked leniently)."""
+    reads_compressed: bool = False
+    """The scanner reads its format compressed too (a gzipped tar)."""
+
+    def __call__(self, path: Path, relpath: str, fmt: str) -> list[Finding]:
+        """(file, repo-relative path, format id) -> findings; never raises on bad input."""
+        try:
+            with path.open("rb") as fh:
+                size = fh.seek(0, 2)
+                fh.seek(0)
+                src = Source(fh, size, relpath, _basename(relpath), fmt, 0, path)
+                return self.scan(src)
+        except INPUT_ERRORS as exc:
+            return [unscannable(relpath, f"{type(exc).__name__}: {exc}", self.failure)]
+
+    def scan(self, src: Source) -> list[Finding]:
+        """Findings of `src`; what cannot be read is one finding at `self.failure`."""
+        try:
+            src.fh.seek(0)
+            return self.stream(src)
+        except INPUT_ERRORS as exc:
+            return [unscannable(src.location, f"{type(exc).__name__}: {exc}", self.failure)]
+
+
+def _basename(relpath: str) -> str:
+    return posixpath.basename(relpath.rstrip("/")).lower()
 
 
 def scan_file(path: Path, relpath: str, fmt: str) -> list[Finding]:
     """Safety findings for one file (`relpath` is how findings name it; `fmt` is a hint).
 
-    Never raises on bad input: what cannot be read is reported as a medium finding.
+    Never raises on bad input: what cannot be read is reported as a finding.
     """
     try:
-        return _scan(path, relpath, fmt)
-    except _INPUT_ERRORS as exc:
-        return [_unscannable(relpath, f"{type(exc).__name__}: {exc}")]
-
-
-def _head(path: Path, n: int = 16) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(n)
-
-
-def _scan(path: Path, relpath: str, fmt: str) -> list[Finding]:
-    head = _head(path)
-    if head.startswith(_ZIP_MAGIC):
-        return _scan_zip(path, relpath, fmt)
-    if head.startswith(b"GGUF"):
-        return _scan_gguf(path, relpath)
-    if head.startswith(_NPY_MAGIC):
         with path.open("rb") as fh:
-            return _scan_npy_stream(fh, path.stat().st_size, relpath)
-    if fmt == "safetensors" and head[8:9] == b"{":
+            size = fh.seek(0, 2)
+            fh.seek(0)
+            return scan_source(Source(fh, size, relpath, _basename(relpath), fmt, 0, path))
+    except INPUT_ERRORS as exc:
+        return [unscannable(relpath, f"{type(exc).__name__}: {exc}")]
+
+
+def _read_at_start(src: Source, n: int) -> bytes:
+    src.fh.seek(0)
+    data = src.fh.read(n)
+    src.fh.seek(0)
+    return data
+
+
+def _sniffed(head: bytes, name: str) -> FormatSpec | None:
+    from unified_supply_chain.discover.classify import sniff_format
+
+    return sniff_format(head[: limits.SNIFF_BYTES], name)
+
+
+def run_hook(spec: FormatSpec, src: Source) -> list[Finding]:
+    """The safety hook of `spec` on `src` (a hook that only reads files gets a bounded copy)."""
+    if spec.safety is None:
         return []
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
-        return _scan_hdf5(path, relpath)
+    hook = resolve(spec.safety)
+    if isinstance(hook, Scanner):
+        return hook.scan(src)
+    if src.path is not None:
+        return hook(src.path, src.location, spec.id)
+    with tempfile.TemporaryDirectory(prefix="usc-member-") as tmp:
+        copy = Path(tmp) / "member"
+        with copy.open("wb") as out:
+            src.fh.seek(0)
+            shutil.copyfileobj(_Capped(src.fh, limits.MAX_ZIP_MEMBER_READ), out)
+        return hook(copy, src.location, spec.id)
+
+
+class _Capped(io.RawIOBase):
+    """Reads through to `fh`, refusing to produce more than `cap` bytes."""
+
+    def __init__(self, fh: BinaryIO, cap: int) -> None:
+        self._fh, self._left = fh, cap
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fh.read(len(buffer))
+        if len(data) > self._left:
+            raise UscError(f"member larger than {limits.MAX_ZIP_MEMBER_READ} bytes")
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def scan_source(src: Source) -> list[Finding]:
+    """Findings for content of any kind: the registry's sniff picks the scanner."""
+    head = _read_at_start(src, _PREFIX)
+    spec = _sniffed(head, src.name)
+    named = registry().get(src.fmt)
+    if spec is not None:
+        findings = run_hook(spec, src)
+        if named is not None and named.carries_pickles and not spec.carries_pickles:
+            # The name says a pickle loader may open it: a polyglot must not hide a pickle.
+            findings += _heuristic_findings(_pickle_findings(src))
+        return findings
     compression = compression_of(head)
     if compression is not None:
-        return _scan_compressed(path, relpath, compression)
-    if fmt == "pytorch-legacy":
-        return _scan_pickle_file(path, relpath, max_pickles=5)
-    if fmt in _PICKLE_FORMATS:
-        return _scan_pickle_file(path, relpath)
+        return _scan_compressed(src, compression)
+    if named is not None and named.carries_pickles:
+        return _pickle_findings(src, max_pickles=5 if named.id == "pytorch-legacy" else None)
     # Any other file is scanned only when its start walks like a pickle (a renamed payload).
-    with path.open("rb") as fh:
-        prefix = fh.read(_PREFIX)
-    if could_hold_pickle(prefix, path.stat().st_size):
-        return _heuristic_findings(_scan_pickle_file(path, relpath))
+    if could_hold_pickle(head, src.size):
+        return _heuristic_findings(_pickle_findings(src))
     return []
 
 
-def _scan_pickle_file(path: Path, relpath: str, *, max_pickles: int | None = None) -> list[Finding]:
-    size = path.stat().st_size
-    if size <= limits.MAX_PICKLE_DECOMPRESS:
-        data = path.read_bytes()
-        return scan_pickle_bytes(data, relpath, max_pickles=max_pickles)
-    # Too large to hold in memory for picklescan: our own walk streams and seeks over weights.
-    with path.open("rb") as fh:
-        return findings_for(relpath, walk_pickles(fh, size, max_pickles=max_pickles))
-
-
-# --- Compressed joblib. ------------------------------------------------------------------------
-
-
-def _scan_compressed(path: Path, relpath: str, kind: str) -> list[Finding]:
-    cap = limits.MAX_PICKLE_DECOMPRESS
-    with path.open("rb") as fh:
-        found = decompress_prefix(fh, kind, cap)
-    if found is None:
-        return [_unscannable(relpath, f"{kind} compression is not supported by the scanner")]
-    if found.more:
-        return [_unscannable(relpath, f"{kind} stream inflates past {cap} bytes")]
-    if not found.data:
-        return [_unscannable(relpath, f"empty or corrupt {kind} stream")]
-    # A stream cut short is walked as far as it goes (the walk then reports it truncated).
-    return scan_pickle_bytes(found.data, relpath)
-
-
-# --- .npy object arrays. -----------------------------------------------------------------------
-
-
-def _descr_has_object(descr: Any) -> bool:
-    if isinstance(descr, str):
-        return descr.lstrip("<>|=")[:1] == "O"
-    if isinstance(descr, list):
-        return any(isinstance(f, tuple) and len(f) >= 2 and _descr_has_object(f[1]) for f in descr)
-    return False
-
-
-def _scan_npy_stream(fh: Any, size: int, location: str) -> list[Finding]:
-    from unified_supply_chain.formats.numpy_files import parse_npy_header
-
-    head = fh.read(12 + limits.MAX_NPY_HEADER)
-    header, offset = parse_npy_header(head)
-    if not _descr_has_object(header["descr"]):
+def scan_member(src: Source) -> list[Finding]:
+    """Findings for one archive member: containers by the registry, pickles by name or shape."""
+    if src.depth > limits.MAX_ARCHIVE_DEPTH:
+        return [unscannable(src.location, f"nested more than {limits.MAX_ARCHIVE_DEPTH} deep")]
+    prefix = _read_at_start(src, _PREFIX)
+    spec = _sniffed(prefix, src.name)
+    hook = resolve(spec.safety) if spec is not None and spec.safety is not None else None
+    if spec is not None and not (isinstance(hook, Scanner) and hook.pickle_stream):
+        return run_hook(spec, src)
+    if src.name.endswith(_PICKLE_NAMES):
+        return _pickle_findings(src)
+    if not could_hold_pickle(prefix, src.size):
         return []
-    rest = head[offset:]
-    budget = limits.MAX_PICKLE_DECOMPRESS
-    tail = fh.read(max(0, budget + 1 - len(rest)))
-    data = rest + tail
-    if len(data) > budget:
-        # Stream the walk when the pickled object array is too large to hold.
-        buf = io.BytesIO(data)
-        return findings_for(location, walk_pickles(buf, len(data)))
-    return scan_pickle_bytes(data, location)
-
-
-# --- Zip containers (PyTorch, .npz, .keras, any zip). --------------------------------------
+    return _heuristic_findings(_pickle_findings(src))
 
 
 def _heuristic_findings(findings: list[Finding]) -> list[Finding]:
@@ -182,210 +257,131 @@ def _heuristic_findings(findings: list[Finding]) -> list[Finding]:
     return []
 
 
-def _scan_zip(path: Path, relpath: str, fmt: str) -> list[Finding]:
+# --- Pickle streams. ---------------------------------------------------------------------------
+
+
+def _pickle_findings(src: Source, *, max_pickles: int | None = None) -> list[Finding]:
+    src.fh.seek(0)
+    if src.size <= limits.MAX_PICKLE_DECOMPRESS:
+        data = src.fh.read(src.size)
+        return scan_pickle_bytes(data, src.location, max_pickles=max_pickles)
+    # Too large to hold in memory for picklescan: our own walk streams and seeks over weights.
+    return findings_for(src.location, walk_pickles(src.fh, src.size, max_pickles=max_pickles))
+
+
+def _scan_pickle(src: Source) -> list[Finding]:
+    compression = compression_of(_read_at_start(src, 16))
+    if compression is not None:
+        return _scan_compressed(src, compression)
+    return _pickle_findings(src)
+
+
+scan_pickle = Scanner(_scan_pickle, pickle_stream=True)
+"""A pickle or joblib file (compressed joblib is inflated under a cap first)."""
+scan_torch_legacy = Scanner(lambda src: _pickle_findings(src, max_pickles=5), pickle_stream=True)
+"""torch.save's legacy format: magic, protocol, system info, the object, storage keys."""
+
+
+# --- Compressed joblib (and compressed archives). ------------------------------------------------
+
+
+def _scan_compressed(src: Source, kind: str) -> list[Finding]:
+    cap = limits.MAX_PICKLE_DECOMPRESS
+    src.fh.seek(0)
+    found = decompress_prefix(src.fh, kind, cap)
+    if found is None:
+        return [unscannable(src.location, f"{kind} compression is not supported by the scanner")]
+    inner = _sniffed(found.data, src.name)
+    hook = resolve(inner.safety) if inner is not None and inner.safety is not None else None
+    if isinstance(hook, Scanner) and hook.reads_compressed:
+        return hook.scan(src)  # a gzipped tar is a tar of members, not a pickle
+    if found.more:
+        return [unscannable(src.location, f"{kind} stream inflates past {cap} bytes")]
+    if not found.data:
+        return [unscannable(src.location, f"empty or corrupt {kind} stream")]
+    # A stream cut short is walked as far as it goes (the walk then reports it truncated).
+    return scan_pickle_bytes(found.data, src.location)
+
+
+# --- .npy object arrays. -----------------------------------------------------------------------
+
+
+def _descr_has_object(descr: Any) -> bool:
+    if isinstance(descr, str):
+        return descr.lstrip("<>|=")[:1] == "O"
+    if isinstance(descr, list):
+        return any(isinstance(f, tuple) and len(f) >= 2 and _descr_has_object(f[1]) for f in descr)
+    return False
+
+
+def _scan_npy(src: Source) -> list[Finding]:
+    from unified_supply_chain.formats.numpy_files import parse_npy_header
+
+    head = src.fh.read(12 + limits.MAX_NPY_HEADER)
+    header, offset = parse_npy_header(head)
+    if not _descr_has_object(header["descr"]):
+        return []
+    rest = head[offset:]
+    budget = limits.MAX_PICKLE_DECOMPRESS
+    data = rest + src.fh.read(max(0, budget + 1 - len(rest)))
+    if len(data) > budget:
+        # Stream the walk when the pickled object array is too large to hold.
+        return findings_for(src.location, walk_pickles(io.BytesIO(data), len(data)))
+    return scan_pickle_bytes(data, src.location)
+
+
+scan_npy = Scanner(_scan_npy)
+""".npy files: an object array's data is a pickle."""
+
+
+# --- Zip containers (PyTorch, .npz, .keras, any zip). --------------------------------------
+
+
+def zip_members(src: Source, reader: Any) -> list[Finding]:
+    """Findings of every file member of an open ZipReader, each by `scan_member`."""
+    findings: list[Finding] = []
+    for member in reader.listing.members:
+        if member.is_dir:
+            continue
+        location = f"{src.location}!{member.name}"
+        try:
+            with reader.open_member(member.name) as fh:
+                sub = Source(
+                    cast(BinaryIO, fh),
+                    member.size,
+                    location,
+                    _basename(member.name),
+                    "",
+                    src.depth + 1,
+                )
+                findings.extend(scan_member(sub))
+        except INPUT_ERRORS as exc:
+            findings.append(unscannable(location, f"{type(exc).__name__}: {exc}"))
+    return findings
+
+
+def _scan_zip(src: Source) -> list[Finding]:
     from unified_supply_chain.formats._zip import ZipReader
 
-    findings: list[Finding] = []
-    with ZipReader(path) as reader:
-        for member in reader.listing.members:
-            if member.is_dir:
-                continue
-            location = f"{relpath}!{member.name}"
-            try:
-                findings.extend(_scan_member(reader, member.name, member.size, location))
-            except _INPUT_ERRORS as exc:
-                findings.append(_unscannable(location, f"{type(exc).__name__}: {exc}"))
-        config = reader.listing.get("config.json")
-        if config is not None and (fmt == "keras" or relpath.endswith(".keras")):
-            findings.extend(_scan_keras_config(reader, relpath))
+    with ZipReader(src.path if src.path is not None else src.fh) as reader:
+        findings = zip_members(src, reader)
+        names = set(reader.listing.names)
+        keras = src.fmt == "keras" or src.name.endswith(".keras") or "metadata.json" in names
+        if "config.json" in names and keras:
+            findings.extend(zip_config_findings(reader, src.location))
     return findings
 
 
-def _scan_member(reader: Any, name: str, size: int, location: str) -> list[Finding]:
-    prefix = reader.read(name, _PREFIX, prefix=True)
-    if prefix.startswith(_NPY_MAGIC):
-        data = reader.read(name, limits.MAX_ZIP_MEMBER_READ) if size > len(prefix) else prefix
-        return _scan_npy_stream(io.BytesIO(data), len(data), location)
-    if prefix.startswith(_ZIP_MAGIC):
-        return []
-    if name.lower().endswith(_PICKLE_NAMES):
-        return scan_pickle_bytes(reader.read(name, limits.MAX_ZIP_MEMBER_READ), location)
-    if not could_hold_pickle(prefix, size):
-        return []
-    data = reader.read(name, limits.MAX_ZIP_MEMBER_READ)
-    return _heuristic_findings(scan_pickle_bytes(data, location))
+scan_zip = Scanner(_scan_zip)
+"""Any zip: every member by content; a Keras model's config.json for Lambda layers."""
 
 
-# --- Keras. ----------------------------------------------------------------------------------
-
-_KERAS_MODULES = ("keras", "tensorflow", "tf_keras")
-
-
-def _keras_objects(config: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    if depth > limits.MAX_JSON_DEPTH:
-        return
-    if isinstance(config, dict):
-        yield config
-        for value in config.values():
-            yield from _keras_objects(value, depth + 1)
-    elif isinstance(config, list):
-        for value in config:
-            yield from _keras_objects(value, depth + 1)
+def with_failure(scanner: Scanner, severity: Severity) -> Scanner:
+    """The same scanner, reporting unreadable content at `severity`."""
+    return replace(scanner, failure=severity)
 
 
-def keras_config_findings(config: Any, location: str) -> list[Finding]:
-    """Lambda layers (serialized Python code) and custom objects in a Keras model config."""
-    findings: list[Finding] = []
-    for obj in _keras_objects(config):
-        class_name = obj.get("class_name")
-        raw_inner = obj.get("config")
-        inner: dict[str, Any] = raw_inner if isinstance(raw_inner, dict) else {}
-        layer = str(inner.get("name") or obj.get("name") or "?")
-        if class_name in ("Lambda", "__lambda__"):
-            findings.append(
-                Finding(
-                    rule=RULE,
-                    severity=Severity.HIGH,
-                    message=f"Keras Lambda layer {layer!r} carries Python code that runs on load",
-                    path=location,
-                    details=(f"keras-lambda-layer: {layer}",),
-                )
-            )
-            continue
-        module = obj.get("module")
-        registered = obj.get("registered_name")
-        if isinstance(module, str) and class_name is not None:
-            if module.split(".", 1)[0] not in _KERAS_MODULES:
-                findings.append(
-                    Finding(
-                        rule=RULE,
-                        severity=Severity.MEDIUM,
-                        message=f"Keras custom object {class_name!r} from module {module!r} "
-                        "imports code on load",
-                        path=location,
-                        details=(f"keras-custom-object: {module}.{class_name}",),
-                    )
-                )
-        elif isinstance(registered, str) and "Custom>" in registered:
-            findings.append(
-                Finding(
-                    rule=RULE,
-                    severity=Severity.MEDIUM,
-                    message=f"Keras custom object {registered!r} needs registered code on load",
-                    path=location,
-                    details=(f"keras-custom-object: {registered}",),
-                )
-            )
-    return findings
+# --- HDF5 (legacy Keras). ------------------------------------------------------------------------
 
-
-def _scan_keras_config(reader: Any, relpath: str) -> list[Finding]:
-    from unified_supply_chain.safeparse import loads_json
-
-    data = reader.read("config.json", limits.MAX_HDF5_SNIFF)
-    config = loads_json(data.decode("utf-8"))
-    return keras_config_findings(config, f"{relpath}!config.json")
-
-
-def _scan_hdf5(path: Path, relpath: str) -> list[Finding]:
-    # Legacy .h5 Keras models keep their JSON config in an attribute; find Lambda layers in it.
-    with path.open("rb") as fh:
-        data = fh.read(limits.MAX_HDF5_SNIFF)
-    if re.search(rb'"class_name":\s*"(Lambda|__lambda__)"', data):
-        names = re.findall(
-            rb'"class_name":\s*"Lambda",\s*"config":\s*\{[^{}]*?"name":\s*"([^"]{1,200})"', data
-        )
-        layers = [n.decode("utf-8", "replace") for n in names] or ["?"]
-        return [
-            Finding(
-                rule=RULE,
-                severity=Severity.HIGH,
-                message=f"Keras Lambda layer {layer!r} carries Python code that runs on load",
-                path=relpath,
-                details=(f"keras-lambda-layer: {layer}",),
-            )
-            for layer in layers
-        ]
-    return []
-
-
-# --- GGUF chat templates. --------------------------------------------------------------------
-
-_TEMPLATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "dunder attribute access",
-        re.compile(
-            r"__(class|globals|subclasses|builtins|mro|base|bases|"
-            r"init|import|getattribute|code|func|dict|module)__"
-        ),
-    ),
-    ("import", re.compile(r"\bimport\b|__import__")),
-    ("os access", re.compile(r"\bos\s*\.|\bpopen\b|\bsubprocess\b|\bsystem\s*\(")),
-    ("eval/exec", re.compile(r"\b(eval|exec|compile)\s*\(")),
-    (
-        "template gadget",
-        re.compile(
-            r"\b(cycler|joiner|namespace|lipsum|url_for|self\._"
-            r"|request\.application|config\.items)\b"
-        ),
-    ),
-    ("attribute filter", re.compile(r"\|\s*attr\s*\(")),
-)
-
-
-def chat_template_findings(template: str, location: str) -> list[Finding]:
-    """A finding when a Jinja chat template reaches for Python internals (template injection)."""
-    hits = [label for label, pattern in _TEMPLATE_PATTERNS if pattern.search(template)]
-    if not hits:
-        return []
-    return [
-        Finding(
-            rule=CHAT_TEMPLATE_RULE,
-            severity=Severity.HIGH,
-            message="GGUF chat template looks like a template-injection payload "
-            f"({', '.join(hits)})",
-            path=location,
-            details=tuple(f"pattern: {h}" for h in hits),
-        )
-    ]
-
-
-def _scan_gguf(path: Path, relpath: str) -> list[Finding]:
-    try:
-        from unified_supply_chain.formats.gguf import read_gguf
-    except ImportError:
-        return []
-    try:
-        props = read_gguf(path).properties
-    except FormatError:
-        return []  # a corrupt GGUF is a reader warning, not a safety finding: loaders refuse it
-    key = "tokenizer.chat_template"
-    findings: list[Finding] = []
-    for name in sorted(props):
-        if name != key and not name.startswith(key + "."):
-            continue
-        if name.endswith(".skipped"):
-            template_name = name[: -len(".skipped")]
-            findings.append(_partial_template(relpath, template_name, "too long to read"))
-            continue
-        if name.endswith(".length"):
-            continue
-        text = props[name]
-        location = relpath if name == key else f"{relpath}!{name}"
-        findings.extend(chat_template_findings(text, location))
-        declared = props.get(f"{name}.length", "")
-        if declared.isdigit() and int(declared) > len(text):
-            findings.append(
-                _partial_template(relpath, name, f"only {len(text)} of {declared} characters read")
-            )
-    return findings
-
-
-def _partial_template(relpath: str, name: str, why: str) -> Finding:
-    return Finding(
-        rule=CHAT_TEMPLATE_RULE,
-        severity=Severity.MEDIUM,
-        message=f"unscannable: GGUF {name} {why}; it cannot be proven safe",
-        path=relpath,
-        details=(f"error: {name} {why}",),
-    )
+scan_hdf5 = Scanner(lambda src: hdf5_findings(src.fh.read(limits.MAX_HDF5_SNIFF), src.location))
+"""Legacy Keras `.h5` models keep Lambda layers (marshalled code) in their config attribute."""
