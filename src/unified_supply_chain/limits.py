@@ -92,3 +92,6 @@ MAX_PARQUET_FULL_PARSE = 1024 * 1024
 MAX_MD5_VERIFY_BYTES = 256 * 1024 * 1024
 #: One-line problems reported per file; further ones are counted in one last line.
 MAX_PROBLEMS_PER_FILE = 20
+#: Core ML: bytes of protobuf we read outside of weights (names, metadata), and fields walked.
+MAX_COREML_META_BYTES = 16 * 1024 * 1024
+MAX_COREML_FIELDS = 4_000_000

@@ -332,6 +332,29 @@ def _onnx_seeds() -> list[Seed]:
     return [Seed({"m.onnx": model.SerializeToString()}, "m.onnx")]
 
 
+def _coreml_seeds() -> list[Seed]:
+    # Model.proto (apple/coremltools mlmodel/format): specificationVersion = 1, description = 2
+    # (input = 1, output = 10, metadata = 100), neuralNetwork = 500 (layers = 1), mlProgram = 502.
+    feature = _len_field(1, b"x") + _len_field(3, _len_field(5, _varint(1 << 3) + _varint(4)))
+    metadata = _len_field(3, b"alice") + _len_field(4, b"MIT")
+    metadata += _len_field(
+        100, _len_field(1, b"com.github.apple.coremltools.version") + _len_field(2, b"9.0")
+    )
+    description = (
+        _len_field(1, feature) + _len_field(10, _len_field(1, b"y")) + _len_field(100, metadata)
+    )
+    layer = _len_field(1, b"fc") + _len_field(2, b"x") + _len_field(3, b"y")
+    network = _varint(1 << 3) + _varint(4) + _len_field(2, description)
+    network += _len_field(500, _len_field(1, layer) + _len_field(1, layer))
+    program = _varint(1 << 3) + _varint(6) + _len_field(2, description)
+    program += _len_field(502, _varint(1 << 3) + _varint(1) + _len_field(2, _len_field(1, b"main")))
+    inner = "p.mlpackage/Data/com.apple.CoreML/model.mlmodel"
+    return [
+        Seed({"m.mlmodel": network}, "m.mlmodel"),
+        Seed({inner: program, "p.mlpackage/Manifest.json": b"{}"}, inner),
+    ]
+
+
 def _lfs_seeds() -> list[Seed]:
     text = (
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
@@ -1243,6 +1266,7 @@ TARGETS: dict[str, Target] = {
         format_target("safetensors", _cached(_safetensors_seeds)),
         format_target("gguf", _cached(_gguf_seeds)),
         format_target("onnx", _cached(_onnx_seeds)),
+        format_target("coreml", _cached(_coreml_seeds)),
         format_target("git-lfs-pointer", _cached(_lfs_seeds), name="lfs-pointer"),
         format_target("pytorch", _cached(_pytorch_seeds), name="pytorch-zip"),
         format_target("pytorch-legacy", _cached(_pytorch_legacy_seeds)),

@@ -179,6 +179,25 @@ def test_max_onnx_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         read_onnx(path)
 
 
+def test_max_coreml_meta_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.coreml import read_coreml
+
+    path = _seed_file(tmp_path, "coreml")
+    assert read_coreml(path).properties["layer_count"] == "2"
+    monkeypatch.setattr(limits, "MAX_COREML_META_BYTES", 8)
+    with pytest.raises(LimitExceeded, match="more than 8 bytes of Core ML metadata"):
+        read_coreml(path)
+
+
+def test_max_coreml_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.coreml import read_coreml
+
+    path = _seed_file(tmp_path, "coreml")
+    monkeypatch.setattr(limits, "MAX_COREML_FIELDS", 3)
+    with pytest.raises(LimitExceeded, match="more than 3 protobuf fields"):
+        read_coreml(path)
+
+
 def test_max_saved_model_pb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from unified_supply_chain.formats.savedmodel import read_saved_model
 

@@ -188,6 +188,7 @@ _MODULES: tuple[str, ...] = (
     "safetensors",
     "gguf",
     "onnx",
+    "coreml",
     "pytorch",
     "pickles",
     "keras",
