@@ -95,3 +95,8 @@ MAX_PROBLEMS_PER_FILE = 20
 #: Core ML: bytes of protobuf we read outside of weights (names, metadata), and fields walked.
 MAX_COREML_META_BYTES = 16 * 1024 * 1024
 MAX_COREML_FIELDS = 4_000_000
+#: Flax msgpack: bytes read outside array buffers (keys, shapes, small values), objects visited,
+#: and the nesting depth of maps and arrays.
+MAX_MSGPACK_META_BYTES = 64 * 1024 * 1024
+MAX_MSGPACK_OBJECTS = 4_000_000
+MAX_MSGPACK_DEPTH = 128

@@ -189,6 +189,7 @@ _MODULES: tuple[str, ...] = (
     "gguf",
     "onnx",
     "coreml",
+    "flax_msgpack",
     "pytorch",
     "pickles",
     "keras",
