@@ -96,3 +96,11 @@ MAX_PROBLEMS_PER_FILE = 20
 MAX_ARCHIVE_DEPTH = 4
 #: Archives: members whose first bytes the reader probes to decide what the archive carries.
 MAX_ARCHIVE_PROBES = 1_000
+#: Core ML: bytes of protobuf we read outside of weights (names, metadata), and fields walked.
+MAX_COREML_META_BYTES = 16 * 1024 * 1024
+MAX_COREML_FIELDS = 4_000_000
+#: Flax msgpack: bytes read outside array buffers (keys, shapes, small values), objects visited,
+#: and the nesting depth of maps and arrays.
+MAX_MSGPACK_META_BYTES = 64 * 1024 * 1024
+MAX_MSGPACK_OBJECTS = 4_000_000
+MAX_MSGPACK_DEPTH = 128

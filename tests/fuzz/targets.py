@@ -333,6 +333,97 @@ def _onnx_seeds() -> list[Seed]:
     return [Seed({"m.onnx": model.SerializeToString()}, "m.onnx")]
 
 
+def _coreml_seeds() -> list[Seed]:
+    # Model.proto (apple/coremltools mlmodel/format): specificationVersion = 1, description = 2
+    # (input = 1, output = 10, metadata = 100), neuralNetwork = 500 (layers = 1), mlProgram = 502.
+    feature = _len_field(1, b"x") + _len_field(3, _len_field(5, _varint(1 << 3) + _varint(4)))
+    metadata = _len_field(3, b"alice") + _len_field(4, b"MIT")
+    metadata += _len_field(
+        100, _len_field(1, b"com.github.apple.coremltools.version") + _len_field(2, b"9.0")
+    )
+    description = (
+        _len_field(1, feature) + _len_field(10, _len_field(1, b"y")) + _len_field(100, metadata)
+    )
+    layer = _len_field(1, b"fc") + _len_field(2, b"x") + _len_field(3, b"y")
+    network = _varint(1 << 3) + _varint(4) + _len_field(2, description)
+    network += _len_field(500, _len_field(1, layer) + _len_field(1, layer))
+    program = _varint(1 << 3) + _varint(6) + _len_field(2, description)
+    program += _len_field(502, _varint(1 << 3) + _varint(1) + _len_field(2, _len_field(1, b"main")))
+    inner = "p.mlpackage/Data/com.apple.CoreML/model.mlmodel"
+    return [
+        Seed({"m.mlmodel": network}, "m.mlmodel"),
+        Seed({inner: program, "p.mlpackage/Manifest.json": b"{}"}, inner),
+    ]
+
+
+def msgpack_pack(obj: Any) -> bytes:
+    """msgpack bytes of `obj` (msgpack/msgpack spec.md), with NumPy arrays, NumPy scalars and
+    complex numbers as the extensions of flax.serialization (google/flax flax/serialization.py:
+    code 1 ndarray and 3 scalar, both packb((shape, dtype.name, tobytes)); code 2 (real, imag)).
+    """
+    import numpy as np
+
+    def sized(small: int | None, codes: tuple[int, int, int], n: int) -> bytes:
+        if small is not None and n < (32 if small == 0xA0 else 16):  # fixstr holds 31 bytes
+            return bytes([small + n])
+        widths = (">B", ">H", ">I")
+        for code, fmt, top in zip(codes, widths, (0xFF, 0xFFFF, 0xFFFFFFFF), strict=True):
+            if code and n <= top:
+                return bytes([code]) + struct.pack(fmt, n)
+        raise ValueError(n)
+
+    def ext(code: int, payload: bytes) -> bytes:
+        fixed = {1: 0xD4, 2: 0xD5, 4: 0xD6, 8: 0xD7, 16: 0xD8}
+        head = (
+            bytes([fixed[len(payload)]])
+            if len(payload) in fixed
+            else sized(None, (0xC7, 0xC8, 0xC9), len(payload))
+        )
+        return head + struct.pack(">b", code) + payload
+
+    if obj is None:
+        return b"\xc0"
+    if isinstance(obj, bool):
+        return b"\xc3" if obj else b"\xc2"
+    if isinstance(obj, int):
+        if 0 <= obj <= 0x7F or -32 <= obj < 0:
+            return struct.pack(">b" if obj < 0 else ">B", obj)
+        return b"\xcf" + struct.pack(">Q", obj) if obj >= 0 else b"\xd3" + struct.pack(">q", obj)
+    if isinstance(obj, float):
+        return b"\xcb" + struct.pack(">d", obj)
+    if isinstance(obj, complex):
+        return ext(2, msgpack_pack((obj.real, obj.imag)))
+    if isinstance(obj, str):
+        raw = obj.encode()
+        return sized(0xA0, (0xD9, 0xDA, 0xDB), len(raw)) + raw
+    if isinstance(obj, bytes):
+        return sized(None, (0xC4, 0xC5, 0xC6), len(obj)) + obj
+    if isinstance(obj, (np.ndarray, np.generic)):
+        arr = np.asarray(obj)
+        inner = msgpack_pack((list(arr.shape), arr.dtype.name, arr.tobytes("C")))
+        return ext(1 if isinstance(obj, np.ndarray) else 3, inner)
+    if isinstance(obj, (list, tuple)):
+        return sized(0x90, (0, 0xDC, 0xDD), len(obj)) + b"".join(msgpack_pack(x) for x in obj)
+    if isinstance(obj, dict):
+        body = b"".join(msgpack_pack(k) + msgpack_pack(v) for k, v in obj.items())
+        return sized(0x80, (0, 0xDE, 0xDF), len(obj)) + body
+    raise TypeError(type(obj))
+
+
+def _flax_seeds() -> list[Seed]:
+    import numpy as np
+
+    params = {
+        "params": {
+            "Dense_0": {"kernel": np.ones((4, 3), np.float32), "bias": np.zeros(3, np.float32)},
+            "Embed_0": {"embedding": np.ones((5, 2), np.float16)},
+        },
+        "batch_stats": {"mean": np.zeros(3, np.float32)},
+        "step": np.int64(7),
+    }
+    return [Seed({"flax_model.msgpack": msgpack_pack(params)}, "flax_model.msgpack")]
+
+
 def _lfs_seeds() -> list[Seed]:
     text = (
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
@@ -1258,6 +1349,8 @@ TARGETS: dict[str, Target] = {
         format_target("safetensors", _cached(_safetensors_seeds)),
         format_target("gguf", _cached(_gguf_seeds)),
         format_target("onnx", _cached(_onnx_seeds)),
+        format_target("coreml", _cached(_coreml_seeds)),
+        format_target("flax-msgpack", _cached(_flax_seeds), name="flax"),
         format_target("git-lfs-pointer", _cached(_lfs_seeds), name="lfs-pointer"),
         format_target("pytorch", _cached(_pytorch_seeds), name="pytorch-zip"),
         format_target("pytorch-legacy", _cached(_pytorch_legacy_seeds)),

@@ -179,6 +179,53 @@ def test_max_onnx_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         read_onnx(path)
 
 
+def test_max_coreml_meta_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.coreml import read_coreml
+
+    path = _seed_file(tmp_path, "coreml")
+    assert read_coreml(path).properties["layer_count"] == "2"
+    monkeypatch.setattr(limits, "MAX_COREML_META_BYTES", 8)
+    with pytest.raises(LimitExceeded, match="more than 8 bytes of Core ML metadata"):
+        read_coreml(path)
+
+
+def test_max_coreml_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.coreml import read_coreml
+
+    path = _seed_file(tmp_path, "coreml")
+    monkeypatch.setattr(limits, "MAX_COREML_FIELDS", 3)
+    with pytest.raises(LimitExceeded, match="more than 3 protobuf fields"):
+        read_coreml(path)
+
+
+def test_max_msgpack_meta_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.flax_msgpack import read_flax_msgpack
+
+    path = _seed_file(tmp_path, "flax")
+    assert read_flax_msgpack(path).properties["tensor_count"] == "4"
+    monkeypatch.setattr(limits, "MAX_MSGPACK_META_BYTES", 8)
+    with pytest.raises(LimitExceeded, match="more than 8 bytes of msgpack"):
+        read_flax_msgpack(path)
+
+
+def test_max_msgpack_objects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.flax_msgpack import read_flax_msgpack
+
+    path = _seed_file(tmp_path, "flax")
+    monkeypatch.setattr(limits, "MAX_MSGPACK_OBJECTS", 3)
+    with pytest.raises(LimitExceeded, match="more than 3 msgpack objects"):
+        read_flax_msgpack(path)
+
+
+def test_max_msgpack_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.flax_msgpack import read_flax_msgpack
+
+    path = _seed_file(tmp_path, "flax")
+    monkeypatch.setattr(limits, "MAX_MSGPACK_DEPTH", 1)
+    with pytest.raises(LimitExceeded, match="nested deeper than 1"):
+        read_flax_msgpack(path)
+
+
 def test_max_saved_model_pb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from unified_supply_chain.formats.savedmodel import read_saved_model
 

@@ -188,6 +188,8 @@ _MODULES: tuple[str, ...] = (
     "safetensors",
     "gguf",
     "onnx",
+    "coreml",
+    "flax_msgpack",
     "pytorch",
     "pickles",
     "keras",
