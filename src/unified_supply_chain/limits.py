@@ -92,3 +92,8 @@ MAX_PARQUET_FULL_PARSE = 1024 * 1024
 MAX_MD5_VERIFY_BYTES = 256 * 1024 * 1024
 #: One-line problems reported per file; further ones are counted in one last line.
 MAX_PROBLEMS_PER_FILE = 20
+#: LightGBM text models: largest header (up to its first blank line) and parameters tail read.
+MAX_LIGHTGBM_HEADER = 16 * 1024 * 1024
+MAX_LIGHTGBM_TAIL = 256 * 1024
+#: Tree models without a tree size table: bytes scanned to count their trees.
+MAX_TREE_COUNT_SCAN = 64 * 1024 * 1024

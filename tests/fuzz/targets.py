@@ -610,6 +610,22 @@ def _arrow_seeds() -> list[Seed]:
     ]
 
 
+# --- Classic ML model files: tree ensembles, skops, PMML. -----------------------------------
+
+
+def _lightgbm_seeds() -> list[Seed]:
+    import lightgbm as lgb
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    features = rng.random((60, 3))
+    labels = (features[:, 0] > 0.5).astype(int)
+    params = {"objective": "binary", "num_leaves": 4, "verbose": -1, "min_data_in_leaf": 5}
+    booster = lgb.train(params, lgb.Dataset(features, labels), num_boost_round=2)
+    text = booster.model_to_string().encode()
+    return [Seed({"models/model.txt": text}, "models/model.txt")]
+
+
 def _descriptor_seeds() -> list[Seed]:
     yaml_text = b"""\
 datasets:
@@ -1258,6 +1274,7 @@ TARGETS: dict[str, Target] = {
         format_target("jsonl", _cached(_jsonl_seeds)),
         format_target("parquet", _cached(_parquet_seeds)),
         format_target("arrow", _cached(_arrow_seeds), also=("feather",)),
+        format_target("lightgbm", _cached(_lightgbm_seeds)),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),

@@ -197,6 +197,7 @@ _MODULES: tuple[str, ...] = (
     "parquet",
     "arrow",
     "tabular",
+    "lightgbm",
     "configs",
 )
 
