@@ -104,3 +104,8 @@ MAX_COREML_FIELDS = 4_000_000
 MAX_MSGPACK_META_BYTES = 64 * 1024 * 1024
 MAX_MSGPACK_OBJECTS = 4_000_000
 MAX_MSGPACK_DEPTH = 128
+#: LightGBM text models: largest header (up to its first blank line) and parameters tail read.
+MAX_LIGHTGBM_HEADER = 16 * 1024 * 1024
+MAX_LIGHTGBM_TAIL = 256 * 1024
+#: Tree models without a tree size table: bytes scanned to count their trees.
+MAX_TREE_COUNT_SCAN = 64 * 1024 * 1024

@@ -711,6 +711,43 @@ def _tflite_seeds() -> list[Seed]:
     ]
 
 
+# --- Classic ML model files: tree ensembles, skops, PMML. -----------------------------------
+
+
+def _lightgbm_seeds() -> list[Seed]:
+    import lightgbm as lgb
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    features = rng.random((60, 3))
+    labels = (features[:, 0] > 0.5).astype(int)
+    params = {"objective": "binary", "num_leaves": 4, "verbose": -1, "min_data_in_leaf": 5}
+    booster = lgb.train(params, lgb.Dataset(features, labels), num_boost_round=2)
+    text = booster.model_to_string().encode()
+    return [Seed({"models/model.txt": text}, "models/model.txt")]
+
+
+def _skops_seeds() -> list[Seed]:
+    import numpy as np
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    rng = np.random.default_rng(0)
+    features = rng.random((30, 3))
+    labels = (features[:, 0] > 0.5).astype(int)
+    model = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression())
+    data = sio.dumps(model.fit(features, labels))
+    return [Seed({"models/clf.skops": data}, "models/clf.skops")]
+
+
+def _run_skops_scan(root: Path, rel: str) -> object:
+    from unified_supply_chain.formats.skops import scan_skops
+
+    return scan_skops(root / rel, rel, "skops")
+
+
 def _descriptor_seeds() -> list[Seed]:
     yaml_text = b"""\
 datasets:
@@ -1368,6 +1405,10 @@ TARGETS: dict[str, Target] = {
         format_target("parquet", _cached(_parquet_seeds)),
         format_target("arrow", _cached(_arrow_seeds), also=("feather",)),
         format_target("zip", _archive_seeds(archive_seeds.zip_archive_seeds)),
+        format_target("lightgbm", _cached(_lightgbm_seeds)),
+        format_target("skops", _cached(_skops_seeds)),
+        # The skops safety hook promises never to raise on bad input, like the scanner.
+        Target("skops-scan", _cached(_skops_seeds), _run_skops_scan, allowed=()),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),

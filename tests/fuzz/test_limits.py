@@ -761,3 +761,37 @@ def test_max_archive_probes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     # Members past the probe cap are judged by their names only.
     monkeypatch.setattr(limits, "MAX_ARCHIVE_PROBES", 3)
     assert read_zip_archive(path).properties["archive.model_members"] == "0"
+
+
+# --- classic ML model files ---------------------------------------------------------------
+
+
+def test_max_lightgbm_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.lightgbm import read_lightgbm
+
+    path = _seed_file(tmp_path, "lightgbm")
+    assert read_lightgbm(path).properties["tree_count"] == "2"
+    monkeypatch.setattr(limits, "MAX_LIGHTGBM_HEADER", 100)
+    with pytest.raises(LimitExceeded, match="header longer than 100 bytes"):
+        read_lightgbm(path)
+
+
+def test_max_lightgbm_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.lightgbm import read_lightgbm
+
+    path = _seed_file(tmp_path, "lightgbm")
+    assert "lightgbm.param.boosting" in read_lightgbm(path).properties
+    # The parameters section is only looked for within the tail: a short tail misses it.
+    monkeypatch.setattr(limits, "MAX_LIGHTGBM_TAIL", 64)
+    assert "lightgbm.param.boosting" not in read_lightgbm(path).properties
+
+
+def test_max_tree_count_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.lightgbm import read_lightgbm
+
+    path = _seed_file(tmp_path, "lightgbm")
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join(line for line in lines if not line.startswith(b"tree_sizes=")))
+    assert read_lightgbm(path).properties["tree_count"] == "2"
+    monkeypatch.setattr(limits, "MAX_TREE_COUNT_SCAN", 100)
+    assert "tree_count" not in read_lightgbm(path).properties

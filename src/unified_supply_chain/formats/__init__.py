@@ -199,6 +199,8 @@ _MODULES: tuple[str, ...] = (
     "parquet",
     "arrow",
     "tabular",
+    "lightgbm",
+    "skops",
     "configs",
     "archives",
 )
