@@ -18,7 +18,7 @@ from typing import Any
 
 from unified_supply_chain import __version__
 from unified_supply_chain.bom.properties import Prop
-from unified_supply_chain.records import Artifact, ArtifactKind, Inventory, Library
+from unified_supply_chain.records import Artifact, ArtifactKind, Inventory, Library, finding_to_json
 
 TOOL_NAME = "unified-supply-chain"
 TOOL_URL = "https://github.com/org/unified-supply-chain"
@@ -148,22 +148,7 @@ def artifact_properties(a: Artifact) -> list[tuple[str, str]]:
     pairs.extend(a.extra_properties)
     for w in a.warnings:
         pairs.append((Prop.WARNING.value, w))
-    for f in a.findings:
-        pairs.append(
-            (
-                Prop.FINDING.value,
-                json.dumps(
-                    {
-                        "rule": f.rule,
-                        "severity": f.severity.value,
-                        "message": f.message,
-                        "path": f.path,
-                        "details": list(f.details),
-                    },
-                    sort_keys=True,
-                ),
-            )
-        )
+    pairs.extend((Prop.FINDING.value, finding_to_json(f)) for f in a.findings)
     return pairs
 
 
