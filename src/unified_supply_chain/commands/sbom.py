@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from unified_supply_chain.bom.build import clean_text
     from unified_supply_chain.bom.write import serialise, write_document
     from unified_supply_chain.pipeline import generate
-    from unified_supply_chain.report.text import render_text_summary
+    from unified_supply_chain.report.text import TextSummary
 
     if not args.output:
         from unified_supply_chain.errors import UsageError
@@ -183,8 +183,8 @@ def run(args: argparse.Namespace) -> int:
     threshold = _threshold(args)
     if not args.quiet:
         print(
-            render_text_summary(
-                document, output=None if args.output == "-" else args.output, sha256=digest
+            TextSummary(output=None if args.output == "-" else args.output, sha256=digest).format(
+                document
             ),
             file=sys.stderr,
         )
@@ -225,11 +225,9 @@ def _threshold(args: argparse.Namespace) -> Any:
 
 
 def _write_sarif(path: Path, findings: list[Any]) -> None:
-    import json
-
     from unified_supply_chain import __version__
     from unified_supply_chain.bom.write import write_atomic
-    from unified_supply_chain.report.sarif import to_sarif
+    from unified_supply_chain.report.sarif import Sarif
 
-    data = json.dumps(to_sarif(findings, __version__), indent=2).encode("utf-8") + b"\n"
+    data = Sarif(__version__).format(findings).encode("utf-8")
     write_atomic(data, path)
