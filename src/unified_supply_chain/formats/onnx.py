@@ -1,5 +1,7 @@
 """Read an ONNX model's metadata with a small protobuf wire-format walker (no `onnx.load`).
 
+Kept as one module over 400 lines: one walker whose message readers share its bounded state.
+
 The walker reads ModelProto, GraphProto, NodeProto and TensorProto field by field straight from the
 file and seeks over every length-delimited field it does not need, above all tensor `raw_data`, so
 the weights are never read and a 2 GB model costs a few ms. Every length is checked against the
