@@ -8,7 +8,7 @@ or `--shell --command "python train.py | tee log"` (run with bash, recorded as w
 when the command ran elsewhere, `--command "python train.py" [--start T --end T]`.
 
 The record (schema `unified-supply-chain/training-record@1`, see
-`inventory/training_record.py`) names the run that trained the model (from the GitHub Actions
+`sources/lineage/training_record.py`) names the run that trained the model (from the GitHub Actions
 environment), the command and its times, the input datasets and output model files with their
 SHA-256, and the hyperparameters read from the params files. `usc sbom` turns it into the
 SBOM's `formulation` and the model's lineage.
