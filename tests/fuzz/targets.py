@@ -853,7 +853,7 @@ def _requirements_seeds() -> list[Seed]:
 
 
 def _run_requirements(root: Path, rel: str) -> object:
-    from unified_supply_chain.sources.libraries.manifests import read_requirements
+    from unified_supply_chain.sources.libraries.requirements import read_requirements
 
     return read_requirements(root / "requirements.txt", "requirements.txt", root)
 
@@ -876,7 +876,7 @@ def _pyproject_seeds() -> list[Seed]:
 
 
 def _run_pyproject(root: Path, rel: str) -> object:
-    from unified_supply_chain.sources.libraries.manifests import read_pyproject
+    from unified_supply_chain.sources.libraries.pyproject import read_pyproject
 
     return read_pyproject(root / rel, rel)
 

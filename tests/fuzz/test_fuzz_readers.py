@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from tests.fuzz.targets import TARGETS, check_seeds, mutate, mutate_structure, run_target
 
 #: A reader that takes longer than this on a seed-sized input is hanging (the real per-file cap
-#: in scan.py is limits.PER_FILE_SECONDS; these inputs are a few kilobytes).
+#: in inspection/headers.py is limits.PER_FILE_SECONDS; these inputs are a few kilobytes).
 HANG_SECONDS = 10.0
 #: And one slower than this is a performance bug worth a failure, even if it would finish.
 SLOW_SECONDS = 3.0

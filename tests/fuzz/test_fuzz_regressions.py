@@ -64,7 +64,7 @@ def test_requirements_include_with_an_impossible_name(
     tmp_path: Path, include: str, reason: str
 ) -> None:
     # Found by scripts/fuzz.py (byte mutation of requirements.txt).
-    from unified_supply_chain.sources.libraries.manifests import read_requirements
+    from unified_supply_chain.sources.libraries.requirements import read_requirements
 
     (tmp_path / "requirements.txt").write_text(f"numpy==1.26.4\n-r {include}\n")
     result = read_requirements(tmp_path / "requirements.txt", "requirements.txt", tmp_path)

@@ -426,7 +426,7 @@ def test_max_params(tmp_path: Path) -> None:
 
 
 def test_max_requirements_include_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.sources.libraries.manifests import read_requirements
+    from unified_supply_chain.sources.libraries.requirements import read_requirements
 
     for i in range(4):
         (tmp_path / f"r{i}.txt").write_text(f"pkg{i}==1.0\n-r r{i + 1}.txt\n")
@@ -440,7 +440,8 @@ def test_max_requirements_include_depth(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_max_manifest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from unified_supply_chain.sources.libraries.manifests import read_pyproject, read_requirements
+    from unified_supply_chain.sources.libraries.pyproject import read_pyproject
+    from unified_supply_chain.sources.libraries.requirements import read_requirements
 
     req = tmp_path / "requirements.txt"
     req.write_text("".join(f"pkg{i}==1.0\n" for i in range(5)))

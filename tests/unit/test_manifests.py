@@ -9,11 +9,9 @@ import pytest
 from tests.helpers import write_file as _write
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.records import Hash
-from unified_supply_chain.sources.libraries.manifests import (
-    normalize_name,
-    read_pyproject,
-    read_requirements,
-)
+from unified_supply_chain.sources.libraries.manifests import normalize_name
+from unified_supply_chain.sources.libraries.pyproject import read_pyproject
+from unified_supply_chain.sources.libraries.requirements import read_requirements
 
 SHA_A = "a" * 64
 SHA_B = "B" * 64

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from unified_supply_chain import cli
-from unified_supply_chain.commands import record
+from unified_supply_chain.commands import record, training_run
 from unified_supply_chain.errors import UsageError
 from unified_supply_chain.sources.lineage.training_record import SCHEMA, parse_training_record
 
@@ -177,7 +177,7 @@ def test_failed_command_with_missing_output_records_no_hash(repo: Path) -> None:
 
 def test_command_not_found_is_127(repo: Path) -> None:
     code = usc_record("--output-model", "m.bin", "--", "no-such-command-usc-test")
-    assert code == record.EXIT_NOT_FOUND
+    assert code == training_run.EXIT_NOT_FOUND
     assert load(repo / "training-record.json")["exit_code"] == 127
 
 
@@ -305,7 +305,7 @@ def test_symlink_out_of_the_root_is_refused(repo: Path, tmp_path: Path) -> None:
     secret.write_bytes(b"x")
     (repo / "link.bin").symlink_to(secret)
     with pytest.raises(UsageError, match="outside the repository"):
-        record.repo_relative(repo, "link.bin", "--output-model")
+        training_run.repo_relative(repo, "link.bin", "--output-model")
 
 
 def test_bad_params_file_is_a_runtime_error(repo: Path) -> None:
@@ -317,21 +317,21 @@ def test_bad_params_file_is_a_runtime_error(repo: Path) -> None:
 
 
 def test_run_context_outside_actions_uses_git_head(repo: Path) -> None:
-    assert record.run_context({}, None, "b" * 40).commit == "b" * 40
-    ctx = record.run_context(GITHUB_ENV, "3.11.0", "b" * 40)
+    assert training_run.run_context({}, None, "b" * 40).commit == "b" * 40
+    ctx = training_run.run_context(GITHUB_ENV, "3.11.0", "b" * 40)
     assert ctx.commit == "a" * 40 and ctx.runner_arch == "X64" and ctx.python_version == "3.11.0"
-    empty = record.run_context({"GITHUB_SHA": ""}, None)
+    empty = training_run.run_context({"GITHUB_SHA": ""}, None)
     assert empty.commit is None and empty.repository is None
 
 
 def test_job_python_version_reads_the_python_on_path() -> None:
-    version = record.job_python_version({"PATH": str(Path(sys.executable).parent)})
+    version = training_run.job_python_version({"PATH": str(Path(sys.executable).parent)})
     assert version == ".".join(str(v) for v in sys.version_info[:3])
-    assert record.job_python_version({"PATH": ""}) is None
+    assert training_run.job_python_version({"PATH": ""}) is None
 
 
 def test_merge_params_overrides_in_place_and_appends() -> None:
-    assert record.merge_params([("a", "1"), ("b", "2")], [("b", "3"), ("c", "4")]) == (
+    assert training_run.merge_params([("a", "1"), ("b", "2")], [("b", "3"), ("c", "4")]) == (
         ("a", "1"),
         ("b", "3"),
         ("c", "4"),

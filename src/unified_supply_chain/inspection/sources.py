@@ -75,11 +75,11 @@ def read_library_sources(st: ScanState, rel: str, fmt: str) -> None:
     path = st.abs(rel)
     try:
         if fmt == "requirements":
-            from unified_supply_chain.sources.libraries.manifests import read_requirements
+            from unified_supply_chain.sources.libraries.requirements import read_requirements
 
             res: Any = read_requirements(path, rel, st.root)
         elif fmt == "pyproject":
-            from unified_supply_chain.sources.libraries.manifests import read_pyproject
+            from unified_supply_chain.sources.libraries.pyproject import read_pyproject
 
             res = read_pyproject(path, rel)
             if posixpath.dirname(rel) == "" and res.name:

@@ -14,11 +14,8 @@ from typing import Any
 from unified_supply_chain import limits, safeparse
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.records import Hash, Library, Problem
-from unified_supply_chain.sources.libraries.manifests import (
-    normalize_name,
-    pypi_purl,
-    read_pyproject,
-)
+from unified_supply_chain.sources.libraries.manifests import normalize_name, pypi_purl
+from unified_supply_chain.sources.libraries.pyproject import read_pyproject
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,0 +1,53 @@
+"""What one read of MLflow records has found so far, and the helpers every record shares."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from unified_supply_chain import records
+
+
+def artifact_ref(kind: records.ArtifactKind, path: str) -> str:
+    """The bom-ref of an artifact at `path`."""
+    # Same shape as lineage.artifact_ref (not imported: lineage imports the inventory side).
+    return f"{kind.value}:{path}"
+
+
+@dataclass
+class Collector:
+    """Everything read so far, in discovery order; `read_mlflow` freezes it into a Contribution."""
+
+    root: Path
+    files: frozenset[str]
+    declared: list[records.Declared] = field(default_factory=list)
+    stages: list[records.Stage] = field(default_factory=list)
+    metrics: list[records.MetricsSource] = field(default_factory=list)
+    artifacts: list[records.Artifact] = field(default_factory=list)
+    libraries: list[records.Library] = field(default_factory=list)
+    problems: list[records.Problem] = field(default_factory=list)
+
+    def problem(self, path: str, message: str) -> None:
+        """Record a problem with one file."""
+        self.problems.append(records.Problem(path=path, message=message))
+
+
+def text_value(value: Any) -> str:
+    """A YAML scalar as MLflow writes it (`true`, `null`, numbers as text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def inside(base_dir: str, rel: str) -> str | None:
+    """`rel` joined to `base_dir`, or None when it leaves the repository or is absolute."""
+    if not rel or rel.startswith("/") or "://" in rel:
+        return None
+    joined = posixpath.normpath(posixpath.join(base_dir, rel))
+    if joined in (".", "..") or joined.startswith("../"):
+        return None
+    return joined
