@@ -306,9 +306,10 @@ def untrusted_findings(schema: Any, relpath: str) -> list[Finding]:
 def scan_skops(path: Path, relpath: str, fmt: str) -> list[Finding]:
     """Untrusted schema types, plus the generic zip scan of every member (object .npy arrays,
     pickles under any name). Never raises on bad input."""
-    from unified_supply_chain.safety.scan import scan_file
+    # The zip scanner itself: the content dispatch of scan_file would pick this hook again.
+    from unified_supply_chain.safety.scan import scan_zip
 
-    findings = scan_file(path, relpath, fmt)
+    findings = scan_zip(path, relpath, fmt)
     try:
         with ZipReader(path) as reader:
             schema = load_schema(reader)
