@@ -647,6 +647,15 @@ def _run_skops_scan(root: Path, rel: str) -> object:
     return scan_skops(root / rel, rel, "skops")
 
 
+def _xgboost_seeds() -> list[Seed]:
+    from tests.unit.test_formats_xgboost import model, ubj
+
+    return [
+        Seed({"models/model.json": json.dumps(model()).encode()}, "models/model.json"),
+        Seed({"models/model.ubj": ubj(model(booster="dart"))}, "models/model.ubj"),
+    ]
+
+
 def _descriptor_seeds() -> list[Seed]:
     yaml_text = b"""\
 datasets:
@@ -1297,6 +1306,7 @@ TARGETS: dict[str, Target] = {
         format_target("arrow", _cached(_arrow_seeds), also=("feather",)),
         format_target("lightgbm", _cached(_lightgbm_seeds)),
         format_target("skops", _cached(_skops_seeds)),
+        format_target("xgboost", _cached(_xgboost_seeds)),
         # The skops safety hook promises never to raise on bad input, like the scanner.
         Target("skops-scan", _cached(_skops_seeds), _run_skops_scan, allowed=()),
         Target(

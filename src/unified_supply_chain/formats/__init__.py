@@ -199,6 +199,7 @@ _MODULES: tuple[str, ...] = (
     "tabular",
     "lightgbm",
     "skops",
+    "xgboost",
     "configs",
 )
 
