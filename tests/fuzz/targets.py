@@ -656,6 +656,12 @@ def _xgboost_seeds() -> list[Seed]:
     ]
 
 
+def _pmml_seeds() -> list[Seed]:
+    from tests.unit.test_formats_pmml import document
+
+    return [Seed({"models/model.pmml": document()}, "models/model.pmml")]
+
+
 def _descriptor_seeds() -> list[Seed]:
     yaml_text = b"""\
 datasets:
@@ -1307,6 +1313,7 @@ TARGETS: dict[str, Target] = {
         format_target("lightgbm", _cached(_lightgbm_seeds)),
         format_target("skops", _cached(_skops_seeds)),
         format_target("xgboost", _cached(_xgboost_seeds)),
+        format_target("pmml", _cached(_pmml_seeds)),
         # The skops safety hook promises never to raise on bad input, like the scanner.
         Target("skops-scan", _cached(_skops_seeds), _run_skops_scan, allowed=()),
         Target(

@@ -200,6 +200,7 @@ _MODULES: tuple[str, ...] = (
     "lightgbm",
     "skops",
     "xgboost",
+    "pmml",
     "configs",
 )
 
