@@ -99,3 +99,5 @@ MAX_LIGHTGBM_TAIL = 256 * 1024
 MAX_TREE_COUNT_SCAN = 64 * 1024 * 1024
 #: PMML: largest document streamed through the XML parser.
 MAX_PMML_BYTES = 128 * 1024 * 1024
+#: CatBoost .cbm: largest flatbuffers model core parsed (larger ones are recognised only).
+MAX_CATBOOST_CORE = 64 * 1024 * 1024

@@ -662,6 +662,12 @@ def _pmml_seeds() -> list[Seed]:
     return [Seed({"models/model.pmml": document()}, "models/model.pmml")]
 
 
+def _catboost_seeds() -> list[Seed]:
+    from tests.unit.test_formats_catboost import cbm
+
+    return [Seed({"models/model.cbm": cbm()}, "models/model.cbm")]
+
+
 def _descriptor_seeds() -> list[Seed]:
     yaml_text = b"""\
 datasets:
@@ -1314,6 +1320,7 @@ TARGETS: dict[str, Target] = {
         format_target("skops", _cached(_skops_seeds)),
         format_target("xgboost", _cached(_xgboost_seeds)),
         format_target("pmml", _cached(_pmml_seeds)),
+        format_target("catboost", _cached(_catboost_seeds)),
         # The skops safety hook promises never to raise on bad input, like the scanner.
         Target("skops-scan", _cached(_skops_seeds), _run_skops_scan, allowed=()),
         Target(

@@ -201,6 +201,7 @@ _MODULES: tuple[str, ...] = (
     "skops",
     "xgboost",
     "pmml",
+    "catboost",
     "configs",
 )
 
