@@ -109,3 +109,7 @@ MAX_LIGHTGBM_HEADER = 16 * 1024 * 1024
 MAX_LIGHTGBM_TAIL = 256 * 1024
 #: Tree models without a tree size table: bytes scanned to count their trees.
 MAX_TREE_COUNT_SCAN = 64 * 1024 * 1024
+#: PMML: largest document streamed through the XML parser.
+MAX_PMML_BYTES = 128 * 1024 * 1024
+#: CatBoost .cbm: largest flatbuffers model core parsed (larger ones are recognised only).
+MAX_CATBOOST_CORE = 64 * 1024 * 1024

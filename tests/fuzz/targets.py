@@ -748,6 +748,27 @@ def _run_skops_scan(root: Path, rel: str) -> object:
     return scan_skops(root / rel, rel, "skops")
 
 
+def _xgboost_seeds() -> list[Seed]:
+    from tests.unit.test_formats_xgboost import model, ubj
+
+    return [
+        Seed({"models/model.json": json.dumps(model()).encode()}, "models/model.json"),
+        Seed({"models/model.ubj": ubj(model(booster="dart"))}, "models/model.ubj"),
+    ]
+
+
+def _pmml_seeds() -> list[Seed]:
+    from tests.unit.test_formats_pmml import document
+
+    return [Seed({"models/model.pmml": document()}, "models/model.pmml")]
+
+
+def _catboost_seeds() -> list[Seed]:
+    from tests.unit.test_formats_catboost import cbm
+
+    return [Seed({"models/model.cbm": cbm()}, "models/model.cbm")]
+
+
 def _descriptor_seeds() -> list[Seed]:
     yaml_text = b"""\
 datasets:
@@ -1407,6 +1428,9 @@ TARGETS: dict[str, Target] = {
         format_target("zip", _archive_seeds(archive_seeds.zip_archive_seeds)),
         format_target("lightgbm", _cached(_lightgbm_seeds)),
         format_target("skops", _cached(_skops_seeds)),
+        format_target("xgboost", _cached(_xgboost_seeds)),
+        format_target("pmml", _cached(_pmml_seeds)),
+        format_target("catboost", _cached(_catboost_seeds)),
         # The skops safety hook promises never to raise on bad input, like the scanner.
         Target("skops-scan", _cached(_skops_seeds), _run_skops_scan, allowed=()),
         Target(

@@ -796,3 +796,22 @@ def test_max_tree_count_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert read_lightgbm(path).properties["tree_count"] == "2"
     monkeypatch.setattr(limits, "MAX_TREE_COUNT_SCAN", 100)
     assert "tree_count" not in read_lightgbm(path).properties
+
+
+def test_max_pmml_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.pmml import read_pmml
+
+    path = _seed_file(tmp_path, "pmml")
+    assert read_pmml(path).properties["pmml.version"] == "4.4"
+    monkeypatch.setattr(limits, "MAX_PMML_BYTES", 100)
+    with pytest.raises(LimitExceeded, match="larger than 100 bytes"):
+        read_pmml(path)
+
+
+def test_max_catboost_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.catboost import read_catboost
+
+    path = _seed_file(tmp_path, "catboost")
+    assert "tree_count" in read_catboost(path).properties
+    monkeypatch.setattr(limits, "MAX_CATBOOST_CORE", 100)
+    assert read_catboost(path).properties["core_parsed"] == "false"

@@ -201,6 +201,9 @@ _MODULES: tuple[str, ...] = (
     "tabular",
     "lightgbm",
     "skops",
+    "xgboost",
+    "pmml",
+    "catboost",
     "configs",
     "archives",
 )
