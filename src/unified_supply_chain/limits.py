@@ -100,3 +100,5 @@ MAX_COREML_FIELDS = 4_000_000
 MAX_MSGPACK_META_BYTES = 64 * 1024 * 1024
 MAX_MSGPACK_OBJECTS = 4_000_000
 MAX_MSGPACK_DEPTH = 128
+#: ExecuTorch: bytes of the program flatbuffer read (tables, names; never constant data).
+MAX_PTE_META_BYTES = 16 * 1024 * 1024

@@ -190,6 +190,7 @@ _MODULES: tuple[str, ...] = (
     "onnx",
     "coreml",
     "flax_msgpack",
+    "executorch",
     "pytorch",
     "pickles",
     "keras",
