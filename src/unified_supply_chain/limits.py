@@ -102,3 +102,5 @@ MAX_MSGPACK_OBJECTS = 4_000_000
 MAX_MSGPACK_DEPTH = 128
 #: ExecuTorch: bytes of the program flatbuffer read (tables, names; never constant data).
 MAX_PTE_META_BYTES = 16 * 1024 * 1024
+#: OpenVINO IR: bytes of the `.xml` network description parsed.
+MAX_OPENVINO_XML = 64 * 1024 * 1024

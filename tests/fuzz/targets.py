@@ -522,6 +522,42 @@ def _pte_seeds() -> list[Seed]:
     return [Seed({"model.pte": pte_program(plans=2)}, "model.pte")]
 
 
+def openvino_xml(name: str = "tiny", version: int = 11) -> bytes:
+    """An OpenVINO IR network (OpenVINO docs, "OpenVINO IR format": <net>, <layers> of
+    <layer id name type version>, <data>, <input>/<output> ports, <edges>): x -> MatMul(W) -> y."""
+    return f"""<?xml version="1.0"?>
+<net name="{name}" version="{version}">
+    <layers>
+        <layer id="0" name="x" type="Parameter" version="opset1">
+            <data shape="1,4" element_type="f32"/>
+            <output><port id="0" precision="FP32"><dim>1</dim><dim>4</dim></port></output>
+        </layer>
+        <layer id="1" name="W" type="Const" version="opset1">
+            <data element_type="f32" shape="4,4" offset="0" size="64"/>
+            <output><port id="0" precision="FP32"><dim>4</dim><dim>4</dim></port></output>
+        </layer>
+        <layer id="2" name="mm" type="MatMul" version="opset1">
+            <input><port id="0"/><port id="1"/></input>
+            <output><port id="2" precision="FP32"/></output>
+        </layer>
+        <layer id="3" name="y" type="Result" version="opset1">
+            <input><port id="0"/></input>
+        </layer>
+    </layers>
+    <edges>
+        <edge from-layer="0" from-port="0" to-layer="2" to-port="0"/>
+        <edge from-layer="1" from-port="0" to-layer="2" to-port="1"/>
+        <edge from-layer="2" from-port="2" to-layer="3" to-port="0"/>
+    </edges>
+    <rt_info><MO_version value="2024.0"/></rt_info>
+</net>
+""".encode()
+
+
+def _openvino_seeds() -> list[Seed]:
+    return [Seed({"ir/model.xml": openvino_xml(), "ir/model.bin": b"\0" * 64}, "ir/model.xml")]
+
+
 def _lfs_seeds() -> list[Seed]:
     text = (
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
@@ -1436,6 +1472,7 @@ TARGETS: dict[str, Target] = {
         format_target("coreml", _cached(_coreml_seeds)),
         format_target("flax-msgpack", _cached(_flax_seeds), name="flax"),
         format_target("executorch", _cached(_pte_seeds)),
+        format_target("openvino-ir", _cached(_openvino_seeds), name="openvino"),
         format_target("git-lfs-pointer", _cached(_lfs_seeds), name="lfs-pointer"),
         format_target("pytorch", _cached(_pytorch_seeds), name="pytorch-zip"),
         format_target("pytorch-legacy", _cached(_pytorch_legacy_seeds)),

@@ -191,6 +191,7 @@ _MODULES: tuple[str, ...] = (
     "coreml",
     "flax_msgpack",
     "executorch",
+    "openvino",
     "pytorch",
     "pickles",
     "keras",
