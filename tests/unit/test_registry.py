@@ -222,4 +222,6 @@ EXTRA_SAMPLES: dict[str, list[tuple[bytes, str]]] = {
     # TensorFlow Lite: a FlatBuffer whose file identifier (bytes 4-8) is "TFL3"
     # (tensorflow/lite/schema/schema.fbs: `file_identifier "TFL3";`).
     "tflite": [(b"\x1c\x00\x00\x00TFL3" + b"\x00" * 56, "model.tflite")],
+    # TensorRT engines have no public layout (NVIDIA/TensorRT issue #3073): by name only.
+    "tensorrt-engine": [(b"\x00" * 64, "model_repository/m/1/model.plan")],
 }

@@ -192,6 +192,7 @@ _MODULES: tuple[str, ...] = (
     "flax_msgpack",
     "executorch",
     "openvino",
+    "tensorrt",
     "pytorch",
     "pickles",
     "keras",
