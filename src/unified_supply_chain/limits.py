@@ -113,3 +113,7 @@ MAX_TREE_COUNT_SCAN = 64 * 1024 * 1024
 MAX_PMML_BYTES = 128 * 1024 * 1024
 #: CatBoost .cbm: largest flatbuffers model core parsed (larger ones are recognised only).
 MAX_CATBOOST_CORE = 64 * 1024 * 1024
+#: ExecuTorch: bytes of the program flatbuffer read (tables, names; never constant data).
+MAX_PTE_META_BYTES = 16 * 1024 * 1024
+#: OpenVINO IR: bytes of the `.xml` network description parsed.
+MAX_OPENVINO_XML = 64 * 1024 * 1024

@@ -424,6 +424,141 @@ def _flax_seeds() -> list[Seed]:
     return [Seed({"flax_model.msgpack": msgpack_pack(params)}, "flax_model.msgpack")]
 
 
+#: A flatbuffer table for `flatbuffer()`: field index -> (kind, value); kinds are struct
+#: formats of scalars ("<I", "<Q", ...), "str", "table" and "tables" (a vector of tables).
+FlatTable = dict[int, tuple[str, Any]]
+
+
+def flatbuffer(root: FlatTable, identifier: bytes, header: bytes = b"") -> bytes:
+    """A flatbuffer laid out front to back (google/flatbuffers docs, "FlatBuffers internals"):
+    uoffset to the root table, the 4-byte file identifier, `header` (ExecuTorch's extended
+    header), then each table after its vtable and each child after the table that points to it.
+    """
+    buf = bytearray(8 + len(header))
+    buf[4:8] = identifier
+    buf[8:] = header
+
+    def align(n: int) -> None:
+        buf.extend(b"\0" * (-len(buf) % n))
+
+    def place(kind: str, value: Any) -> int:
+        align(4)
+        pos = len(buf)
+        if kind == "str":
+            raw = value.encode()
+            buf.extend(struct.pack("<I", len(raw)) + raw + b"\0")
+        elif kind == "tables":
+            buf.extend(struct.pack("<I", len(value)) + b"\0" * (4 * len(value)))
+            for i, item in enumerate(value):
+                at = pos + 4 + 4 * i
+                buf[at : at + 4] = struct.pack("<I", place("table", item) - at)
+        else:
+            pos = table(value)
+        return pos
+
+    def table(fields: FlatTable) -> int:
+        count = max(fields, default=-1) + 1
+        layout, offset = {}, 4
+        for index in range(count):
+            if index in fields:
+                kind = fields[index][0]
+                width = struct.calcsize(kind) if kind.startswith("<") else 4
+                offset += -offset % width
+                layout[index] = offset
+                offset += width
+        align(2)
+        vtable = len(buf)
+        slots = [layout.get(i, 0) for i in range(count)]
+        buf.extend(struct.pack(f"<HH{count}H", 4 + 2 * count, offset, *slots))
+        align(8)
+        pos = len(buf)
+        body = bytearray(offset)
+        body[:4] = struct.pack("<i", pos - vtable)
+        for index, at in layout.items():
+            kind, value = fields[index]
+            if kind.startswith("<"):
+                body[at : at + struct.calcsize(kind)] = struct.pack(kind, value)
+        buf.extend(body)
+        for index, at in layout.items():
+            kind, value = fields[index]
+            if not kind.startswith("<"):
+                child = place(kind, value)
+                buf[pos + at : pos + at + 4] = struct.pack("<I", child - pos - at)
+        return pos
+
+    root_pos = table(root)
+    buf[0:4] = struct.pack("<I", root_pos)
+    return bytes(buf)
+
+
+def pte_program(plans: int = 1, segment: bytes = b"\x01" * 64) -> bytes:
+    """An ExecuTorch program (pytorch/executorch schema/program.fbs, docs pte-file-format.md):
+    Program{version, execution_plan[ExecutionPlan{name, values, inputs, outputs, operators,
+    delegates}], segments[DataSegment{offset, size}]}, extended header "eh00", one segment."""
+    operators = [{0: ("str", "aten::add"), 1: ("str", "out")}, {0: ("str", "aten::mm")}]
+    values: list[FlatTable] = [{0: ("<B", 0)}] * 3  # EValue{val_type: Null}
+    delegate: FlatTable = {0: ("str", "XnnpackBackend")}
+    plan_list: list[FlatTable] = [
+        {
+            0: ("str", name),
+            2: ("tables", values),
+            6: ("tables", operators),
+            7: ("tables", [delegate]),
+        }
+        for name in ("forward", "encode", "decode")[:plans]
+    ]
+    root: FlatTable = {
+        0: ("<I", 0),
+        1: ("tables", plan_list),
+        4: ("tables", [{0: ("<Q", 0), 1: ("<Q", len(segment))}]),
+    }
+    probe = flatbuffer(root, b"ET12", b"eh00" + struct.pack("<IQQ", 24, 0, 0))
+    base = len(probe) + (-len(probe) % 4096)
+    header = b"eh00" + struct.pack("<IQQ", 24, len(probe), base)
+    program = flatbuffer(root, b"ET12", header)
+    return program + b"\0" * (base - len(program)) + segment
+
+
+def _pte_seeds() -> list[Seed]:
+    return [Seed({"model.pte": pte_program(plans=2)}, "model.pte")]
+
+
+def openvino_xml(name: str = "tiny", version: int = 11) -> bytes:
+    """An OpenVINO IR network (OpenVINO docs, "OpenVINO IR format": <net>, <layers> of
+    <layer id name type version>, <data>, <input>/<output> ports, <edges>): x -> MatMul(W) -> y."""
+    return f"""<?xml version="1.0"?>
+<net name="{name}" version="{version}">
+    <layers>
+        <layer id="0" name="x" type="Parameter" version="opset1">
+            <data shape="1,4" element_type="f32"/>
+            <output><port id="0" precision="FP32"><dim>1</dim><dim>4</dim></port></output>
+        </layer>
+        <layer id="1" name="W" type="Const" version="opset1">
+            <data element_type="f32" shape="4,4" offset="0" size="64"/>
+            <output><port id="0" precision="FP32"><dim>4</dim><dim>4</dim></port></output>
+        </layer>
+        <layer id="2" name="mm" type="MatMul" version="opset1">
+            <input><port id="0"/><port id="1"/></input>
+            <output><port id="2" precision="FP32"/></output>
+        </layer>
+        <layer id="3" name="y" type="Result" version="opset1">
+            <input><port id="0"/></input>
+        </layer>
+    </layers>
+    <edges>
+        <edge from-layer="0" from-port="0" to-layer="2" to-port="0"/>
+        <edge from-layer="1" from-port="0" to-layer="2" to-port="1"/>
+        <edge from-layer="2" from-port="2" to-layer="3" to-port="0"/>
+    </edges>
+    <rt_info><MO_version value="2024.0"/></rt_info>
+</net>
+""".encode()
+
+
+def _openvino_seeds() -> list[Seed]:
+    return [Seed({"ir/model.xml": openvino_xml(), "ir/model.bin": b"\0" * 64}, "ir/model.xml")]
+
+
 def _lfs_seeds() -> list[Seed]:
     text = (
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
@@ -1409,6 +1544,8 @@ TARGETS: dict[str, Target] = {
         format_target("onnx", _cached(_onnx_seeds)),
         format_target("coreml", _cached(_coreml_seeds)),
         format_target("flax-msgpack", _cached(_flax_seeds), name="flax"),
+        format_target("executorch", _cached(_pte_seeds)),
+        format_target("openvino-ir", _cached(_openvino_seeds), name="openvino"),
         format_target("git-lfs-pointer", _cached(_lfs_seeds), name="lfs-pointer"),
         format_target("pytorch", _cached(_pytorch_seeds), name="pytorch-zip"),
         format_target("pytorch-legacy", _cached(_pytorch_legacy_seeds)),

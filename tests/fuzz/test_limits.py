@@ -226,6 +226,26 @@ def test_max_msgpack_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         read_flax_msgpack(path)
 
 
+def test_max_pte_meta_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.executorch import read_pte
+
+    path = _seed_file(tmp_path, "executorch")
+    assert read_pte(path).properties["execution_plan_count"] == "2"
+    monkeypatch.setattr(limits, "MAX_PTE_META_BYTES", 16)
+    with pytest.raises(LimitExceeded, match="more than 16 bytes of ExecuTorch program"):
+        read_pte(path)
+
+
+def test_max_openvino_xml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.openvino import read_openvino
+
+    path = _seed_file(tmp_path, "openvino")
+    assert read_openvino(path).properties["layer_count"] == "4"
+    monkeypatch.setattr(limits, "MAX_OPENVINO_XML", 100)
+    with pytest.raises(LimitExceeded, match="OpenVINO IR over 100 bytes"):
+        read_openvino(path)
+
+
 def test_max_saved_model_pb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from unified_supply_chain.formats.savedmodel import read_saved_model
 
