@@ -31,3 +31,50 @@ def zip_archive_seeds() -> list[Any]:
         ({"release.zip": zip_bytes(members)}, "release.zip"),
         ({"models/bundle.zip": zip_bytes(members, zipfile.ZIP_DEFLATED)}, "models/bundle.zip"),
     ]
+
+
+def mar_manifest(handler: str = "handler.py", **model: str) -> bytes:
+    """MANIFEST.json as torch-model-archiver writes it (pytorch/serve model-archiver/
+    model_archiver/manifest_components/manifest.py and model.py)."""
+    import json
+
+    body = {"modelName": "mnist", "serializedFile": "mnist_cnn.pt", "handler": handler}
+    body.update(model)
+    return json.dumps(
+        {
+            "createdOn": "07/12/2026 08:00:00",
+            "runtime": "python",
+            "model": body,
+            "archiverVersion": "0.12.0",
+        },
+        indent=2,
+    ).encode()
+
+
+def mar_bytes(
+    torch_file: bytes, handler: str = "handler.py", extra: dict[str, bytes] | None = None
+) -> bytes:
+    """A .mar: the model directory first, MAR-INF/MANIFEST.json last, deflated (the archiver's
+    default; model_packaging_utils.py archive())."""
+    members = {"mnist_cnn.pt": torch_file, "mnist.py": b"class Net: ...\n"}
+    if handler.endswith(".py"):
+        members[handler] = b"def handle(data, context):\n    return data\n"
+    members.update(extra or {})
+    members["MAR-INF/MANIFEST.json"] = mar_manifest(handler, modelFile="mnist.py")
+    return zip_bytes(members, zipfile.ZIP_DEFLATED)
+
+
+def torch_zip_bytes(data_pkl: bytes) -> bytes:
+    """torch.save's zip layout (archive/data.pkl, archive/version, archive/data/<key>)."""
+    return zip_bytes(
+        {"archive/data.pkl": data_pkl, "archive/version": b"3\n", "archive/data/0": b"\0" * 24}
+    )
+
+
+def mar_seeds() -> list[Any]:
+    """(tree, victim) pairs: a custom-handler .mar and one with a built-in handler."""
+    torch_file = torch_zip_bytes(pickle_payload())
+    return [
+        ({"model_store/mnist.mar": mar_bytes(torch_file)}, "model_store/mnist.mar"),
+        ({"mnist.mar": mar_bytes(torch_file, "image_classifier")}, "mnist.mar"),
+    ]

@@ -1195,6 +1195,7 @@ SCAN_FORMATS = (
     ("gguf", "gguf"),
     ("hdf5", "hdf5"),
     ("zip", "zip"),
+    ("torchserve-mar", "torchserve-mar"),
 )
 
 
@@ -1265,6 +1266,7 @@ TARGETS: dict[str, Target] = {
         format_target("parquet", _cached(_parquet_seeds)),
         format_target("arrow", _cached(_arrow_seeds), also=("feather",)),
         format_target("zip", _archive_seeds(archive_seeds.zip_archive_seeds)),
+        format_target("torchserve-mar", _archive_seeds(archive_seeds.mar_seeds)),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),

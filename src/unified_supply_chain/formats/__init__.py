@@ -198,6 +198,7 @@ _MODULES: tuple[str, ...] = (
     "arrow",
     "tabular",
     "configs",
+    "torchserve",
     "archives",
 )
 
