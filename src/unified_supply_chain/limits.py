@@ -96,3 +96,5 @@ MAX_PROBLEMS_PER_FILE = 20
 MAX_ARCHIVE_DEPTH = 4
 #: Archives: members whose first bytes the reader probes to decide what the archive carries.
 MAX_ARCHIVE_PROBES = 1_000
+#: Tar and 7z archives: bytes inflated from one compressed archive by the reader or the scan.
+MAX_ARCHIVE_INFLATE = 4 * 1024 * 1024 * 1024

@@ -78,3 +78,42 @@ def mar_seeds() -> list[Any]:
         ({"model_store/mnist.mar": mar_bytes(torch_file)}, "model_store/mnist.mar"),
         ({"mnist.mar": mar_bytes(torch_file, "image_classifier")}, "mnist.mar"),
     ]
+
+
+def tar_bytes(members: dict[str, bytes], mode: str = "w") -> bytes:
+    """A tar of `members` (mode "w", "w:gz", "w:bz2", "w:xz"), POSIX ustar headers."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode, format=tarfile.USTAR_FORMAT) as tf:  # type: ignore[call-overload]
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def seven_zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A 7z written by py7zr (a test dependency)."""
+    import py7zr
+
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(data, name)
+    return buf.getvalue()
+
+
+def tar_seeds() -> list[Any]:
+    """(tree, victim) pairs: plain and gzipped tars carrying a pickle."""
+    members = {"ckpt/README": b"notes\n", "ckpt/model.pkl": pickle_payload()}
+    return [
+        ({"models/ckpt.tar": tar_bytes(members)}, "models/ckpt.tar"),
+        ({"ckpt.tar.gz": tar_bytes(members, "w:gz")}, "ckpt.tar.gz"),
+    ]
+
+
+def seven_zip_seeds() -> list[Any]:
+    """(tree, victim) pairs: a 7z carrying a pickle."""
+    members = {"README": b"notes\n", "model.pkl": pickle_payload()}
+    return [({"models/m.7z": seven_zip_bytes(members)}, "models/m.7z")]

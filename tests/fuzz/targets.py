@@ -1196,6 +1196,8 @@ SCAN_FORMATS = (
     ("hdf5", "hdf5"),
     ("zip", "zip"),
     ("torchserve-mar", "torchserve-mar"),
+    ("tar", "tar"),
+    ("7z", "7z"),
 )
 
 
@@ -1267,6 +1269,8 @@ TARGETS: dict[str, Target] = {
         format_target("arrow", _cached(_arrow_seeds), also=("feather",)),
         format_target("zip", _archive_seeds(archive_seeds.zip_archive_seeds)),
         format_target("torchserve-mar", _archive_seeds(archive_seeds.mar_seeds)),
+        format_target("tar", _archive_seeds(archive_seeds.tar_seeds)),
+        format_target("7z", _archive_seeds(archive_seeds.seven_zip_seeds)),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),
