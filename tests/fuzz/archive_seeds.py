@@ -117,3 +117,28 @@ def seven_zip_seeds() -> list[Any]:
     """(tree, victim) pairs: a 7z carrying a pickle."""
     members = {"README": b"notes\n", "model.pkl": pickle_payload()}
     return [({"models/m.7z": seven_zip_bytes(members)}, "models/m.7z")]
+
+
+def nemo_bytes(weights: bytes, mode: str = "w") -> bytes:
+    """A .nemo as NeMo's SaveRestoreConnector writes it (NVIDIA/NeMo nemo/core/connectors/
+    save_restore_connector.py: the folder added with arcname ".", so members are "./...")."""
+    config = (
+        b"target: nemo.collections.asr.models.EncDecCTCModel\n"
+        b"sample_rate: 16000\n"
+        b"tokenizer:\n  library: sentencepiece\n  type: bpe\n"
+    )
+    members = {
+        "./model_config.yaml": config,
+        "./model_weights.ckpt": weights,
+        "./a1b2_tokenizer.model": b"\x0a\x05hello",
+    }
+    return tar_bytes(members, mode)
+
+
+def nemo_seeds() -> list[Any]:
+    """(tree, victim) pairs: plain and gzipped .nemo files."""
+    weights = torch_zip_bytes(pickle_payload())
+    return [
+        ({"models/asr.nemo": nemo_bytes(weights)}, "models/asr.nemo"),
+        ({"asr.nemo": nemo_bytes(weights, "w:gz")}, "asr.nemo"),
+    ]

@@ -1198,6 +1198,7 @@ SCAN_FORMATS = (
     ("torchserve-mar", "torchserve-mar"),
     ("tar", "tar"),
     ("7z", "7z"),
+    ("nemo", "nemo"),
 )
 
 
@@ -1271,6 +1272,7 @@ TARGETS: dict[str, Target] = {
         format_target("torchserve-mar", _archive_seeds(archive_seeds.mar_seeds)),
         format_target("tar", _archive_seeds(archive_seeds.tar_seeds)),
         format_target("7z", _archive_seeds(archive_seeds.seven_zip_seeds)),
+        format_target("nemo", _archive_seeds(archive_seeds.nemo_seeds)),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),

@@ -199,6 +199,7 @@ _MODULES: tuple[str, ...] = (
     "tabular",
     "configs",
     "torchserve",
+    "nemo",
     "archives",
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import importlib
 import io
 import lzma
 import posixpath
@@ -185,7 +186,9 @@ def read_7z_archive(path: Path) -> HeaderInfo:
         if fh.read(6) != SEVEN_ZIP_MAGIC:
             raise FormatError("not a 7z archive")
     try:
-        import py7zr
+        # Optional, not a runtime dependency: imported by name so the action's pinned
+        # requirements need not carry it; its absence is a reported outcome, never silent.
+        py7zr = importlib.import_module("py7zr")
     except ImportError:
         properties["archive.listing"] = "skipped (py7zr not installed)"
         return HeaderInfo(format="7z", properties=properties)

@@ -8,6 +8,7 @@ several compiled codecs): without it a 7z is recognised but reported as not veri
 
 from __future__ import annotations
 
+import importlib
 import io
 import posixpath
 from typing import Any
@@ -37,6 +38,11 @@ def _scan_tar(src: Source) -> list[Finding]:
             name = posixpath.basename(member.name).lower()
             sub = Source(fh, member.size, location, name, "", src.depth + 1)  # type: ignore[arg-type]
             findings.extend(Scanner(scan_member, failure=Severity.HIGH).scan(sub))
+        # tarfile takes a cut-off header for the end: the two zero blocks must be there.
+        tf.fileobj.seek(tf.offset)
+        if tf.fileobj.read(1024) != bytes(1024):
+            reason = "tar ends without its end-of-archive blocks (truncated)"
+            findings.append(unscannable(src.location, reason, Severity.HIGH))
     return fail_closed(findings)
 
 
@@ -52,11 +58,12 @@ class _CappedFactory:
         self.products: dict[str, Any] = {}
 
     def create(self, filename: str) -> Any:
-        from py7zr.io import Py7zIO
 
         cap = self.cap
 
-        class _Capped(Py7zIO):
+        base: Any = importlib.import_module("py7zr.io").Py7zIO
+
+        class _Capped(base):  # type: ignore[misc]
             def __init__(self) -> None:
                 self.buffer = io.BytesIO()
                 self.over = False
@@ -86,7 +93,9 @@ class _CappedFactory:
 
 def _scan_7z(src: Source) -> list[Finding]:
     try:
-        import py7zr
+        # Optional, not a runtime dependency: imported by name so the action's pinned
+        # requirements need not carry it; its absence is a reported outcome, never silent.
+        py7zr = importlib.import_module("py7zr")
     except ImportError:
         return [unscannable(src.location, "7z needs py7zr, which is not installed", Severity.HIGH)]
     cap = limits.MAX_ZIP_MEMBER_READ
