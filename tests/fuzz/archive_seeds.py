@@ -142,3 +142,10 @@ def nemo_seeds() -> list[Any]:
         ({"models/asr.nemo": nemo_bytes(weights)}, "models/asr.nemo"),
         ({"asr.nemo": nemo_bytes(weights, "w:gz")}, "asr.nemo"),
     ]
+
+
+def paddle_pickle_seeds() -> list[Any]:
+    """(tree, victim) pairs: a state dict as paddle.save pickles it (protocol 4; PaddlePaddle/
+    Paddle python/paddle/framework/io.py)."""
+    state = pickle.dumps({"linear.weight": [[0.1, 0.2]], "linear.bias": [0.0]}, protocol=4)
+    return [({"models/net.pdparams": state}, "models/net.pdparams")]

@@ -1273,6 +1273,7 @@ TARGETS: dict[str, Target] = {
         format_target("tar", _archive_seeds(archive_seeds.tar_seeds)),
         format_target("7z", _archive_seeds(archive_seeds.seven_zip_seeds)),
         format_target("nemo", _archive_seeds(archive_seeds.nemo_seeds)),
+        format_target("paddle-pickle", _archive_seeds(archive_seeds.paddle_pickle_seeds)),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),

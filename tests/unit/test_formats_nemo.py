@@ -54,3 +54,21 @@ def test_a_tar_without_config_is_refused(tmp_path: Path) -> None:
     path.write_bytes(tar_bytes({"./notes.txt": b"x"}))
     with pytest.raises(FormatError, match=r"no model_config\.yaml"):
         read_nemo(path)
+
+
+# --- PaddlePaddle's legacy .pdparams/.pdopt: pickles (python/paddle/framework/io.py). ----------
+
+
+def test_paddle_pickles_are_pickles_and_scanned(tmp_path: Path) -> None:
+    from tests.fuzz.archive_seeds import paddle_pickle_seeds
+    from unified_supply_chain.formats.pickles import read_pickle
+
+    (tree, victim) = paddle_pickle_seeds()[0]
+    path = tmp_path / "net.pdparams"
+    path.write_bytes(tree[victim])
+    assert classify(tree[victim][:512], victim) == "paddle-pickle"
+    assert read_pickle(path).format == "pickle"
+    assert scan_file(path, victim, "paddle-pickle") == []
+    bad = tmp_path / "opt.pdopt"
+    bad.write_bytes(system_payload("id", 4))
+    assert Severity.CRITICAL in {f.severity for f in scan_file(bad, "opt.pdopt", "paddle-pickle")}
