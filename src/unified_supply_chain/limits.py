@@ -117,3 +117,5 @@ MAX_CATBOOST_CORE = 64 * 1024 * 1024
 MAX_PTE_META_BYTES = 16 * 1024 * 1024
 #: OpenVINO IR: bytes of the `.xml` network description parsed.
 MAX_OPENVINO_XML = 64 * 1024 * 1024
+#: Tar and 7z archives: bytes inflated from one compressed archive by the reader or the scan.
+MAX_ARCHIVE_INFLATE = 4 * 1024 * 1024 * 1024

@@ -1488,6 +1488,10 @@ SCAN_FORMATS = (
     ("gguf", "gguf"),
     ("hdf5", "hdf5"),
     ("zip", "zip"),
+    ("torchserve-mar", "torchserve-mar"),
+    ("tar", "tar"),
+    ("7z", "7z"),
+    ("nemo", "nemo"),
 )
 
 
@@ -1570,6 +1574,11 @@ TARGETS: dict[str, Target] = {
         format_target("catboost", _cached(_catboost_seeds)),
         # The skops safety hook promises never to raise on bad input, like the scanner.
         Target("skops-scan", _cached(_skops_seeds), _run_skops_scan, allowed=()),
+        format_target("torchserve-mar", _archive_seeds(archive_seeds.mar_seeds)),
+        format_target("tar", _archive_seeds(archive_seeds.tar_seeds)),
+        format_target("7z", _archive_seeds(archive_seeds.seven_zip_seeds)),
+        format_target("nemo", _archive_seeds(archive_seeds.nemo_seeds)),
+        format_target("paddle-pickle", _archive_seeds(archive_seeds.paddle_pickle_seeds)),
         Target(
             "dataset-descriptor",
             _cached(_descriptor_seeds),

@@ -835,3 +835,18 @@ def test_max_catboost_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert "tree_count" in read_catboost(path).properties
     monkeypatch.setattr(limits, "MAX_CATBOOST_CORE", 100)
     assert read_catboost(path).properties["core_parsed"] == "false"
+
+
+def test_max_archive_inflate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fuzz.archive_seeds import tar_bytes
+    from unified_supply_chain.formats.archives import read_tar_archive
+    from unified_supply_chain.safety.scan import scan_file
+
+    path = tmp_path / "big.tar.gz"
+    path.write_bytes(tar_bytes({"zeros.bin": b"\0" * 200_000}, "w:gz"))
+    assert read_tar_archive(path).properties["archive.members"] == "1"
+    monkeypatch.setattr(limits, "MAX_ARCHIVE_INFLATE", 50_000)
+    with pytest.raises(LimitExceeded, match="inflates past 50000 bytes"):
+        read_tar_archive(path)
+    findings = scan_file(path, "big.tar.gz", "tar")
+    assert [f.severity.value for f in findings] == ["high"]

@@ -15,9 +15,19 @@ from unified_supply_chain.records import Severity
 _ENGINE = bytes(range(7, 256)) * 16 + b"\x00" * 112
 
 
-@pytest.mark.parametrize("name", ["yolo.engine", "model_repository/m/1/model.plan", "x.trt"])
+@pytest.mark.parametrize(
+    "name",
+    ["yolo.engine", "model_repository/m/1/model.plan", "models/det.plan", "x.trt"],
+)
 def test_engine_names(name: str) -> None:
     assert classify(_ENGINE[:64], name) == "tensorrt-engine"
+
+
+@pytest.mark.parametrize("name", ["docs/release.plan", "migration.plan", "infra/tf.plan"])
+def test_a_plan_outside_a_model_directory_is_not_an_engine(name: str) -> None:
+    # `.plan` is a common suffix (project plans, terraform plans): claimed only where the
+    # Triton model repository layout (`<model>/<version>/model.plan`) or a model folder says so.
+    assert classify(b"Milestones\n- ship\n", name) != "tensorrt-engine"
 
 
 def test_content_still_wins() -> None:

@@ -208,6 +208,8 @@ _MODULES: tuple[str, ...] = (
     "pmml",
     "catboost",
     "configs",
+    "torchserve",
+    "nemo",
     "archives",
 )
 

@@ -215,7 +215,23 @@ def sniff_joblib(head: bytes, name: str) -> bool:
     return sniff_pickle(head, name) and (_suffix(name) == ".joblib" or _JOBLIB_SIGNATURE in head)
 
 
+def sniff_paddle_pickle(head: bytes, name: str) -> bool:
+    """A pickle named *.pdparams/*.pdopt (paddle.save writes pickles: PaddlePaddle/Paddle
+    python/paddle/framework/io.py, `_legacy_save` and `save` call pickle.dump, protocol 4)."""
+    return sniff_pickle(head, name) and _suffix(name) in (".pdparams", ".pdopt")
+
+
 SPECS = (
+    FormatSpec(
+        id="paddle-pickle",
+        kind=Kind.MODEL,
+        description="pickle as *.pdparams/*.pdopt (paddle.save); by name when protocol 0/1",
+        extensions=(".pdparams", ".pdopt"),
+        sniffs=(Sniff(86, sniff_paddle_pickle, needs_name=True),),
+        reader=read_pickle,
+        carries_pickles=True,
+        safety="unified_supply_chain.safety.scan:scan_pickle",
+    ),
     FormatSpec(
         id="joblib",
         kind=Kind.MODEL,

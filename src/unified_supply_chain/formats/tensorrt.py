@@ -36,15 +36,29 @@ def tensorrt_safety(path: Path, relpath: str, format_id: str) -> list[Finding]:
     ]
 
 
+#: Directories a `.plan` engine is kept in; elsewhere `.plan` is too common a suffix to claim.
+_ENGINE_DIRS = frozenset({"models", "model", "engines", "engine", "weights", "model_repository"})
+
+
+def is_plan_engine(name: str, parents: list[str]) -> bool:
+    """A `*.plan` in a Triton model repository (`<model>/<version digits>/model.plan`) or in a
+    model directory; a `release.plan` among documents is not an engine."""
+    if not name.endswith(".plan"):
+        return False
+    return bool(parents) and (parents[-1].isdigit() or not _ENGINE_DIRS.isdisjoint(parents))
+
+
 SPECS = (
     FormatSpec(
         id="tensorrt-engine",
         kind=Kind.MODEL,
         description=(
-            "*.engine, *.plan, *.trt (TensorRT serialized engine; layout undocumented; may"
+            "*.engine, *.trt, *.plan in a model directory (TensorRT serialized engine; layout"
+            " undocumented; may"
             " reference or embed plugin libraries)"
         ),
-        extensions=(".engine", ".plan", ".trt"),
+        extensions=(".engine", ".trt"),
+        path_rules=(is_plan_engine,),
         safety=tensorrt_safety,
         fuzz=False,  # no public layout, so no reader: nothing of the file is parsed to fuzz
     ),

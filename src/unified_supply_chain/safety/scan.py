@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -376,9 +376,14 @@ scan_zip = Scanner(_scan_zip)
 """Any zip: every member by content; a Keras model's config.json for Lambda layers."""
 
 
-def with_failure(scanner: Scanner, severity: Severity) -> Scanner:
-    """The same scanner, reporting unreadable content at `severity`."""
-    return replace(scanner, failure=severity)
+def fail_closed(findings: list[Finding]) -> list[Finding]:
+    """Members of the archive formats that could not be read are high, not medium."""
+    return [
+        unscannable(f.path, f.details[0].removeprefix("error: "), Severity.HIGH)
+        if f.severity is Severity.MEDIUM and f.message.startswith("unscannable:") and f.details
+        else f
+        for f in findings
+    ]
 
 
 # --- HDF5 (legacy Keras). ------------------------------------------------------------------------
