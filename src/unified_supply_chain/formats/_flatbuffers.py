@@ -29,11 +29,17 @@ MAX_TABLES = 1_000_000
 class FlatBuffer:
     """Random access to a FlatBuffers file through a small page cache."""
 
-    def __init__(self, fh: BinaryIO, size: int) -> None:
+    def __init__(
+        self, fh: BinaryIO, size: int, *, max_read: int | None = None, what: str = "FlatBuffers"
+    ) -> None:
+        """`size` bounds every offset (the end of the flatbuffer, which may end before the
+        file); `max_read` caps the bytes read (default MAX_READ); `what` names it in errors."""
         self._fh = fh
         self.size = size
         self._pages: dict[int, bytes] = {}
         self._bytes_read = 0
+        self._max_read = MAX_READ if max_read is None else max_read
+        self._what = what
         self.tables = 0
 
     def read(self, pos: int, n: int) -> bytes:
@@ -57,11 +63,11 @@ class FlatBuffer:
         if data is None:
             if len(self._pages) >= 256:
                 self._pages.clear()
-            self._bytes_read += _PAGE
-            if self._bytes_read > MAX_READ:
-                raise LimitExceeded(f"more than {MAX_READ} bytes of FlatBuffers tables read")
             self._fh.seek(page * _PAGE)
-            data = self._fh.read(_PAGE)
+            data = self._fh.read(min(_PAGE, self.size - page * _PAGE))
+            self._bytes_read += len(data)
+            if self._bytes_read > self._max_read:
+                raise LimitExceeded(f"more than {self._max_read} bytes of {self._what} read")
             self._pages[page] = data
         return data
 
@@ -90,14 +96,19 @@ class Table:
         self.pos = pos
         self._vtable = pos - fb.unpack("<i", pos)
         self._vt_size = fb.unpack("<H", self._vtable)
-        if self._vt_size < 4 or self._vt_size % 2:
+        self._size = fb.unpack("<H", self._vtable + 2)
+        if self._vt_size < 4 or self._vt_size % 2 or self._size < 4:
             raise FormatError(f"vtable of the table at {pos} has a bad size {self._vt_size}")
+        if pos + self._size > fb.size:
+            raise FormatError(f"table at {pos} of {self._size} bytes overruns the buffer")
 
     def _field(self, index: int) -> int | None:
         slot = 4 + 2 * index
         if slot + 2 > self._vt_size:
             return None
         offset = self.fb.unpack("<H", self._vtable + slot)
+        if offset >= self._size:
+            raise FormatError(f"field {index} of the table at {self.pos} lies outside it")
         return self.pos + offset if offset else None
 
     def has(self, index: int) -> bool:
@@ -132,19 +143,20 @@ class Table:
         pos = self._target(index)
         return 0 if pos is None else self.fb.unpack("<I", pos)
 
-    def vector(self, index: int) -> tuple[int, int]:
-        """(position of the first element, element count) of a vector field; (0, 0) if absent."""
+    def vector(self, index: int, item: int = 1) -> tuple[int, int]:
+        """(position of the first element, element count) of a vector field of `item`-byte
+        elements; (0, 0) if absent."""
         pos = self._target(index)
         if pos is None:
             return 0, 0
         count = self.fb.unpack("<I", pos)
-        if pos + 4 + count > self.fb.size:
+        if pos + 4 + count * item > self.fb.size:
             raise FormatError(f"vector of {count} elements at {pos} runs past the file")
         return pos + 4, count
 
     def tables(self, index: int, cap: int) -> list[Table]:
         """The first `cap` tables of a vector-of-tables field."""
-        start, count = self.vector(index)
+        start, count = self.vector(index, 4)
         out = []
         for i in range(min(count, cap)):
             at = start + 4 * i
@@ -153,8 +165,8 @@ class Table:
 
     def scalars(self, index: int, fmt: str, cap: int) -> list[int]:
         """The first `cap` elements of a vector-of-scalars field."""
-        start, count = self.vector(index)
         width = struct.calcsize(fmt)
+        start, count = self.vector(index, width)
         return [self.fb.unpack(fmt, start + width * i) for i in range(min(count, cap))]
 
     def blob(self, index: int, cap: int) -> bytes | None:

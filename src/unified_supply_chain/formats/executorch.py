@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from unified_supply_chain import limits
-from unified_supply_chain.errors import FormatError, LimitExceeded
+from unified_supply_chain.errors import FormatError
+from unified_supply_chain.formats._flatbuffers import FlatBuffer, Table
 from unified_supply_chain.records import HeaderInfo
 
 _IDENT = re.compile(rb"ET\d\d")
@@ -28,92 +29,6 @@ MAX_LISTED = 64
 MAX_WALKED = 10_000
 MAX_STRING = 1024
 TOP_OPERATORS = 10
-
-
-class _Flat:
-    """Bounds-checked little-endian reads of a flatbuffer region of a file."""
-
-    def __init__(self, fh: BinaryIO, end: int) -> None:
-        self.fh = fh
-        self.end = end
-        self.budget = limits.MAX_PTE_META_BYTES
-
-    def read(self, pos: int, n: int) -> bytes:
-        if pos < 0 or n < 0 or pos + n > self.end:
-            raise FormatError(f"flatbuffer read of {n} bytes at {pos} is out of bounds")
-        self.budget -= n
-        if self.budget < 0:
-            raise LimitExceeded(
-                f"more than {limits.MAX_PTE_META_BYTES} bytes of ExecuTorch program read"
-            )
-        self.fh.seek(pos)
-        data = self.fh.read(n)
-        if len(data) != n:
-            raise FormatError(f"truncated at byte {pos}")
-        return data
-
-    def u32(self, pos: int) -> int:
-        return int(struct.unpack("<I", self.read(pos, 4))[0])
-
-    def table(self, pos: int) -> _Table:
-        soffset = struct.unpack("<i", self.read(pos, 4))[0]
-        vtable = pos - soffset
-        vt_size, tbl_size = struct.unpack("<HH", self.read(vtable, 4))
-        if vt_size < 4 or vt_size % 2 or tbl_size < 4:
-            raise FormatError(f"bad flatbuffer vtable at {vtable}")
-        raw = self.read(vtable + 4, vt_size - 4)
-        slots = struct.unpack(f"<{len(raw) // 2}H", raw)
-        if any(s >= tbl_size for s in slots) or pos + tbl_size > self.end:
-            raise FormatError(f"flatbuffer table at {pos} overruns")
-        return _Table(self, pos, slots)
-
-
-class _Table:
-    def __init__(self, flat: _Flat, pos: int, slots: tuple[int, ...]) -> None:
-        self.flat, self.pos, self.slots = flat, pos, slots
-
-    def _slot(self, index: int) -> int:
-        return self.slots[index] if index < len(self.slots) else 0
-
-    def scalar(self, index: int, fmt: str, default: int = 0) -> int:
-        slot = self._slot(index)
-        if not slot:
-            return default
-        return int(struct.unpack(fmt, self.flat.read(self.pos + slot, struct.calcsize(fmt)))[0])
-
-    def _target(self, index: int) -> int | None:
-        slot = self._slot(index)
-        if not slot:
-            return None
-        return self.pos + slot + self.flat.u32(self.pos + slot)
-
-    def string(self, index: int) -> str | None:
-        target = self._target(index)
-        if target is None:
-            return None
-        length = self.flat.u32(target)
-        if length > MAX_STRING:
-            return None
-        return self.flat.read(target + 4, length).decode("utf-8", "replace")
-
-    def vector(self, index: int, item: int) -> tuple[int, int]:
-        """(start of the elements, length) of vector field `index`; (0, 0) when absent."""
-        target = self._target(index)
-        if target is None:
-            return 0, 0
-        length = self.flat.u32(target)
-        if length * item > self.flat.end - target - 4:
-            raise FormatError(f"flatbuffer vector of {length} items at {target} overruns")
-        return target + 4, length
-
-    def tables(self, index: int) -> tuple[int, list[_Table]]:
-        """(length, the first MAX_WALKED tables) of a vector of tables."""
-        start, length = self.vector(index, 4)
-        items = []
-        for i in range(min(length, MAX_WALKED)):
-            at = start + 4 * i
-            items.append(self.flat.table(at + self.flat.u32(at)))
-        return length, items
 
 
 def read_pte(path: Path) -> HeaderInfo:
@@ -146,10 +61,10 @@ def _read(fh: BinaryIO, size: int, head: bytes) -> HeaderInfo:
         end = program_size
     else:
         segment_base = 0
-    flat = _Flat(fh, end)
-    program = flat.table(flat.u32(0))
+    flat = FlatBuffer(fh, end, max_read=limits.MAX_PTE_META_BYTES, what="ExecuTorch program")
+    program = flat.root()
     properties["schema_version"] = str(program.scalar(0, "<I"))
-    plan_count, plans = program.tables(1)
+    plan_count, plans = program.vector_length(1), program.tables(1, MAX_WALKED)
     if plan_count == 0:
         raise FormatError("no execution plan: not an ExecuTorch program")
     names: list[str] = []
@@ -157,15 +72,14 @@ def _read(fh: BinaryIO, size: int, head: bytes) -> HeaderInfo:
     delegates: set[str] = set()
     values = operator_count = 0
     for plan in plans:
-        names.append(plan.string(0) or "?")
+        names.append(plan.string(0, MAX_STRING) or "?")
         values += plan.vector(2, 4)[1]
-        op_count, ops = plan.tables(6)
-        operator_count += op_count
-        for op in ops:
-            overload = op.string(1)
-            operators[(op.string(0) or "?") + (f".{overload}" if overload else "")] += 1
-        for delegate in plan.tables(7)[1]:
-            delegates.add(delegate.string(0) or "?")
+        operator_count += plan.vector_length(6)
+        for op in plan.tables(6, MAX_WALKED):
+            overload = op.string(1, MAX_STRING)
+            operators[(op.string(0, MAX_STRING) or "?") + (f".{overload}" if overload else "")] += 1
+        for delegate in plan.tables(7, MAX_WALKED):
+            delegates.add(delegate.string(0, MAX_STRING) or "?")
     properties["execution_plans"] = ",".join(names[:MAX_LISTED])
     properties["execution_plan_count"] = str(plan_count)
     properties["value_count"] = str(values)
@@ -179,8 +93,8 @@ def _read(fh: BinaryIO, size: int, head: bytes) -> HeaderInfo:
     return HeaderInfo(format="executorch", properties=properties)
 
 
-def _segments(program: _Table, base: int, size: int) -> dict[str, str]:
-    count, segments = program.tables(4)
+def _segments(program: Table, base: int, size: int) -> dict[str, str]:
+    count, segments = program.vector_length(4), program.tables(4, MAX_WALKED)
     if not count:
         return {}
     if not base:
