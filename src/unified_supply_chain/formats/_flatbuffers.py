@@ -157,11 +157,16 @@ class Table:
     def tables(self, index: int, cap: int) -> list[Table]:
         """The first `cap` tables of a vector-of-tables field."""
         start, count = self.vector(index, 4)
-        out = []
-        for i in range(min(count, cap)):
-            at = start + 4 * i
-            out.append(Table(self.fb, at + self.fb.unpack("<I", at)))
-        return out
+        return [self._element(start + 4 * i) for i in range(min(count, cap))]
+
+    def element(self, index: int, i: int) -> Table | None:
+        """Table `i` of a vector-of-tables field (None when out of range), without visiting the
+        ones before it."""
+        start, count = self.vector(index, 4)
+        return self._element(start + 4 * i) if 0 <= i < count else None
+
+    def _element(self, at: int) -> Table:
+        return Table(self.fb, at + self.fb.unpack("<I", at))
 
     def scalars(self, index: int, fmt: str, cap: int) -> list[int]:
         """The first `cap` elements of a vector-of-scalars field."""
@@ -171,7 +176,7 @@ class Table:
 
     def blob(self, index: int, cap: int) -> bytes | None:
         """A `[ubyte]` field's bytes, or None when absent or longer than `cap`."""
-        start, count = self.vector(index)
-        if not self.has(index) or count > cap:
+        if not self.has(index):
             return None
-        return self.fb.read(start, count)
+        start, count = self.vector(index)
+        return None if count > cap else self.fb.read(start, count)

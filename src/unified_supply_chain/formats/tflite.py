@@ -42,11 +42,13 @@ def sniff_tflite(head: bytes, name: str) -> bool:
     return head[4:8] == b"TFL3"
 
 
-def _names(tensors: list[Table], indices: list[int]) -> list[str]:
+def _names(graph: Table, indices: list[int]) -> list[str]:
+    """Names of the tensors at `indices` of a subgraph (only those tensors are visited)."""
     out = []
     for i in indices[:MAX_LISTED]:
-        if 0 <= i < len(tensors):
-            out.append(tensors[i].string(3) or f"#{i}")
+        tensor = graph.element(0, i)
+        if tensor is not None:
+            out.append(tensor.string(3) or f"#{i}")
     return out
 
 
@@ -100,9 +102,8 @@ def _read(fb: FlatBuffer) -> HeaderInfo:
         tensor_count += graph.vector_length(0)
         operator_count += graph.vector_length(3)
         if index == 0:
-            tensors = graph.tables(0, MAX_ITEMS)
-            properties["inputs"] = ",".join(_names(tensors, graph.scalars(1, "<i", MAX_LISTED)))
-            properties["outputs"] = ",".join(_names(tensors, graph.scalars(2, "<i", MAX_LISTED)))
+            properties["inputs"] = ",".join(_names(graph, graph.scalars(1, "<i", MAX_LISTED)))
+            properties["outputs"] = ",".join(_names(graph, graph.scalars(2, "<i", MAX_LISTED)))
     properties["tensor_count"] = str(tensor_count)
     properties["operator_count"] = str(operator_count)
     codes = model.tables(1, MAX_ITEMS)
