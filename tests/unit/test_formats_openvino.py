@@ -62,6 +62,10 @@ def test_hostile_xml(tmp_path: Path) -> None:
         "no_version": b'<net name="x"><layers/></net>',
         "unclosed": openvino_xml()[:-20],
         "binary": b"\x00\x01\x02<net",
+        # expat looks the declared encoding up by name: an unknown one is a LookupError there.
+        "unknown_encoding": (
+            b'<?xml version="1.0" encoding="U-F-8"?><net version="11"><layers/></net>'
+        ),
     }
     assert_each_is_format_error(read_openvino, tmp_path, cases, ".xml")
 

@@ -92,6 +92,17 @@ def test_pmml_refuses_declarations_and_other_roots(tmp_path: Path) -> None:
     assert_each_is_format_error(read_pmml, tmp_path, cases, ".pmml")
 
 
+def test_pmml_with_an_unknown_declared_encoding_is_a_format_error(tmp_path: Path) -> None:
+    # Found by the mutation test: expat looks the declared encoding up by name (LookupError).
+    path = tmp_path / "m.pmml"
+    path.write_bytes(
+        b'<?xml version="1.0" encoding="U-F-8"?>'
+        b'<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/></PMML>'
+    )
+    with pytest.raises(FormatError, match="unknown encoding"):
+        read_pmml(path)
+
+
 def test_pmml_not_a_directory(tmp_path: Path) -> None:
     (tmp_path / "d.pmml").mkdir()
     with pytest.raises(FormatError):

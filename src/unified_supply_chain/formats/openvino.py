@@ -80,6 +80,8 @@ def read_openvino(path: Path) -> HeaderInfo:
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise FormatError(f"not well-formed XML: {exc}") from exc
+    except LookupError as exc:  # expat looks up the declared encoding by name
+        raise FormatError(f"XML declares an unknown encoding: {exc}") from exc
     except OSError as exc:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
     if net.version is None or not net.saw_layers:

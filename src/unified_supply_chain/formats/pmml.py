@@ -112,6 +112,8 @@ def read_pmml(path: Path) -> HeaderInfo:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
     except ET.ParseError as exc:
         raise FormatError(f"invalid XML: {exc}") from exc
+    except LookupError as exc:  # expat looks up the declared encoding by name
+        raise FormatError(f"XML declares an unknown encoding: {exc}") from exc
     if "pmml.version" not in properties:
         raise FormatError("no PMML root element")
     properties["data_fields"] = str(fields)
