@@ -766,7 +766,7 @@ def test_max_archive_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(limits, "MAX_ARCHIVE_DEPTH", 2)
     findings = scan_file(path, "deep.zip", "zip")
     assert [f.message for f in findings] == [
-        "unscannable: nested more than 2 deep; it cannot be proven safe"
+        "could not be verified safe: nested more than 2 deep"
     ]
 
 
