@@ -34,7 +34,7 @@ from unified_supply_chain.formats._pickle import walk
 from unified_supply_chain.formats._pickle_read import ByteRange
 from unified_supply_chain.formats._pickle_records import PickleWalk
 from unified_supply_chain.formats._sniff import compression_of, could_hold_pickle, decompress_prefix
-from unified_supply_chain.records import Finding
+from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.gguf import CHAT_TEMPLATE_RULE, chat_template_findings
 from unified_supply_chain.safety.keras import (
     hdf5_findings,
@@ -245,17 +245,20 @@ def scan_member(src: Source) -> list[Finding]:
 
 
 def _heuristic_findings(findings: list[Finding]) -> list[Finding]:
-    """Findings for a stream found by content: a parse error alone is not reported there.
+    """Findings for a stream found by content only (nothing says it is a pickle).
 
-    Data that only starts like a pickle and references no global before its walk fails cannot
-    call anything when loaded (every call needs a global); reporting every such blob as
-    unverified would only be noise. Once it names a global, everything is reported.
+    Data that merely starts like a pickle is common (text, raw arrays). It is reported when it
+    names a dangerous global (whatever else happens, the loader reaches it), or when it walks
+    to its end as a clean pickle and names a global off the allow-list. A walk that fails
+    without naming a dangerous global is data the unpickler fails on too: not reported.
     """
     from unified_supply_chain.safety.pickle_scan import is_unverified
 
-    if any(not is_unverified(f) for f in findings):
+    if any(f.severity is Severity.CRITICAL for f in findings):
         return findings
-    return []
+    if any(is_unverified(f) for f in findings):
+        return []
+    return findings
 
 
 # --- Pickle streams. ---------------------------------------------------------------------------
