@@ -11,15 +11,21 @@
     lists such a finding for every probe path (a finding on the file or on one of its members).
 
 Medium is not enough anywhere: issue 13 item 1, what cannot be verified fails the gate as high.
+
+The probes are written, loaded and put through `usc sbom` once per test session: under xdist the
+workers share the results through the session's common temporary directory (an flock orders
+them), so two workers do not each pay for the loaders and the SBOM run.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,33 +54,55 @@ def _write(root: Path, probe: Probe) -> Path:
     return root
 
 
+def _once(factory: pytest.TempPathFactory, name: str, compute: Callable[[Path], Any]) -> Any:
+    """`compute(directory)` once per session, its JSON result shared by every xdist worker."""
+    base = factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+    directory = shared / f"hostile-{name}"
+    with (shared / f"hostile-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = directory / "result.json"
+        if not result.exists():
+            directory.mkdir(exist_ok=True)
+            result.write_text(json.dumps(compute(directory)), encoding="utf-8")
+        return json.loads(result.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def probe_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each probe written to a directory of its own (its canary lands there)."""
-    base = tmp_path_factory.mktemp("probes")
-    return {p.id: _write(base / p.id, p) for p in PROBES}
+
+    def write_all(base: Path) -> dict[str, str]:
+        return {p.id: str(_write(base / p.id, p)) for p in PROBES}
+
+    return {k: Path(v) for k, v in _once(tmp_path_factory, "probes", write_all).items()}
 
 
 @pytest.fixture(scope="module")
 def loaded(probe_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run every probe's loader (one forked child per probe) once; exit statuses by id."""
-    manifest = tmp_path_factory.mktemp("manifest") / "probes.json"
-    rows = [[str(probe_dirs[p.id]), p.loader, p.path, p.member, p.extension] for p in PROBES]
-    manifest.write_text(json.dumps(rows), encoding="utf-8")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["OPENBLAS_NUM_THREADS"] = "1"  # children are forked: no BLAS thread pools in the parent
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.builders.hostile_loaders", "--batch", str(manifest)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    statuses = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"status": dict(zip(IDS, statuses, strict=True)), "stderr": proc.stderr}
+
+    def load_all(directory: Path) -> dict[str, Any]:
+        manifest = directory / "probes.json"
+        rows = [[str(probe_dirs[p.id]), p.loader, p.path, p.member, p.extension] for p in PROBES]
+        manifest.write_text(json.dumps(rows), encoding="utf-8")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+        env["OPENBLAS_NUM_THREADS"] = "1"  # children are forked: no BLAS thread pools
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.builders.hostile_loaders", "--batch", str(manifest)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        statuses = json.loads(proc.stdout.strip().splitlines()[-1])
+        return {"status": dict(zip(IDS, statuses, strict=True)), "stderr": proc.stderr}
+
+    result: dict[str, Any] = _once(tmp_path_factory, "loaded", load_all)
+    return result
 
 
 def test_corpus_covers_every_technique() -> None:
@@ -134,17 +162,22 @@ def _git(repo: Path, *args: str) -> None:
 @pytest.fixture(scope="module")
 def sbom_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any], str]:
     """`usc sbom REPO -o out.json --fail-on high` once, over a committed repository."""
-    repo = tmp_path_factory.mktemp("hostile-repo") / "repo"
-    repo.mkdir()
-    for probe in PROBES:
-        _write(repo, probe)
-    _git(repo, "init", "-q")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "models")
-    out = repo.parent / "out.json"
-    proc = run_usc("sbom", str(repo), "-o", str(out), "--fail-on", "high", "--no-cache", "-q")
-    document = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    return proc.returncode, document, proc.stderr
+
+    def run(directory: Path) -> list[Any]:
+        repo = directory / "repo"
+        repo.mkdir()
+        for probe in PROBES:
+            _write(repo, probe)
+        _git(repo, "init", "-q")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "models")
+        out = directory / "out.json"
+        proc = run_usc("sbom", str(repo), "-o", str(out), "--fail-on", "high", "--no-cache", "-q")
+        document = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+        return [proc.returncode, document, proc.stderr]
+
+    code, document, stderr = _once(tmp_path_factory, "sbom", run)
+    return code, document, stderr
 
 
 def _sbom_findings(document: dict[str, Any]) -> list[dict[str, Any]]:
