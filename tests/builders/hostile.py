@@ -38,6 +38,7 @@ import io
 import lzma
 import struct
 import tarfile
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -198,7 +199,8 @@ def zip_bytes(
     """A zip written by zipfile (members in order, duplicates allowed)."""
     buf = io.BytesIO()
     buf.write(prefix)
-    with zipfile.ZipFile(buf, "w", compression=method) as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", compression=method) as zf:
+        warnings.simplefilter("ignore", UserWarning)  # duplicate names are the point
         for name, data in members:
             zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
