@@ -173,6 +173,8 @@ class _Machine:
                 self.unverified.append(
                     f"{func.dotted} at byte {offset} calls a value that is not a named global"
                 )
+            elif isinstance(args, tuple) and len(args) >= 3:
+                self._reduce(target, args[2], offset)  # what func(*args) itself does
 
     def stream(self) -> object:
         """Walk one stream up to and including STOP; return the value STOP pops."""
@@ -246,6 +248,7 @@ class _Machine:
                 if name == "INST":
                     args = pop_mark()
                     self._call(found, offset, name)
+                    self._reduce(found, tuple(args), offset)  # INST calls klass(*args)
                     stack.append(_Call(found, tuple(args)))
                 else:
                     stack.append(found)
@@ -271,6 +274,7 @@ class _Machine:
                 if not items:
                     raise FormatError(f"OBJ without a class at byte {offset}")
                 self._call(items[0], offset, name)
+                self._reduce(items[0], tuple(items[1:]), offset)  # OBJ calls cls(*args) too
                 stack.append(_Call(items[0], tuple(items[1:])))
             elif name == "BUILD":
                 state = pop()

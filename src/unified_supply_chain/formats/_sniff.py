@@ -26,7 +26,8 @@ _COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
     (b"BZh", "bz2"),
     (b"\xfd7zXZ\x00", "xz"),
-    (b"]\x00\x00", "lzma"),
+    # joblib's own test (joblib/compressor.py, _LZMA_PREFIX): b"]\x00", not a longer header.
+    (b"]\x00", "lzma"),
     (b'\x04"M\x18', "lz4"),
     (b"ZF", "zlib-legacy"),
 )
@@ -68,6 +69,12 @@ def _decoder(kind: str) -> Any:
         return bz2.BZ2Decompressor()
     if kind in ("xz", "lzma"):
         return lzma.LZMADecompressor()
+    if kind == "lz4":
+        try:
+            import lz4.frame  # type: ignore[import-untyped]  # optional, as in joblib
+        except ImportError:
+            return None
+        return lz4.frame.LZ4FrameDecompressor()
     return None
 
 
@@ -90,7 +97,7 @@ def decompress_prefix(fh: BinaryIO, kind: str, cap: int) -> Decompressed | None:
     out = bytearray()
     try:
         while len(out) < limit and not decoder.eof:
-            if isinstance(decoder, (bz2.BZ2Decompressor, lzma.LZMADecompressor)):
+            if not isinstance(decoder, type(zlib.decompressobj())):  # bz2, lzma, lz4 frames
                 chunk = fh.read(_CHUNK) if decoder.needs_input else b""
                 if not chunk and decoder.needs_input:
                     break
@@ -184,4 +191,10 @@ def could_hold_pickle(prefix: bytes, total_size: int) -> bool:
         return True
     if any(_IDENT.match(ref.module) and _IDENT.match(ref.name) for ref in found.references):
         return True
-    return found.truncated and len(prefix) < total_size and found.opcodes >= 2
+    # Cut by the end of the prefix: two clean opcodes, or one whose argument (checked against
+    # the real size) runs past the prefix (a pickle opening with a long bytes argument).
+    return (
+        found.truncated
+        and len(prefix) < total_size
+        and (found.opcodes >= 2 or found.end > len(prefix))
+    )

@@ -60,6 +60,7 @@ def content_pickles(st: ScanState, heads: dict[str, bytes]) -> list[Artifact]:
     """
     from unified_supply_chain.formats._sniff import could_hold_pickle
     from unified_supply_chain.lineage.resolve import artifact_ref
+
     found: list[Artifact] = []
     for rel, head in heads.items():
         entry = st.by_path.get(rel)

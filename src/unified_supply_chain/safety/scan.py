@@ -212,8 +212,11 @@ def scan_source(src: Source) -> list[Finding]:
     named = registry().get(src.fmt)
     if spec is not None:
         findings = run_hook(spec, src)
-        if named is not None and named.carries_pickles and not spec.carries_pickles:
-            # The name says a pickle loader may open it: a polyglot must not hide a pickle.
+        if not spec.carries_pickles and (
+            (named is not None and named.carries_pickles) or could_hold_pickle(head, src.size)
+        ):
+            # pickle.load reads any bytes as opcodes: a polyglot (a GGUF header that is also
+            # BINFLOAT's argument) must not hide a pickle behind the format its magic names.
             findings += _heuristic_findings(_pickle_findings(src))
         return findings
     compression = compression_of(head)
