@@ -33,12 +33,14 @@ def with_findings(st: ScanState, a: Artifact) -> Artifact:
             (f[0], st.formats.get(f[0])) for f in a.files if _has_safety_hook(st.formats.get(f[0]))
         ]
     )
+    scanned = 0
     for rel, fmt in targets:
         spec = registry().get(fmt)
         if rel is None or fmt is None or spec is None or spec.safety is None:
             continue
         if rel not in st.by_path:
             continue
+        scanned += 1
         try:
             # By content first (scan_file's dispatch), the format id as a hint: a renamed
             # file is scanned as what its bytes are, as the loader reads it.
@@ -49,7 +51,20 @@ def with_findings(st: ScanState, a: Artifact) -> Artifact:
             reason = f"safety scan failed ({type(exc).__name__})"
             st.problems.append(Problem(rel, reason))
             findings.append(unverified(rel, reason))  # fail closed: never a clean file
-    return dataclasses.replace(a, findings=tuple(findings)) if findings else a
+    if not scanned:
+        return a
+    return with_completeness(dataclasses.replace(a, findings=tuple(findings)))
+
+
+def with_completeness(a: Artifact) -> Artifact:
+    """The scanned artifact with `usc:scan:complete` (and a `usc:scan:reason` per gap)."""
+    from unified_supply_chain.bom.properties import Prop
+    from unified_supply_chain.safety.pickle_scan import is_unverified
+
+    reasons = [f"{f.path}: {f.message}" for f in a.findings if is_unverified(f)]
+    props = [(Prop.SCAN_COMPLETE.value, "false" if reasons else "true")]
+    props.extend((Prop.SCAN_REASON.value, r[:1024]) for r in reasons)
+    return dataclasses.replace(a, extra_properties=(*a.extra_properties, *props))
 
 
 def content_pickles(st: ScanState, heads: dict[str, bytes]) -> list[Artifact]:
@@ -81,4 +96,4 @@ def content_pickles(st: ScanState, heads: dict[str, bytes]) -> list[Artifact]:
                 warnings=("the content is a pickle stream although its name does not say so",),
             )
         )
-    return found
+    return [with_completeness(a) for a in found]

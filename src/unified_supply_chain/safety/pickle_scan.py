@@ -258,8 +258,11 @@ def is_dangerous_global(module: str, name: str) -> bool:
         return True
     if full in _DANGEROUS_EXACT or full in LOADS_OTHER_FILES:
         return True
-    path = module.split(".") + steps[:-1]
-    if any(part in _DANGEROUS_MODULES for part in path):
+    # The module's own dotted path names submodules of its top package (numpy.random._pickle is
+    # not the _pickle module); attributes along the name are objects, modules included.
+    if module.split(".", 1)[0] in _DANGEROUS_MODULES or module in _DANGEROUS_MODULES:
+        return True
+    if any(part in _DANGEROUS_MODULES for part in steps[:-1]):
         return True
     if any(s.startswith("__") and s.endswith("__") and len(s) > 4 for s in steps):
         return True
