@@ -31,6 +31,7 @@ import datetime as dt
 import gzip
 import inspect
 import io
+import json
 import lzma
 import pickle
 import pickletools
@@ -536,13 +537,40 @@ class Corpus:
 
 
 def write_corpus(root: Path, *, every_variant: bool = False) -> Corpus:
-    """Write the whole benign corpus under `root` (sklearn/, objects/, numeric/)."""
-    data = dataset()
-    fit = fit_all_estimators(data)
-    files = write_objects(root / "sklearn", fit.fitted, every_variant=every_variant)
-    files += write_objects(root / "objects", other_objects(data), every_variant=every_variant)
-    files += write_numeric_files(root / "numeric")
+    """Write the whole benign corpus under `root` (sklearn/, objects/, numeric/).
+
+    One BLAS/OpenMP thread throughout: on 30 rows threads only cost, and two test workers each
+    spinning a pool on two cores made the corpus four times slower.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        data = dataset()
+        fit = fit_all_estimators(data)
+        files = write_objects(root / "sklearn", fit.fitted, every_variant=every_variant)
+        files += write_objects(root / "objects", other_objects(data), every_variant=every_variant)
+        files += write_numeric_files(root / "numeric")
     return Corpus(files, [name for name, _ in fit.fitted], fit.skipped)
+
+
+def load_corpus(where: Path, root: Path) -> Corpus:
+    """The corpus under `root` whose manifest `save_manifest` left in `where`."""
+    manifest = json.loads((where / MANIFEST).read_text(encoding="utf-8"))
+    return Corpus([root / f for f in manifest["files"]], manifest["fitted"], manifest["skipped"])
+
+
+def save_manifest(where: Path, root: Path, corpus: Corpus) -> None:
+    """Record in `where` what `write_corpus` wrote under `root`, for `load_corpus` (written
+    last, so its presence means the corpus is complete)."""
+    manifest = {
+        "files": [p.relative_to(root).as_posix() for p in corpus.files],
+        "fitted": corpus.fitted,
+        "skipped": corpus.skipped,
+    }
+    (where / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+MANIFEST = "corpus-manifest.json"
 
 
 # --- Walking pickles for the globals they import. -------------------------------------------------
