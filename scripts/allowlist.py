@@ -39,14 +39,25 @@ for entry in (str(REPO / "src"), str(REPO)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from tests.builders import benign  # noqa: E402 - after the path set-up above
+from tests.builders import allowlist_file, benign, pickle_walk  # noqa: E402 - after the path set-up above
 
 Pair = tuple[str, str]
 
 #: Top-level modules whose pairs the generated section may hold.
 GENERATED_TOPS = frozenset(
-    "sklearn numpy scipy joblib collections datetime builtins __builtin__ copyreg _codecs torch"
-    .split()
+    [
+        "sklearn",
+        "numpy",
+        "scipy",
+        "joblib",
+        "collections",
+        "datetime",
+        "builtins",
+        "__builtin__",
+        "copyreg",
+        "_codecs",
+        "torch",
+    ]
 )
 
 #: Functions that rebuild an object from its pickled state (what pickling itself references).
@@ -118,9 +129,9 @@ def collect(tmp: Path) -> tuple[dict[Pair, set[str]], list[str], dict[str, str]]
         variants = [pickle.dumps(obj, protocol=p) for p in benign.PROTOCOLS]
         for path in benign.write_objects(tmp / name, [(name, obj)], every_variant=True):
             if path.suffix == ".joblib":
-                variants.append(benign.inflate(path.read_bytes()))
+                variants.append(pickle_walk.inflate(path.read_bytes()))
         for blob in variants:
-            for pair in benign.pickle_globals(blob):
+            for pair in pickle_walk.pickle_globals(blob):
                 users[pair].add(name)
     return users, [name for name, _ in fit.fitted], fit.skipped
 
@@ -145,12 +156,12 @@ def _kind(pair: Pair, estimators: set[str]) -> tuple[str, bool]:
     return f"UNREVIEWED {type(obj).__name__}: not a class", True
 
 
-def render(users: dict[Pair, set[str]], estimators: set[str], hand: set[Pair]) -> tuple[
-    list[str], list[str]
-]:
+def render(
+    users: dict[Pair, set[str]], estimators: set[str], hand: set[Pair]
+) -> tuple[list[str], list[str]]:
     """The generated section's lines, and the problems that must stop the regeneration."""
     lines = [
-        benign.BEGIN_GENERATED,
+        allowlist_file.BEGIN_GENERATED,
         f"# {_versions()}; {len(estimators)} estimators fitted.",
         "# Each comment says what the global is and which pickled objects import it.",
     ]
@@ -160,7 +171,7 @@ def render(users: dict[Pair, set[str]], estimators: set[str], hand: set[Pair]) -
         if pair in hand:
             continue
         top = pair[0].split(".", 1)[0]
-        if benign.is_dangerous(pair):
+        if allowlist_file.is_dangerous(pair):
             problems.append(f"{pair}: a known gadget, imported by {sorted(users[pair])}")
             continue
         if top not in GENERATED_TOPS:
@@ -177,15 +188,15 @@ def render(users: dict[Pair, set[str]], estimators: set[str], hand: set[Pair]) -
                 problems.append(f"{pair}: {kind}; review it and add it to REVIEWED_FUNCTIONS")
             source = _library_version(top)
             lines.append(f"{pair[0]} {pair[1]}  # {kind}; pickled by {used}{source}")
-    lines.append(benign.END_GENERATED)
+    lines.append(allowlist_file.END_GENERATED)
     return lines, problems
 
 
 def splice(text: str, section: list[str]) -> str:
     """The file's text with its generated section replaced by `section`."""
     lines = text.splitlines()
-    start = lines.index(benign.BEGIN_GENERATED)
-    end = lines.index(benign.END_GENERATED)
+    start = lines.index(allowlist_file.BEGIN_GENERATED)
+    end = lines.index(allowlist_file.END_GENERATED)
     return "\n".join([*lines[:start], *section, *lines[end + 1 :]]) + "\n"
 
 
@@ -197,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="exit 1 when the file is out of date")
     args = parser.parse_args(argv)
 
-    text = benign.ALLOWLIST.read_text(encoding="utf-8")
-    hand = {e.pair for e in benign.parse_allowlist(text) if not e.generated}
+    text = allowlist_file.ALLOWLIST.read_text(encoding="utf-8")
+    hand = {e.pair for e in allowlist_file.parse_allowlist(text) if not e.generated}
     with tempfile.TemporaryDirectory(prefix="allowlist-") as tmp:
         users, fitted, skipped = collect(Path(tmp))
     section, problems = render(users, set(fitted), hand)
@@ -212,13 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     new_text = splice(text, section)
     if args.check:
         if new_text != text:
-            print("allowed_globals.txt is out of date: run scripts/allowlist.py --write",
-                  file=sys.stderr)
+            print(
+                "allowed_globals.txt is out of date: run scripts/allowlist.py --write",
+                file=sys.stderr,
+            )
             return 1
     elif args.write:
         if problems:
             return 1
-        benign.ALLOWLIST.write_text(new_text, encoding="utf-8")
+        allowlist_file.ALLOWLIST.write_text(new_text, encoding="utf-8")
     else:
         print("\n".join(section))
     return 1 if problems else 0

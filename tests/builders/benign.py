@@ -6,43 +6,33 @@ saved with `pickle` and with `joblib`, plain and compressed; beside them numpy r
 `datetime` values, numpy scalars and arrays, `FunctionTransformer(np.log1p)`, pipelines and column
 transformers, a torch-style state dict, a safetensors file and `.npy`/`.npz` arrays.
 
-`pickle_globals` walks pickle bytes with `pickletools.genops` (never unpickling) and collects every
-`(module, qualname)` a loader would import: GLOBAL/INST by their argument, STACK_GLOBAL by the two
-strings pushed before it (through the memo), and it steps over the raw array data joblib writes
-after a `NumpyArrayWrapper`'s BUILD (joblib/numpy_pickle.py `NumpyArrayWrapper.read_array`: one
-padding-length byte and the padding when the state has `numpy_array_alignment_bytes`, then
-`prod(shape) * itemsize` bytes; an object array is a nested pickle stream). scripts/allowlist.py
-uses the same functions to regenerate the scikit-learn/numpy section of
-src/unified_supply_chain/safety/allowed_globals.txt, and tests/integration/test_benign_corpus.py
-checks the corpus against that file.
+scripts/allowlist.py fits and pickles the same objects to regenerate the scikit-learn/numpy section
+of src/unified_supply_chain/safety/allowed_globals.txt; tests/integration/test_benign_corpus.py
+checks the corpus against that file (the globals walked by tests/builders/pickle_walk.py).
 
 Sources of the hand-built formats: the torch zip layout and pickle are those of
 pytorch/pytorch torch/serialization.py (`_save`: `archive/data.pkl`, `archive/data/<key>`,
 `archive/version`, `archive/byteorder`; persistent id `('storage', storage_type, key, location,
 numel)`) and torch/_utils.py (`_rebuild_tensor_v2(storage, storage_offset, size, stride,
 requires_grad, backward_hooks)`).
+
+Longer than our usual 400 lines on purpose: the corpus the test scans and the one the script
+derives the allow-list from must be the same, so every builder of it lives in this one module.
 """
 
 from __future__ import annotations
 
-import bz2
 import collections
 import datetime as dt
-import gzip
 import inspect
-import io
 import json
-import lzma
 import pickle
-import pickletools
 import struct
 import warnings
 import zipfile
-import zlib
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +42,6 @@ FEATURES = 4
 PROTOCOLS = (2, 3, 4, 5)
 #: joblib compressors (joblib.compressor._COMPRESSORS) and the suffixes joblib gives them.
 COMPRESSORS = ("zlib", "gzip", "lzma", "xz", "bz2")
-
-Pair = tuple[str, str]
 
 
 # --- The data. ---------------------------------------------------------------------------------
@@ -96,7 +84,6 @@ _DOCS = [
     "the park has a cat and a dog",
     "supply chains ship models",
 ]
-_DOC_LABELS = [0, 1, 0, 1, 0, 1]
 
 
 # --- Fitting every estimator. --------------------------------------------------------------------
@@ -160,7 +147,9 @@ def _constructor_args(name: str, cls: type, est_kind: str) -> dict[str, Any]:
     required = {
         p
         for p, v in inspect.signature(cls.__init__).parameters.items()
-        if v.default is inspect.Parameter.empty and p != "self" and v.kind is v.POSITIONAL_OR_KEYWORD
+        if v.default is inspect.Parameter.empty
+        and p != "self"
+        and v.kind is v.POSITIONAL_OR_KEYWORD
     }
     args: dict[str, Any] = {}
     if "estimator" in required:
@@ -350,9 +339,7 @@ def other_objects(data: Data | None = None) -> list[tuple[str, Any]]:
     objects.append(("FunctionTransformer-log1p", log.fit(data.X)))
     pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=200))])
     objects.append(("pipeline", pipe.fit(data.X, data.y_class)))
-    objects.append(
-        ("make_pipeline", make_pipeline(PCA(2), SVC()).fit(data.X, data.y_class))
-    )
+    objects.append(("make_pipeline", make_pipeline(PCA(2), SVC()).fit(data.X, data.y_class)))
     mixed = np.empty((ROWS, 3), dtype=object)
     mixed[:, 0] = data.X[:, 0]
     mixed[:, 1] = data.X[:, 1]
@@ -364,7 +351,10 @@ def other_objects(data: Data | None = None) -> list[tuple[str, Any]]:
         ]
     )
     objects.append(
-        ("column-transformer", make_pipeline(columns, LogisticRegression()).fit(mixed, data.y_class))
+        (
+            "column-transformer",
+            make_pipeline(columns, LogisticRegression()).fit(mixed, data.y_class),
+        )
     )
     # Neighbour searches other than the kd-tree that "auto" picks on four features.
     from sklearn.neighbors import KNeighborsClassifier
@@ -436,7 +426,9 @@ def _proto2_str(value: str) -> bytes:
 
 
 def _tuple_of_ints(values: tuple[int, ...]) -> bytes:
-    return pickle.MARK + b"".join(pickle.BININT + struct.pack("<i", v) for v in values) + pickle.TUPLE
+    return (
+        pickle.MARK + b"".join(pickle.BININT + struct.pack("<i", v) for v in values) + pickle.TUPLE
+    )
 
 
 def torch_state_dict_pickle(tensors: dict[str, tuple[str, tuple[int, ...]]]) -> bytes:
@@ -571,371 +563,3 @@ def save_manifest(where: Path, root: Path, corpus: Corpus) -> None:
 
 
 MANIFEST = "corpus-manifest.json"
-
-
-# --- Walking pickles for the globals they import. -------------------------------------------------
-
-
-class _Mark:
-    """MARK on the simulated stack."""
-
-
-@dataclass
-class _Global:
-    module: str
-    name: str
-
-
-@dataclass
-class _Object:
-    """The result of calling a global (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST)."""
-
-    callable: Any
-    args: Any
-    state: Any = None
-
-
-_JOBLIB_WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
-_PUSH_ARG = frozenset(
-    "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING BINBYTES "
-    "SHORT_BINBYTES BINBYTES8 BYTEARRAY8 UNICODE SHORT_BINUNICODE BINUNICODE BINUNICODE8 FLOAT "
-    "BINFLOAT".split()
-)
-_PUSH_CONST: dict[str, Callable[[], Any]] = {
-    "NONE": lambda: None,
-    "NEWTRUE": lambda: True,
-    "NEWFALSE": lambda: False,
-    "EMPTY_TUPLE": tuple,
-    "EMPTY_LIST": list,
-    "EMPTY_DICT": dict,
-    "EMPTY_SET": list,
-    "NEXT_BUFFER": object,
-}
-_IGNORED = frozenset({"PROTO", "FRAME", "READONLY_BUFFER", "STOP"})
-
-
-class _Walk:
-    """A symbolic run of one pickle stream: values only as far as globals and joblib need."""
-
-    def __init__(self, fh: BinaryIO, found: set[Pair]) -> None:
-        self.fh, self.found = fh, found
-        self.stack: list[Any] = []
-        self.marks: list[list[Any]] = []
-        self.memo: dict[int, Any] = {}
-
-    def pop_mark(self) -> list[Any]:
-        items, self.stack = self.stack, self.marks.pop()
-        return items
-
-    def run(self) -> None:
-        for op, arg, _pos in pickletools.genops(self.fh):
-            self.step(op.name, arg)
-
-    def step(self, name: str, arg: Any) -> None:  # noqa: C901 - one branch per opcode family
-        st = self.stack
-        if name in _PUSH_ARG:
-            st.append(arg)
-        elif name in _PUSH_CONST:
-            st.append(_PUSH_CONST[name]())
-        elif name in _IGNORED:
-            pass
-        elif name == "MARK":
-            self.marks.append(st)
-            self.stack = []
-        elif name in ("TUPLE", "LIST", "FROZENSET"):
-            items = self.pop_mark()
-            self.stack.append(tuple(items) if name == "TUPLE" else items)
-        elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-            n = int(name[-1])
-            items = st[-n:]
-            del st[-n:]
-            st.append(tuple(items))
-        elif name == "DICT":
-            items = self.pop_mark()
-            self.stack.append(_pairs({}, items))
-        elif name == "APPEND":
-            value = st.pop()
-            if isinstance(st[-1], list):
-                st[-1].append(value)
-        elif name in ("APPENDS", "ADDITEMS"):
-            items = self.pop_mark()
-            if isinstance(self.stack[-1], list):
-                self.stack[-1].extend(items)
-        elif name == "SETITEM":
-            value, key = st.pop(), st.pop()
-            _pairs(st[-1], [key, value])
-        elif name == "SETITEMS":
-            items = self.pop_mark()
-            _pairs(self.stack[-1], items)
-        elif name == "POP":
-            st.pop()
-        elif name == "POP_MARK":
-            self.pop_mark()
-        elif name == "DUP":
-            st.append(st[-1])
-        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            self.memo[int(arg)] = st[-1]
-        elif name == "MEMOIZE":
-            self.memo[len(self.memo)] = st[-1]
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            st.append(self.memo[int(arg)])
-        elif name in ("GLOBAL", "INST"):
-            module, qualname = str(arg).split(" ", 1)
-            self.found.add((module, qualname))
-            if name == "GLOBAL":
-                st.append(_Global(module, qualname))
-            else:
-                self.stack.append(_Object(_Global(module, qualname), tuple(self.pop_mark())))
-        elif name == "STACK_GLOBAL":
-            qualname, module = st.pop(), st.pop()
-            if not (isinstance(module, str) and isinstance(qualname, str)):
-                raise ValueError(f"STACK_GLOBAL on non-strings {module!r} {qualname!r}")
-            self.found.add((module, qualname))
-            st.append(_Global(module, qualname))
-        elif name == "REDUCE" or name == "NEWOBJ":
-            args = st.pop()
-            st.append(_Object(st.pop(), args))
-        elif name == "NEWOBJ_EX":
-            _kwargs, args = st.pop(), st.pop()
-            st.append(_Object(st.pop(), args))
-        elif name == "OBJ":
-            items = self.pop_mark()
-            self.stack.append(_Object(items[0], tuple(items[1:])))
-        elif name == "BUILD":
-            state = st.pop()
-            target = st[-1]
-            if isinstance(target, _Object):
-                target.state = state
-                if _is(target.callable, _JOBLIB_WRAPPER):
-                    self.skip_joblib_array(state)
-        elif name == "PERSID":
-            st.append(("persistent", arg))
-        elif name == "BINPERSID":
-            st.append(("persistent", st.pop()))
-        else:  # EXT1/2/4 and anything new: benign files never use them, so stop loudly
-            raise ValueError(f"opcode {name} is not expected in a benign pickle")
-
-    def skip_joblib_array(self, state: Any) -> None:
-        """Step over the array data joblib wrote after the wrapper (walking object arrays)."""
-        if not isinstance(state, dict):
-            raise ValueError("NumpyArrayWrapper state is not a dict")
-        dtype = _dtype_of(state["dtype"])
-        if dtype.hasobject:
-            _Walk(self.fh, self.found).run()
-            return
-        if "numpy_array_alignment_bytes" in state:
-            pad = self.fh.read(1)
-            self.fh.read(int.from_bytes(pad, "little"))
-        count = int(np.prod([int(n) for n in state["shape"]], dtype=np.int64))
-        data = self.fh.read(count * dtype.itemsize)
-        if len(data) != count * dtype.itemsize:
-            raise ValueError("joblib array data cut short")
-
-
-def _is(value: Any, pair: Pair) -> bool:
-    return isinstance(value, _Global) and (value.module, value.name) == pair
-
-
-def _pairs(target: Any, items: list[Any]) -> dict[Any, Any]:
-    if isinstance(target, dict):
-        for key, value in zip(items[::2], items[1::2], strict=True):
-            try:
-                target[key] = value
-            except TypeError:  # an unhashable symbolic key: not needed for globals
-                pass
-    return target if isinstance(target, dict) else {}
-
-
-def _dtype_of(value: Any) -> np.dtype[Any]:
-    """The numpy dtype a pickled `numpy.dtype(...)` call builds, from its string arguments only.
-
-    numpy's dtype.__reduce__ gives `(dtype, (kind_and_size, False, True), state)`; for flexible
-    and structured types the state holds the item size (index 5) and the fields (index 3).
-    """
-    if not (isinstance(value, _Object) and isinstance(value.callable, _Global)):
-        raise ValueError("joblib array dtype is not a numpy.dtype call")
-    if (value.callable.module, value.callable.name) != ("numpy", "dtype"):
-        raise ValueError(f"joblib array dtype built by {value.callable}")
-    spec = value.args[0]
-    state = value.state if isinstance(value.state, tuple) else ()
-    if isinstance(spec, bytes):
-        spec = spec.decode("ascii")
-    if not isinstance(spec, str):
-        raise ValueError("joblib array dtype spec is not a string")
-    fields = state[3] if len(state) > 3 else None
-    if isinstance(fields, dict) and fields:
-        sub = [_dtype_of(f[0]) for f in fields.values() if isinstance(f, tuple)]
-        hasobject = any(d.hasobject for d in sub)
-        itemsize = int(state[5])
-        return np.dtype("O") if hasobject else np.dtype((np.void, itemsize))
-    base = np.dtype(spec)
-    if len(state) > 5 and int(state[5]) > 0 and base.itemsize != int(state[5]):
-        return np.dtype((np.void, int(state[5])))
-    return base
-
-
-def walk_pickle_stream(fh: BinaryIO, found: set[Pair]) -> None:
-    """Add the globals of the one pickle stream at `fh`'s position to `found` (fh ends after it)."""
-    _Walk(fh, found).run()
-
-
-def pickle_globals(data: bytes) -> set[Pair]:
-    """Globals of the pickle (or joblib) stream that is all of `data`; raises if bytes remain."""
-    found: set[Pair] = set()
-    fh = io.BytesIO(data)
-    walk_pickle_stream(fh, found)
-    if fh.read(1):
-        raise ValueError("bytes after the pickle stream")
-    return found
-
-
-_MAGICS: list[tuple[bytes, Callable[[bytes], bytes]]] = [
-    (b"\x78", zlib.decompress),
-    (b"\x1f\x8b", gzip.decompress),
-    (b"\xfd7zXZ\x00", lzma.decompress),
-    (b"\x5d\x00\x00", lzma.decompress),
-    (b"BZh", bz2.decompress),
-]
-
-
-def inflate(data: bytes) -> bytes:
-    """joblib's compressed files: the whole pickle under one compressor, known by its magic."""
-    for magic, decompress in _MAGICS:
-        if data.startswith(magic):
-            return decompress(data)
-    return data
-
-
-def file_globals(path: Path) -> set[Pair]:
-    """Globals every pickle in a corpus file imports (zip members named *.pkl, or the file)."""
-    data = path.read_bytes()
-    if zipfile.is_zipfile(path):
-        found: set[Pair] = set()
-        with zipfile.ZipFile(path) as zf:
-            for member in zf.namelist():
-                if member.endswith(".pkl"):
-                    found |= pickle_globals(zf.read(member))
-        return found
-    if path.suffix in (".npy", ".safetensors"):
-        return set()
-    return pickle_globals(inflate(data))
-
-
-def corpus_globals(files: list[Path]) -> Iterator[tuple[Path, Pair]]:
-    """(file, global) for every global of every corpus file."""
-    for path in files:
-        for pair in sorted(file_globals(path)):
-            yield path, pair
-
-
-# --- The allow-list data file. --------------------------------------------------------------------
-
-ALLOWLIST = (
-    Path(__file__).resolve().parents[2]
-    / "src"
-    / "unified_supply_chain"
-    / "safety"
-    / "allowed_globals.txt"
-)
-BEGIN_GENERATED = "# --- BEGIN generated by scripts/allowlist.py (do not edit by hand) ---"
-END_GENERATED = "# --- END generated by scripts/allowlist.py ---"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One entry line of allowed_globals.txt, as written (checked by the tests, not here)."""
-
-    line: int
-    """1-based line number."""
-    fields: tuple[str, ...]
-    """Whitespace-separated words before the comment (a valid entry has two)."""
-    comment: str
-    """Text after the first `#`, stripped ("" when there is none)."""
-    generated: bool
-    """True inside the generated section."""
-
-    @property
-    def pair(self) -> Pair:
-        """(module, qualname) of a well-formed entry."""
-        return (self.fields[0], self.fields[1]) if len(self.fields) == 2 else ("", "")
-
-
-def parse_allowlist(text: str) -> list[Entry]:
-    """Every entry line of the file's text (comment lines and blank lines skipped)."""
-    entries: list[Entry] = []
-    generated = False
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if line == BEGIN_GENERATED:
-            generated = True
-        elif line == END_GENERATED:
-            generated = False
-        if not line or line.startswith("#"):
-            continue
-        head, _, comment = line.partition("#")
-        entries.append(Entry(number, tuple(head.split()), comment.strip(), generated))
-    return entries
-
-
-def allowed_pairs(path: Path = ALLOWLIST) -> set[Pair]:
-    """The (module, qualname) pairs of the data file."""
-    return {e.pair for e in parse_allowlist(path.read_text(encoding="utf-8"))}
-
-
-#: Globals that execute code, touch files or the network, or load other pickles: never allowed.
-#: Sources: picklescan's _unsafe_globals (mmaitre314/picklescan src/picklescan/scanner.py),
-#: torch/_weights_only_unpickler.py (_blocklisted_modules), and issue 13 item 3.
-DANGEROUS_MODULES = frozenset(
-    "os posix nt subprocess sys socket shutil importlib runpy pickle _pickle marshal ctypes code "
-    "codeop pty pdb bdb timeit cProfile profile pydoc pkgutil asyncio multiprocessing http urllib "
-    "requests ssl webbrowser signal _posixsubprocess cloudpickle dill platform tempfile venv "
-    "ensurepip pip shlex telnetlib ftplib smtplib imaplib zipimport io _io".split()
-)
-DANGEROUS_PAIRS: frozenset[Pair] = frozenset(
-    [
-        *(
-            (b, name)
-            for b in ("builtins", "__builtin__")
-            for name in (
-                "eval exec compile __import__ getattr setattr delattr open breakpoint input "
-                "apply globals locals vars execfile file reload memoryview help exit quit type "
-                "super classmethod staticmethod property"
-            ).split()
-        ),
-        ("types", "CodeType"),
-        ("types", "FunctionType"),
-        ("types", "MethodType"),
-        ("functools", "partial"),
-        ("functools", "reduce"),
-        *((m, n) for m in ("operator", "_operator") for n in ("attrgetter", "itemgetter",
-                                                              "methodcaller")),
-        ("collections", "namedtuple"),
-        ("copyreg", "__newobj__"),
-        ("numpy", "load"),
-        ("numpy", "loadtxt"),
-        ("numpy", "genfromtxt"),
-        ("numpy", "fromfile"),
-        ("numpy", "memmap"),
-        ("numpy.testing._private.utils", "runstring"),
-        ("joblib", "load"),
-        ("joblib.numpy_pickle", "load"),
-        ("joblib.numpy_pickle_compat", "NDArrayWrapper"),
-        ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
-        ("torch", "load"),
-        ("torch.serialization", "load"),
-        ("torch.storage", "_load_from_bytes"),
-        ("torch._tensor", "_rebuild_from_type_v2"),
-        ("torch.hub", "load"),
-        ("torch.jit", "load"),
-        ("pandas", "read_pickle"),
-        ("pandas.io.pickle", "read_pickle"),
-        ("logging", "FileHandler"),
-        ("codecs", "open"),
-    ]
-)
-
-
-def is_dangerous(pair: Pair) -> bool:
-    """True for a known gadget (a dangerous module, at any depth, or a listed pair)."""
-    module, _ = pair
-    return pair in DANGEROUS_PAIRS or module.split(".", 1)[0] in DANGEROUS_MODULES

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import benign
+from tests.builders import allowlist_file, benign, pickle_walk
 from tests.helpers import run_usc
 from unified_supply_chain.bom.view import BomView
 from unified_supply_chain.discover.classify import classify
@@ -43,9 +43,7 @@ _IDENTIFIER_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)
 
 
 @pytest.fixture(scope="session")
-def corpus(
-    tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> tuple[Path, benign.Corpus]:
+def corpus(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, benign.Corpus]:
     """The benign corpus, written once per test run under `<tmp>/benign/repo`.
 
     pytest-xdist workers share it: the first to take the lock writes it, the others read its
@@ -67,25 +65,25 @@ def corpus(
 
 
 @pytest.fixture(scope="session")
-def referenced(corpus: tuple[Path, benign.Corpus]) -> dict[benign.Pair, list[str]]:
+def referenced(corpus: tuple[Path, benign.Corpus]) -> dict[pickle_walk.Pair, list[str]]:
     """Every global the corpus imports -> the corpus files (repo-relative) that import it."""
     root, written = corpus
-    users: dict[benign.Pair, list[str]] = defaultdict(list)
-    for path, pair in benign.corpus_globals(written.files):
+    users: dict[pickle_walk.Pair, list[str]] = defaultdict(list)
+    for path, pair in pickle_walk.corpus_globals(written.files):
         users[pair].append(path.relative_to(root).as_posix())
     return users
 
 
 @pytest.fixture(scope="session")
-def entries() -> list[benign.Entry]:
+def entries() -> list[allowlist_file.Entry]:
     """The entry lines of the committed allow-list."""
-    return benign.parse_allowlist(benign.ALLOWLIST.read_text(encoding="utf-8"))
+    return allowlist_file.parse_allowlist(allowlist_file.ALLOWLIST.read_text(encoding="utf-8"))
 
 
 # --- (a) the data file. --------------------------------------------------------------------------
 
 
-def test_every_entry_is_one_exact_pair_with_a_comment(entries: list[benign.Entry]) -> None:
+def test_every_entry_is_one_exact_pair_with_a_comment(entries: list[allowlist_file.Entry]) -> None:
     bad = [
         e.line
         for e in entries
@@ -97,8 +95,8 @@ def test_every_entry_is_one_exact_pair_with_a_comment(entries: list[benign.Entry
     assert len(entries) > 300
 
 
-def test_no_entry_is_listed_twice(entries: list[benign.Entry]) -> None:
-    seen: dict[benign.Pair, int] = {}
+def test_no_entry_is_listed_twice(entries: list[allowlist_file.Entry]) -> None:
+    seen: dict[pickle_walk.Pair, int] = {}
     twice = []
     for e in entries:
         if e.pair in seen:
@@ -107,8 +105,8 @@ def test_no_entry_is_listed_twice(entries: list[benign.Entry]) -> None:
     assert not twice
 
 
-def test_no_entry_is_a_known_gadget(entries: list[benign.Entry]) -> None:
-    dangerous = [e.pair for e in entries if benign.is_dangerous(e.pair)]
+def test_no_entry_is_a_known_gadget(entries: list[allowlist_file.Entry]) -> None:
+    dangerous = [e.pair for e in entries if allowlist_file.is_dangerous(e.pair)]
     assert not dangerous
     pairs = {e.pair for e in entries}
     # The loaders issue 13 names: they load or call other code, so the scanner handles them.
@@ -121,20 +119,22 @@ def test_no_entry_is_a_known_gadget(entries: list[benign.Entry]) -> None:
         ("functools", "partial"),
         ("numpy", "load"),
     ]:
-        assert benign.is_dangerous(pair)
+        assert allowlist_file.is_dangerous(pair)
         assert pair not in pairs
 
 
 def test_the_generated_section_is_marked_once() -> None:
-    lines = [line.strip() for line in benign.ALLOWLIST.read_text(encoding="utf-8").splitlines()]
-    assert lines.count(benign.BEGIN_GENERATED) == 1
-    assert lines.count(benign.END_GENERATED) == 1
-    assert lines.index(benign.BEGIN_GENERATED) < lines.index(benign.END_GENERATED)
+    lines = [
+        line.strip() for line in allowlist_file.ALLOWLIST.read_text(encoding="utf-8").splitlines()
+    ]
+    assert lines.count(allowlist_file.BEGIN_GENERATED) == 1
+    assert lines.count(allowlist_file.END_GENERATED) == 1
+    assert lines.index(allowlist_file.BEGIN_GENERATED) < lines.index(allowlist_file.END_GENERATED)
 
 
 def test_parser_reads_the_documented_format() -> None:
     text = "# comment\n\nnumpy dtype  # class\nbad line\nnumpy  # one field\n"
-    parsed = benign.parse_allowlist(text)
+    parsed = allowlist_file.parse_allowlist(text)
     assert [(e.fields, e.comment) for e in parsed] == [
         (("numpy", "dtype"), "class"),
         (("bad", "line"), ""),
@@ -148,7 +148,7 @@ def test_parser_reads_the_documented_format() -> None:
 def test_walker_resolves_stack_global_through_the_memo() -> None:
     # Protocol 4: the module string memoized once, fetched by BINGET for the second global.
     data = pickle.dumps([benign.Data, benign.Fitted], protocol=4)
-    assert benign.pickle_globals(data) == {
+    assert pickle_walk.pickle_globals(data) == {
         ("tests.builders.benign", "Data"),
         ("tests.builders.benign", "Fitted"),
     }
@@ -165,9 +165,9 @@ def test_walker_steps_over_joblib_array_data(tmp_path: Path) -> None:
     data = path.read_bytes()
     # Raw float64 bytes sit between opcodes; the walk must reach the final STOP without error.
     assert np.arange(10.0).tobytes() in data
-    assert benign.pickle_globals(data) >= {("joblib.numpy_pickle", "NumpyArrayWrapper")}
+    assert pickle_walk.pickle_globals(data) >= {("joblib.numpy_pickle", "NumpyArrayWrapper")}
     with pytest.raises(Exception):  # noqa: B017 - cut data: any error, never a silent pass
-        benign.pickle_globals(data[:-40])
+        pickle_walk.pickle_globals(data[:-40])
 
 
 def test_torch_state_dict_is_what_torch_writes(tmp_path: Path) -> None:
@@ -196,7 +196,10 @@ def test_torch_state_dict_is_what_torch_writes(tmp_path: Path) -> None:
     state = Loader(io.BytesIO(data)).load()
     assert state == {"linear.weight": ("tensor", (2, 3)), "linear.bias": ("tensor", (2,))}
     assert state._metadata == {"": {"version": 1}}
-    assert seen == [("storage", "FloatStorage", "0", "cpu", 6), ("storage", "FloatStorage", "1", "cpu", 2)]
+    assert seen == [
+        ("storage", "FloatStorage", "0", "cpu", 6),
+        ("storage", "FloatStorage", "1", "cpu", 2),
+    ]
 
 
 # --- The corpus itself. ------------------------------------------------------------------------
@@ -227,9 +230,9 @@ def test_corpus_holds_every_fitting_estimator_and_variant(
 
 
 def test_every_global_of_the_benign_corpus_is_in_the_allow_list(
-    referenced: dict[benign.Pair, list[str]],
+    referenced: dict[pickle_walk.Pair, list[str]],
 ) -> None:
-    allowed = benign.allowed_pairs()
+    allowed = allowlist_file.allowed_pairs()
     missing = {pair: users[:3] for pair, users in referenced.items() if pair not in allowed}
     assert not missing, (
         "globals pickled by ordinary models but not in allowed_globals.txt "
