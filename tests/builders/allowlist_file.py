@@ -110,8 +110,6 @@ DANGEROUS_PAIRS: frozenset[Pair] = frozenset(
         ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
         ("torch", "load"),
         ("torch.serialization", "load"),
-        ("torch.storage", "_load_from_bytes"),
-        ("torch._tensor", "_rebuild_from_type_v2"),
         ("torch.hub", "load"),
         ("torch.jit", "load"),
         ("pandas", "read_pickle"),

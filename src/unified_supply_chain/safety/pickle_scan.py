@@ -346,8 +346,11 @@ def findings_for(
     names = {(ref.module, ref.name) for ref in found.references if ref.resolved}
     unknown = found.unresolved
     for module, name in extra_globals:
-        if "unknown" in (module, name):
-            continue  # picklescan could not resolve a STACK_GLOBAL operand; our walk did
+        if "unknown" in (module, name) or "None" in (module, name):
+            # picklescan could not resolve a STACK_GLOBAL operand ("unknown"), or resolved it
+            # through a memo entry of another stream (str(None): an object array's nested
+            # pickle has its own memo); our walk resolves operands as the unpickler does.
+            continue
         names.add((module, name))
 
     flagged: list[str] = []
