@@ -765,9 +765,7 @@ def test_max_archive_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert scan_file(path, "deep.zip", "zip") == []
     monkeypatch.setattr(limits, "MAX_ARCHIVE_DEPTH", 2)
     findings = scan_file(path, "deep.zip", "zip")
-    assert [f.message for f in findings] == [
-        "could not be verified safe: nested more than 2 deep"
-    ]
+    assert [f.message for f in findings] == ["could not be verified safe: nested more than 2 deep"]
 
 
 def test_max_archive_probes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ its cap). Standard-library codecs only: lz4 is named, not read.
 from __future__ import annotations
 
 import bz2
+import importlib
 import lzma
 import re
 import zlib
@@ -70,11 +71,11 @@ def _decoder(kind: str) -> Any:
     if kind in ("xz", "lzma"):
         return lzma.LZMADecompressor()
     if kind == "lz4":
-        try:
-            import lz4.frame  # type: ignore[import-untyped]  # optional, as in joblib
+        try:  # optional, as in joblib; without it the stream stays unverified (never clean)
+            frame = importlib.import_module("lz4.frame")
         except ImportError:
             return None
-        return lz4.frame.LZ4FrameDecompressor()
+        return frame.LZ4FrameDecompressor()
     return None
 
 
@@ -107,7 +108,8 @@ def decompress_prefix(fh: BinaryIO, kind: str, cap: int) -> Decompressed | None:
                 if not chunk:
                     break
                 out += decoder.decompress(chunk, limit - len(out))
-    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError) as exc:
+        # lz4.frame raises RuntimeError on a corrupt frame.
         raise FormatError(f"corrupt {kind} stream: {exc}") from exc
     return Decompressed(data=bytes(out[:cap]), more=len(out) > cap, ended=bool(decoder.eof))
 

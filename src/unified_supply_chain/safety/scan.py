@@ -219,6 +219,13 @@ def scan_source(src: Source) -> list[Finding]:
             # BINFLOAT's argument) must not hide a pickle behind the format its magic names.
             findings += _heuristic_findings(_pickle_findings(src))
         return findings
+    if named is not None and named.safety is not None and not named.carries_pickles:
+        # Recognised by name only (a TensorRT engine): its own hook, and a pickle walk when the
+        # bytes could be one.
+        findings = run_hook(named, src)
+        if could_hold_pickle(head, src.size):
+            findings += _heuristic_findings(_pickle_findings(src))
+        return findings
     compression = compression_of(head)
     if compression is not None:
         return _scan_compressed(src, compression)
