@@ -555,6 +555,14 @@ def openvino_xml(name: str = "tiny", version: int = 11) -> bytes:
 """.encode()
 
 
+def _paddle_seeds() -> list[Seed]:
+    from tests.builders import paddle
+
+    program = paddle.build(paddle.PaddleProgram(sub_blocks=1))
+    tree = {"models/inference.pdmodel": program, "models/inference.pdiparams": b"\0" * 96}
+    return [Seed(tree, "models/inference.pdmodel")]
+
+
 def _openvino_seeds() -> list[Seed]:
     return [Seed({"ir/model.xml": openvino_xml(), "ir/model.bin": b"\0" * 64}, "ir/model.xml")]
 
@@ -1550,6 +1558,7 @@ TARGETS: dict[str, Target] = {
         format_target("flax-msgpack", _cached(_flax_seeds), name="flax"),
         format_target("executorch", _cached(_pte_seeds)),
         format_target("openvino-ir", _cached(_openvino_seeds), name="openvino"),
+        format_target("paddle-inference", _cached(_paddle_seeds), name="paddle"),
         format_target("git-lfs-pointer", _cached(_lfs_seeds), name="lfs-pointer"),
         format_target("pytorch", _cached(_pytorch_seeds), name="pytorch-zip"),
         format_target("pytorch-legacy", _cached(_pytorch_legacy_seeds)),
