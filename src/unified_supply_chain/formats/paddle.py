@@ -30,11 +30,17 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.formats._protobuf import LEN, MAX_DIMS, VARINT, Walker, signed
+from unified_supply_chain.formats._protobuf import (
+    LEN,
+    MAX_DIMS,
+    VARINT,
+    Walker,
+    signed,
+    walk_file,
+)
 from unified_supply_chain.records import HeaderInfo
 
 #: framework.proto `VarType.Type`: the data types of tensors.
@@ -95,35 +101,24 @@ class _Var:
 def read_paddle_program(path: Path) -> HeaderInfo:
     """Read a `.pdmodel` program's blocks, operators and variables. Raises FormatError only."""
     program = _Program()
-    try:
-        with path.open("rb", buffering=1 << 16) as fh:
-            size = fh.seek(0, 2)
-            fh.seek(0)
-            walker = _walker(fh, size)
-            _walk_program(walker, program, size)
-            params = path.with_suffix(PARAMS_SUFFIX)
-            params_bytes = (
-                params.stat().st_size if params.is_file() and not params.is_symlink() else None
-            )
-    except OSError as exc:
-        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
-    if program.blocks == 0:
-        raise FormatError("no block: not a PaddlePaddle ProgramDesc")
-    info = _header(program)
-    if params_bytes is not None:
-        info.properties["params_file"] = params.name
-        info.properties["params_bytes"] = str(params_bytes)
-    return info
-
-
-def _walker(fh: BinaryIO, size: int) -> Walker:
-    return Walker(
-        fh,
-        size,
+    walk_file(
+        path,
+        lambda walker, size: _walk_program(walker, program, size),
         max_bytes=limits.MAX_PADDLE_PROGRAM_BYTES,
         max_fields=limits.MAX_PADDLE_FIELDS,
         what="PaddlePaddle program",
     )
+    if program.blocks == 0:
+        raise FormatError("no block: not a PaddlePaddle ProgramDesc")
+    info = _header(program)
+    params = path.with_suffix(PARAMS_SUFFIX)
+    try:
+        if params.is_file() and not params.is_symlink():
+            info.properties["params_file"] = params.name
+            info.properties["params_bytes"] = str(params.stat().st_size)
+    except OSError as exc:
+        raise FormatError(f"cannot read {params.name}: {exc.strerror or exc}") from exc
+    return info
 
 
 def _expect(number: int, wire: int, want: int, message: str) -> None:
@@ -300,7 +295,7 @@ def _header(p: _Program) -> HeaderInfo:
 # --- Registry entries. -------------------------------------------------------------------------
 
 from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
-from unified_supply_chain.formats._protobuf import sniff_varint  # noqa: E402
+from unified_supply_chain.formats._protobuf import sniff_first_varint  # noqa: E402
 
 #: The start of block 0 as protobuf writes it: idx = 0 (08 00), then parent_idx = -1 (int32 -1
 #: as a ten-byte varint), the root block's kNoneBlockIndex.
@@ -309,9 +304,7 @@ _ROOT_BLOCK = b"\x08\x00\x10" + b"\xff" * 9 + b"\x01"
 
 def sniff_paddle_program(head: bytes, name: str) -> bool:
     """A ProgramDesc: field 1 (blocks) first, holding the root block (idx 0, parent -1)."""
-    if not head.startswith(b"\x0a"):
-        return False
-    got = sniff_varint(head, 1)
+    got = sniff_first_varint(head, 0x0A)
     if got is None:
         return False
     length, pos = got
