@@ -91,6 +91,8 @@ class _Program:
 
 @dataclass
 class _Var:
+    """One VarDesc: its name, VarType.type, persistable flag and tensor dtype and shape."""
+
     name: str | None = None
     kind: int | None = None
     persistable: bool = False
@@ -122,6 +124,7 @@ def read_paddle_program(path: Path) -> HeaderInfo:
 
 
 def _expect(number: int, wire: int, want: int, message: str) -> None:
+    """A known field of `message` with another wire type than the schema's is malformed."""
     if wire != want:
         raise FormatError(f"{message} field {number} has wire type {wire}")
 
