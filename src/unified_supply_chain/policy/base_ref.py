@@ -10,10 +10,11 @@ A pull request that changes the policy file (adds, modifies, deletes or renames 
 finding, rule `policy-changed`, with a summary of what changed in fail-on, allow-lists, rules and
 thresholds. The change cannot weaken the check it appears in (the base policy decides it), but it
 governs every later check once merged, so by default it is HIGH and blocks at the default
-fail-on: someone entitled to change the gate has to look at it. A change that leaves the parsed
-policy identical (comments, layout) is INFO. The base policy, and only it, may re-grade or turn
-off `policy-changed` (`rules: {policy-changed: medium}`), as maintainers who review policy
-changes by other means (CODEOWNERS) may want.
+fail-on: someone entitled to change the gate has to look at it. An edit that leaves the parsed
+policy identical (comments, layout) is INFO; adding, deleting or renaming a file never is, since
+it moves where the gate is configured (a renamed `--policy` file breaks it). The base policy, and
+only it, may re-grade or turn off `policy-changed` (`rules: {policy-changed: medium}`), as
+maintainers who review policy changes by other means (CODEOWNERS) may want.
 """
 
 from __future__ import annotations
@@ -243,15 +244,17 @@ def policy_change(
         changes = [f"the pull request's policy does not parse: {exc}"]
     else:
         changes = describe_changes(governing, after)
+    severity = config.severity or RULE_DEFAULTS[POLICY_CHANGED] or Severity.HIGH
     if changes:
-        severity = config.severity or RULE_DEFAULTS[POLICY_CHANGED] or Severity.HIGH
         summary = "; ".join(changes[:MESSAGE_CHANGES])
         if len(changes) > MESSAGE_CHANGES:
             summary += f"; {len(changes) - MESSAGE_CHANGES} more"
     else:
-        severity = Severity.INFO
         summary = "no change to fail-on, allow-lists, rules or thresholds"
-        changes = [summary + " (comments or layout only)"]
+        changes = [summary]
+        if all(line.startswith("modified ") for line in file_lines):
+            # Comments or layout only: nothing that could weaken a later check.
+            severity = Severity.INFO
     message = (
         f"the pull request {verb}; this check applies the policy of the base commit "
         f"{commit[:12]}, the change governs later checks once merged: {summary}"
