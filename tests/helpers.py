@@ -85,6 +85,32 @@ def write_file(path: Path, data: str | bytes) -> Path:
     return path
 
 
+def git(repo: Path, *args: str) -> str:
+    """Run `git -C repo ARGS` (failing the test on a non-zero status); its stdout, stripped."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
+
+
+def init_repo(repo: Path) -> Path:
+    """A new git repository at `repo` (branch main, a committer set, no global config used)."""
+    repo.mkdir(parents=True, exist_ok=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    git(repo, "config", "commit.gpgsign", "false")
+    return repo
+
+
+def commit_all(repo: Path, message: str) -> str:
+    """Stage everything (deletions included), commit, and return the new commit's sha."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
 # --- Hostile pickles: only ever dumped or written byte by byte, never loaded. ------------------
 
 

@@ -117,5 +117,9 @@ MAX_CATBOOST_CORE = 64 * 1024 * 1024
 MAX_PTE_META_BYTES = 16 * 1024 * 1024
 #: OpenVINO IR: bytes of the `.xml` network description parsed.
 MAX_OPENVINO_XML = 64 * 1024 * 1024
+#: PaddlePaddle `.pdmodel`: bytes of the ProgramDesc protobuf read (names, types; it holds no
+#: weights) and protobuf fields walked.
+MAX_PADDLE_PROGRAM_BYTES = 64 * 1024 * 1024
+MAX_PADDLE_FIELDS = 4_000_000
 #: Tar and 7z archives: bytes inflated from one compressed archive by the reader or the scan.
 MAX_ARCHIVE_INFLATE = 4 * 1024 * 1024 * 1024

@@ -19,6 +19,12 @@ def read_text_bounded(path: Path, cap: int = limits.MAX_TEXT_PARSE) -> str:
             data = fh.read(cap + 1)
     except OSError as exc:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    return decode_text_bounded(data, cap)
+
+
+def decode_text_bounded(data: bytes, cap: int = limits.MAX_TEXT_PARSE) -> str:
+    """Bytes read from a text file as UTF-8 (a BOM dropped); FormatError over `cap` bytes or
+    when not UTF-8."""
     if len(data) > cap:
         raise LimitExceeded(f"text file larger than {cap} bytes")
     try:

@@ -16,19 +16,7 @@ from dataclasses import dataclass, field
 
 import flatbuffers
 
-
-def _table_vector(b: flatbuffers.Builder, offsets: Sequence[int]) -> int:
-    b.StartVector(4, len(offsets), 4)
-    for off in reversed(offsets):
-        b.PrependUOffsetTRelative(off)
-    return int(b.EndVector())
-
-
-def _int_vector(b: flatbuffers.Builder, values: Sequence[int]) -> int:
-    b.StartVector(4, len(values), 4)
-    for v in reversed(values):
-        b.PrependInt32(v)
-    return int(b.EndVector())
+from tests.builders.flat import int32_vector, table_vector
 
 
 def _bytes_vector(b: flatbuffers.Builder, data: bytes) -> int:
@@ -49,7 +37,7 @@ def model_metadata(
         b.PrependUOffsetTRelativeSlot(0, s, 0)
         b.PrependInt8Slot(2, ftype, 0)
         file_offsets.append(b.EndObject())
-    files_vec = _table_vector(b, file_offsets)
+    files_vec = table_vector(b, file_offsets)
     b.StartObject(8)
     b.PrependUOffsetTRelativeSlot(0, strings["n"], 0)
     b.PrependUOffsetTRelativeSlot(2, strings["v"], 0)
@@ -92,23 +80,23 @@ def build(m: TfliteModel) -> bytes:
     tensors = []
     for i, tname in enumerate(m.tensors):
         s = b.CreateString(tname)
-        shape = _int_vector(b, [1, 4])
+        shape = int32_vector(b, [1, 4])
         b.StartObject(4)
         b.PrependUOffsetTRelativeSlot(0, shape, 0)
         b.PrependInt8Slot(1, 0, 0)  # FLOAT32
         b.PrependUint32Slot(2, 1 if i == 1 else 0, 0)
         b.PrependUOffsetTRelativeSlot(3, s, 0)
         tensors.append(b.EndObject())
-    tensors_vec = _table_vector(b, tensors)
-    inputs_vec = _int_vector(b, m.inputs)
-    outputs_vec = _int_vector(b, m.outputs)
-    op_inputs = _int_vector(b, [0, 1])
-    op_outputs = _int_vector(b, [2])
+    tensors_vec = table_vector(b, tensors)
+    inputs_vec = int32_vector(b, m.inputs)
+    outputs_vec = int32_vector(b, m.outputs)
+    op_inputs = int32_vector(b, [0, 1])
+    op_outputs = int32_vector(b, [2])
     b.StartObject(3)
     b.PrependUint32Slot(0, 0, 0)
     b.PrependUOffsetTRelativeSlot(1, op_inputs, 0)
     b.PrependUOffsetTRelativeSlot(2, op_outputs, 0)
-    operators_vec = _table_vector(b, [b.EndObject()])
+    operators_vec = table_vector(b, [b.EndObject()])
     graph_name = b.CreateString("main")
     b.StartObject(5)
     b.PrependUOffsetTRelativeSlot(0, tensors_vec, 0)
@@ -116,7 +104,7 @@ def build(m: TfliteModel) -> bytes:
     b.PrependUOffsetTRelativeSlot(2, outputs_vec, 0)
     b.PrependUOffsetTRelativeSlot(3, operators_vec, 0)
     b.PrependUOffsetTRelativeSlot(4, graph_name, 0)
-    subgraphs_vec = _table_vector(b, [b.EndObject()])
+    subgraphs_vec = table_vector(b, [b.EndObject()])
     codes = []
     for code in m.builtin_codes:
         b.StartObject(4)
@@ -131,7 +119,7 @@ def build(m: TfliteModel) -> bytes:
         b.PrependUOffsetTRelativeSlot(1, s, 0)
         b.PrependInt32Slot(3, 32, 0)
         codes.append(b.EndObject())
-    codes_vec = _table_vector(b, codes)
+    codes_vec = table_vector(b, codes)
     entries = []
     for index, mname in enumerate(m.metadata, start=2):
         s = b.CreateString(mname)
@@ -139,15 +127,15 @@ def build(m: TfliteModel) -> bytes:
         b.PrependUOffsetTRelativeSlot(0, s, 0)
         b.PrependUint32Slot(1, index, 0)
         entries.append(b.EndObject())
-    metadata_vec = _table_vector(b, entries) if entries else None
+    metadata_vec = table_vector(b, entries) if entries else None
     signatures_vec = None
     if m.signature is not None:
         key = b.CreateString(m.signature)
         b.StartObject(5)
         b.PrependUOffsetTRelativeSlot(2, key, 0)
-        signatures_vec = _table_vector(b, [b.EndObject()])
+        signatures_vec = table_vector(b, [b.EndObject()])
     description = b.CreateString(m.description)
-    buffers_vec = _table_vector(b, buffers)
+    buffers_vec = table_vector(b, buffers)
     b.StartObject(8)
     b.PrependUint32Slot(0, m.version, 0)
     b.PrependUOffsetTRelativeSlot(1, codes_vec, 0)

@@ -13,7 +13,10 @@ Runs:
    model (actions/attest stood in for, its inputs recorded);
 4. pull_request changing a hyperparameter, with a regression allowance: the gate compares with
    the base commit's metrics, and the PR check reports the diff (without a token, in the step
-   summary: the check run itself is tested against a fake GitHub API elsewhere).
+   summary: the check run itself is tested against a fake GitHub API elsewhere);
+5. pull_request that adds a hostile pickle and weakens the policy file of the base commit
+   (`fail-on: none`, `unsafe-serialization: false`): the PR check reads the base commit's policy,
+   fails on the pickle, and reports the policy change as a `policy-changed` finding.
 """
 
 from __future__ import annotations
@@ -334,19 +337,27 @@ def pull_request(harness: Harness, released: ActRun) -> ActRun:
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace("epochs: 300", "epochs: 250"))
     commit_caller(repo, "fewer epochs", **{"max-regression": "accuracy=0.05"})
-    head_sha = git(repo, "rev-parse", "HEAD").strip()
+    return run_pull_request(harness, "pr", 7, base_sha)
+
+
+def run_pull_request(harness: Harness, label: str, number: int, base_sha: str) -> ActRun:
+    """A pull_request run of the checked-out branch against `base_sha`; back on main after."""
+    repo = harness.repo
     payload = {
         "action": "opened",
-        "number": 7,
+        "number": number,
         "pull_request": {
-            "number": 7,
-            "head": {"sha": head_sha, "ref": "fewer-epochs"},
+            "number": number,
+            "head": {
+                "sha": git(repo, "rev-parse", "HEAD").strip(),
+                "ref": git(repo, "branch", "--show-current").strip(),
+            },
             "base": {"sha": base_sha, "ref": "main"},
         },
         "repository": {"full_name": "octo/iris", "default_branch": "main"},
     }
     try:
-        return harness.run("pr", event="pull_request", payload=payload)
+        return harness.run(label, event="pull_request", payload=payload)
     finally:
         git(repo, "checkout", "-q", "main")
 
@@ -365,3 +376,44 @@ def test_pull_request_gates_against_the_base_and_checks_the_diff(pull_request: A
     assert "| `train.epochs` | `300` | `250` |" in reports[0]
     # The model retrained with fewer epochs differs from the committed one, metrics included.
     assert "| Models | 0 | 0 | 1 | 0 |" in reports[0]
+
+
+# ------------------------------------------------------------------------------------ run 5
+
+POLICY = ".github/unified-supply-chain.yml"
+
+
+@pytest.fixture(scope="module")
+def weakening_pull_request(harness: Harness, pull_request: ActRun) -> ActRun:
+    from tests.helpers import system_payload
+
+    repo = harness.repo
+    (repo / POLICY).write_text("version: 1\nfail-on: high\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the gate")
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "weaken-gate")
+    # Never loaded: the scanner reads it as bytes.
+    (repo / "model" / "helper.pkl").write_bytes(system_payload("touch CANARY", 4))
+    (repo / POLICY).write_text("version: 1\nfail-on: none\nrules:\n  unsafe-serialization: false\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a helper, and a quieter gate")
+    return run_pull_request(harness, "pr-weaken", 8, base_sha)
+
+
+def test_pull_request_cannot_weaken_its_own_gate(weakening_pull_request: ActRun) -> None:
+    from unified_supply_chain.report.markdown import md_cell
+
+    run = weakening_pull_request
+    assert run.returncode != 0
+    assert run.jobs.get("pr-check/pr-check/supply chain check") == "failure", run.jobs
+    reports = [s for s in run.summaries() if "Policy findings" in s]
+    assert reports, [s[:200] for s in run.summaries()]
+    report = reports[0]
+    assert "failure" in report.splitlines()[0]
+    assert "Fail-on: **high**" in report  # the base commit's policy, not `none`
+    assert f"findings from policy {POLICY} at " in report
+    rows = [line for line in report.splitlines() if line.startswith("| 🚫 |")]
+    assert any("unsafe-serialization" in r and "model/helper.pkl" in r for r in rows), rows
+    change = md_cell("fail-on: high -> none")  # as the findings table escapes it
+    assert any("policy-changed" in r and change in r for r in rows), rows

@@ -424,103 +424,11 @@ def _flax_seeds() -> list[Seed]:
     return [Seed({"flax_model.msgpack": msgpack_pack(params)}, "flax_model.msgpack")]
 
 
-#: A flatbuffer table for `flatbuffer()`: field index -> (kind, value); kinds are struct
-#: formats of scalars ("<I", "<Q", ...), "str", "table" and "tables" (a vector of tables).
-FlatTable = dict[int, tuple[str, Any]]
-
-
-def flatbuffer(root: FlatTable, identifier: bytes, header: bytes = b"") -> bytes:
-    """A flatbuffer laid out front to back (google/flatbuffers docs, "FlatBuffers internals"):
-    uoffset to the root table, the 4-byte file identifier, `header` (ExecuTorch's extended
-    header), then each table after its vtable and each child after the table that points to it.
-    """
-    buf = bytearray(8 + len(header))
-    buf[4:8] = identifier
-    buf[8:] = header
-
-    def align(n: int) -> None:
-        buf.extend(b"\0" * (-len(buf) % n))
-
-    def place(kind: str, value: Any) -> int:
-        align(4)
-        pos = len(buf)
-        if kind == "str":
-            raw = value.encode()
-            buf.extend(struct.pack("<I", len(raw)) + raw + b"\0")
-        elif kind == "tables":
-            buf.extend(struct.pack("<I", len(value)) + b"\0" * (4 * len(value)))
-            for i, item in enumerate(value):
-                at = pos + 4 + 4 * i
-                buf[at : at + 4] = struct.pack("<I", place("table", item) - at)
-        else:
-            pos = table(value)
-        return pos
-
-    def table(fields: FlatTable) -> int:
-        count = max(fields, default=-1) + 1
-        layout, offset = {}, 4
-        for index in range(count):
-            if index in fields:
-                kind = fields[index][0]
-                width = struct.calcsize(kind) if kind.startswith("<") else 4
-                offset += -offset % width
-                layout[index] = offset
-                offset += width
-        align(2)
-        vtable = len(buf)
-        slots = [layout.get(i, 0) for i in range(count)]
-        buf.extend(struct.pack(f"<HH{count}H", 4 + 2 * count, offset, *slots))
-        align(8)
-        pos = len(buf)
-        body = bytearray(offset)
-        body[:4] = struct.pack("<i", pos - vtable)
-        for index, at in layout.items():
-            kind, value = fields[index]
-            if kind.startswith("<"):
-                body[at : at + struct.calcsize(kind)] = struct.pack(kind, value)
-        buf.extend(body)
-        for index, at in layout.items():
-            kind, value = fields[index]
-            if not kind.startswith("<"):
-                child = place(kind, value)
-                buf[pos + at : pos + at + 4] = struct.pack("<I", child - pos - at)
-        return pos
-
-    root_pos = table(root)
-    buf[0:4] = struct.pack("<I", root_pos)
-    return bytes(buf)
-
-
-def pte_program(plans: int = 1, segment: bytes = b"\x01" * 64) -> bytes:
-    """An ExecuTorch program (pytorch/executorch schema/program.fbs, docs pte-file-format.md):
-    Program{version, execution_plan[ExecutionPlan{name, values, inputs, outputs, operators,
-    delegates}], segments[DataSegment{offset, size}]}, extended header "eh00", one segment."""
-    operators = [{0: ("str", "aten::add"), 1: ("str", "out")}, {0: ("str", "aten::mm")}]
-    values: list[FlatTable] = [{0: ("<B", 0)}] * 3  # EValue{val_type: Null}
-    delegate: FlatTable = {0: ("str", "XnnpackBackend")}
-    plan_list: list[FlatTable] = [
-        {
-            0: ("str", name),
-            2: ("tables", values),
-            6: ("tables", operators),
-            7: ("tables", [delegate]),
-        }
-        for name in ("forward", "encode", "decode")[:plans]
-    ]
-    root: FlatTable = {
-        0: ("<I", 0),
-        1: ("tables", plan_list),
-        4: ("tables", [{0: ("<Q", 0), 1: ("<Q", len(segment))}]),
-    }
-    probe = flatbuffer(root, b"ET12", b"eh00" + struct.pack("<IQQ", 24, 0, 0))
-    base = len(probe) + (-len(probe) % 4096)
-    header = b"eh00" + struct.pack("<IQQ", 24, len(probe), base)
-    program = flatbuffer(root, b"ET12", header)
-    return program + b"\0" * (base - len(program)) + segment
-
-
 def _pte_seeds() -> list[Seed]:
-    return [Seed({"model.pte": pte_program(plans=2)}, "model.pte")]
+    from tests.builders import executorch
+
+    plans = [executorch.ExecutionPlan("forward"), executorch.ExecutionPlan("encode")]
+    return [Seed({"model.pte": executorch.build(executorch.PteProgram(plans=plans))}, "model.pte")]
 
 
 def openvino_xml(name: str = "tiny", version: int = 11) -> bytes:
@@ -553,6 +461,14 @@ def openvino_xml(name: str = "tiny", version: int = 11) -> bytes:
     <rt_info><MO_version value="2024.0"/></rt_info>
 </net>
 """.encode()
+
+
+def _paddle_seeds() -> list[Seed]:
+    from tests.builders import paddle
+
+    program = paddle.build(paddle.PaddleProgram(sub_blocks=1))
+    tree = {"models/inference.pdmodel": program, "models/inference.pdiparams": b"\0" * 96}
+    return [Seed(tree, "models/inference.pdmodel")]
 
 
 def _openvino_seeds() -> list[Seed]:
@@ -899,9 +815,11 @@ def _pmml_seeds() -> list[Seed]:
 
 
 def _catboost_seeds() -> list[Seed]:
-    from tests.unit.test_formats_catboost import cbm
+    from tests.builders import catboost
 
-    return [Seed({"models/model.cbm": cbm()}, "models/model.cbm")]
+    return [
+        Seed({"models/model.cbm": catboost.build(catboost.CatBoostModel())}, "models/model.cbm")
+    ]
 
 
 def _descriptor_seeds() -> list[Seed]:
@@ -1550,6 +1468,7 @@ TARGETS: dict[str, Target] = {
         format_target("flax-msgpack", _cached(_flax_seeds), name="flax"),
         format_target("executorch", _cached(_pte_seeds)),
         format_target("openvino-ir", _cached(_openvino_seeds), name="openvino"),
+        format_target("paddle-inference", _cached(_paddle_seeds), name="paddle"),
         format_target("git-lfs-pointer", _cached(_lfs_seeds), name="lfs-pointer"),
         format_target("pytorch", _cached(_pytorch_seeds), name="pytorch-zip"),
         format_target("pytorch-legacy", _cached(_pytorch_legacy_seeds)),

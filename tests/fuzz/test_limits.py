@@ -246,6 +246,25 @@ def test_max_openvino_xml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         read_openvino(path)
 
 
+def test_max_paddle_program_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.paddle import read_paddle_program
+
+    path = _seed_file(tmp_path, "paddle")
+    assert read_paddle_program(path).properties["block_count"] == "2"
+    monkeypatch.setattr(limits, "MAX_PADDLE_PROGRAM_BYTES", 16)
+    with pytest.raises(LimitExceeded, match="more than 16 bytes of PaddlePaddle program"):
+        read_paddle_program(path)
+
+
+def test_max_paddle_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.paddle import read_paddle_program
+
+    path = _seed_file(tmp_path, "paddle")
+    monkeypatch.setattr(limits, "MAX_PADDLE_FIELDS", 10)
+    with pytest.raises(LimitExceeded, match="more than 10 protobuf fields"):
+        read_paddle_program(path)
+
+
 def test_max_saved_model_pb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from unified_supply_chain.formats.savedmodel import read_saved_model
 

@@ -130,6 +130,17 @@ def test_policy_failure_after_outputs(
     assert "### Findings" in summary and "extra.pkl" in summary
 
 
+def test_without_fail_on_input_or_policy_high_fails(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Secure default (policy.config.DEFAULT_FAIL_ON): an empty `fail-on` and no policy file.
+    (workspace / "project" / "model" / "extra.pkl").write_bytes(pickle.dumps(_Hostile()))
+    assert run_action() == cli.EXIT_FINDINGS
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("::error title=usc%3A policy failed::") for line in out), out
+    assert any("at or above 'high'" in line for line in out)
+
+
 def test_fail_on_none_reports_without_failing(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -433,7 +433,10 @@ def test_base_ref_generates_the_pr_base_in_a_worktree(
     git("config", "user.email", "t@example.com")
     git("config", "user.name", "t")
     (repo / "sbom-source.json").write_text(base.read_text())
-    git("add", "sbom-source.json")
+    # The policy is read from the base commit (--base-ref implies --policy-ref): commit it there.
+    (tmp_path / "policy.yml").write_text(POLICY)
+    (tmp_path / "policy.yml").rename(repo / "policy.yml")
+    git("add", "sbom-source.json", "policy.yml")
     git("commit", "-q", "-m", "base")
     base_sha = git("rev-parse", "HEAD")
     (repo / "sbom-source.json").write_text("{}")
@@ -450,7 +453,6 @@ def test_base_ref_generates_the_pr_base_in_a_worktree(
     args = check_args(tmp_path, base, head)
     args[args.index("--base") : args.index("--base") + 2] = ["--base-ref"]
     args[args.index("--repo") + 1] = str(repo)
-    (tmp_path / "policy.yml").rename(repo / "policy.yml")
     args[args.index("--policy") + 1] = str(repo / "policy.yml")
     assert cli.main(args) == 0
     (run,) = fake_github.check_runs.values()

@@ -55,10 +55,24 @@ def test_unsafe_pickle_is_a_finding_and_fail_on_sets_the_exit(tmp_path: Path) ->
     assert "models/evil.pkl" in uris
 
 
-def test_without_fail_on_findings_do_not_fail_the_run(tmp_path: Path) -> None:
+def test_without_policy_or_fail_on_a_critical_pickle_fails_the_run(tmp_path: Path) -> None:
+    # Secure default: no policy file, no --fail-on -> high and above fail (policy.config).
     root = _repo(tmp_path / "repo")
-    result = run_usc("sbom", str(root), "-o", str(tmp_path / "s.json"), "-q", "--no-cache")
-    assert result.returncode == 0, result.stderr
+    out = tmp_path / "s.json"
+    result = run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache")
+    assert result.returncode == 1, result.stderr
+    assert out.is_file()  # written before the exit status was decided
+    assert "[critical] unsafe-serialization: models/evil.pkl" in result.stderr
+    # Only an explicit `none` turns failing off; an empty `fail-on:` keeps the default.
+    assert (
+        run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache", "--fail-on", "none")
+    ).returncode == 0
+    policy = root / ".github" / "unified-supply-chain.yml"
+    policy.parent.mkdir()
+    policy.write_text("version: 1\nfail-on:\n")
+    assert run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache").returncode == 1
+    policy.write_text("version: 1\nfail-on: none\n")
+    assert run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache").returncode == 0
 
 
 def test_policy_file_fail_on_and_allow_list(tmp_path: Path) -> None:

@@ -274,6 +274,35 @@ def test_arrow_hostile(tmp_path: Path) -> None:
             read_arrow(_write(tmp_path / f"{name}.arrow", blob))
 
 
+def test_arrow_footer_tables_are_verified(tmp_path: Path) -> None:
+    """The footer (apache/arrow format/File.fbs `table Footer`) is walked by the shared FlatBuffers
+    reader, which checks every vtable as the flatbuffers Verifier does (google/flatbuffers
+    include/flatbuffers/verifier.h `VerifyTableStart`: an even vtable size of at least 4, a table
+    inside the buffer, fields inside their table); a footer that breaks these is refused."""
+    table = _table()
+    good = tmp_path / "good.arrow"
+    with ipc.new_file(str(good), table.schema) as writer:
+        writer.write_table(table)
+    data = good.read_bytes()
+    footer_len = struct.unpack("<i", data[-10:-6])[0]
+    footer = len(data) - 10 - footer_len
+    root = footer + struct.unpack("<I", data[footer : footer + 4])[0]
+    vtable = root - struct.unpack("<i", data[root : root + 4])[0]
+
+    def patched(at: int, value: int) -> bytes:
+        return data[:at] + struct.pack("<H", value) + data[at + 2 :]
+
+    assert read_arrow(good).properties["record_batches"] == "1"
+    cases = {
+        "odd_vtable_size": patched(vtable, 5),
+        "table_overruns_footer": patched(vtable + 2, 0xFFF0),
+        "field_outside_table": patched(vtable + 4 + 2 * 1, 0xFFF0),  # Footer.schema
+    }
+    for name, blob in cases.items():
+        with pytest.raises(FormatError):
+            read_arrow(_write(tmp_path / f"{name}.arrow", blob))
+
+
 # --- Descriptors and redaction ---
 
 

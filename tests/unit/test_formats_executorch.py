@@ -1,6 +1,7 @@
-"""ExecuTorch `.pte` reader on programs built to pytorch/executorch schema/program.fbs and
-docs/source/pte-file-format.md (ExecuTorch needs torch, so no real exporter runs here): the
-`ET12` identifier at 4, the `eh00` extended header at 8, and the Program flatbuffer.
+"""ExecuTorch `.pte` reader on programs built with the `flatbuffers` library to
+pytorch/executorch schema/program.fbs and docs/source/pte-file-format.md (tests/builders/
+executorch.py; ExecuTorch needs torch, so no real exporter runs here): the `ET12` identifier at 4,
+the `eh00` extended header at 8, and the Program flatbuffer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.targets import FlatTable, flatbuffer, pte_program
+from tests.builders.executorch import ExecutionPlan, PteProgram, build, flatbuffer
 from tests.unit.format_helpers import (
     MUTATION_SETTINGS,
     assert_each_is_format_error,
@@ -23,9 +24,8 @@ from unified_supply_chain.discover.classify import classify
 from unified_supply_chain.formats.executorch import read_pte
 
 
-def _plan(name: str, ops: int = 1) -> FlatTable:
-    operators = [{0: ("str", f"aten::op{i}")} for i in range(ops)]
-    return {0: ("str", name), 2: ("tables", [{0: ("<B", 0)}] * 2), 6: ("tables", operators)}
+def _plans(*names: str) -> list[ExecutionPlan]:
+    return [ExecutionPlan(name) for name in names]
 
 
 def _field_target(data: bytes, index: int) -> int:
@@ -37,7 +37,7 @@ def _field_target(data: bytes, index: int) -> int:
 
 
 def test_program_with_extended_header_and_segment(tmp_path: Path) -> None:
-    data = pte_program(plans=3, segment=b"\x07" * 100)
+    data = build(PteProgram(plans=_plans("forward", "encode", "decode"), segments=[b"\x07" * 100]))
     path = tmp_path / "m.pte"
     path.write_bytes(data)
     p = read_pte(path).properties
@@ -53,7 +53,9 @@ def test_program_with_extended_header_and_segment(tmp_path: Path) -> None:
 
 def test_program_without_extended_header(tmp_path: Path) -> None:
     path = tmp_path / "old.pte"
-    path.write_bytes(flatbuffer({0: ("<I", 3), 1: ("tables", [_plan("forward", 4)])}, b"ET12"))
+    operators = [(f"aten::op{i}", None) for i in range(4)]
+    program = PteProgram(version=3, plans=[ExecutionPlan(operators=operators)], segments=[])
+    path.write_bytes(build(program))
     p = read_pte(path).properties
     assert "extended_header" not in p
     assert (p["schema_version"], p["operator_count"]) == ("3", "4")
@@ -61,13 +63,13 @@ def test_program_without_extended_header(tmp_path: Path) -> None:
 
 def test_segments_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "big.pte"
-    path.write_bytes(pte_program(segment=b"\0" * (8 << 20)))
+    path.write_bytes(build(PteProgram(segments=[b"\0" * (8 << 20)])))
     monkeypatch.setattr(limits, "MAX_PTE_META_BYTES", 64 * 1024)
     assert read_pte(path).properties["segment_bytes"] == str(8 << 20)
 
 
 def test_sniff_by_content() -> None:
-    data = pte_program()
+    data = build(PteProgram())
     assert classify(data[:512], "weights.dat") == "executorch"
     assert classify(data[:512], "model.pte") == "executorch"
     # ET12 at 4 behind a root offset of zero is no flatbuffer, nor a file that says ET1x.
@@ -76,21 +78,20 @@ def test_sniff_by_content() -> None:
 
 
 def test_hostile_programs(tmp_path: Path) -> None:
-    good = pte_program()
-    no_plans = flatbuffer({0: ("<I", 0)}, b"ET12")
+    good = build(PteProgram())
+    no_plans = build(PteProgram(plans=[], segments=[]))
     bad_ext = bytearray(good)
     bad_ext[16:24] = struct.pack("<Q", len(good) * 2)
     bad_base = bytearray(good)
     bad_base[24:32] = struct.pack("<Q", 2**40)
-    segment_over = pte_program()[:-1]  # the segment's last byte is missing
+    segment_over = good[:-1]  # the segment's last byte is missing
     root_out = struct.pack("<I", 10**6) + good[4:]
-    vtable_out = bytearray(flatbuffer({1: ("tables", [_plan("f")])}, b"ET12"))
+    vtable_out = bytearray(build(PteProgram(segments=[])))
     root = struct.unpack("<I", vtable_out[:4])[0]
     vtable_out[root : root + 4] = struct.pack("<i", -(10**6))
-    no_ext_segments = flatbuffer(
-        {1: ("tables", [_plan("f")]), 4: ("tables", [{0: ("<Q", 0), 1: ("<Q", 4)}])}, b"ET12"
-    )
-    vector_over = bytearray(flatbuffer({1: ("tables", [_plan("f")])}, b"ET12"))
+    # The Program flatbuffer lists a segment, but no extended header says where segments start.
+    no_ext_segments = flatbuffer(PteProgram(segments=[b"\x01" * 4]))
+    vector_over = bytearray(build(PteProgram(segments=[])))
     count_at = _field_target(bytes(vector_over), 1)
     vector_over[count_at : count_at + 4] = struct.pack("<I", 2**30)
     cases = {
@@ -112,4 +113,5 @@ def test_hostile_programs(tmp_path: Path) -> None:
 @MUTATION_SETTINGS
 @given(data=st.data())
 def test_mutations_never_crash(tmp_path: Path, data: st.DataObject) -> None:
-    check_mutation(tmp_path, data, pte_program(plans=2, segment=b"\1" * 8), read_pte, "executorch")
+    seed = build(PteProgram(plans=_plans("forward", "encode"), segments=[b"\1" * 8]))
+    check_mutation(tmp_path, data, seed, read_pte, "executorch")

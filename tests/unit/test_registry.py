@@ -221,4 +221,6 @@ def test_per_file_time_limit_applies_to_every_reader(
 EXTRA_SAMPLES: dict[str, list[tuple[bytes, str]]] = {
     # TensorRT engines have no public layout (NVIDIA/TensorRT issue #3073): by name only.
     "tensorrt-engine": [(b"\x00" * 64, "model_repository/m/1/model.plan")],
+    # Paddle's combined weights (the save_combine operator's raw tensors) are recognised by name.
+    "paddle-params": [(b"\x00" * 64, "models/inference.pdiparams")],
 }

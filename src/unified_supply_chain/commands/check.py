@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unified_supply_chain.errors import UsageError
 from unified_supply_chain.records import Finding, Severity, parse_severity
@@ -25,13 +25,23 @@ from unified_supply_chain.report.check_run import (
     conclusion_of,
 )
 
+if TYPE_CHECKING:
+    from unified_supply_chain.policy.config import Policy
+
 EPILOG = """\
 The GitHub context comes from the standard variables: GITHUB_API_URL (GitHub Enterprise Server
 works through it), GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_EVENT_PATH (the PR head and base),
 GITHUB_TOKEN (or --token), GITHUB_SERVER_URL and GITHUB_RUN_ID (the details link).
 
-Conclusion: failure when a finding is at or above the policy's fail-on severity, neutral when
-there are findings below it, success otherwise.
+Conclusion: failure when a finding is at or above the policy's fail-on severity (high when
+neither the policy file nor --fail-on sets it), neutral when there are findings below it,
+success otherwise.
+
+Policy: with --policy-ref REF (or --base-ref) the policy file is read from commit REF, not from
+the working tree, so a pull request cannot change the policy that checks it; a commit without a
+policy file means the built-in defaults. A pull request whose policy file differs from REF's
+(added, modified, deleted, renamed) gets a `policy-changed` finding (high unless REF's policy
+says otherwise; info when only comments or layout changed) listing what changed.
 
 Permissions: `checks: write` to create the check run (without it the report goes to the step
 summary and workflow annotations, with a warning); `pull-requests: write` for --comment.
@@ -70,7 +80,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--repo", type=Path, default=None, help="git repository (default: current directory)"
     )
     parser.add_argument("--token", help="GitHub token (default: $GITHUB_TOKEN)")
-    parser.add_argument("--policy", type=Path, help="policy file (default: the repository's own)")
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        help="policy file (default: .github/unified-supply-chain.yml of the repository); "
+        "with --policy-ref, its path inside the repository",
+    )
+    parser.add_argument(
+        "--policy-ref",
+        nargs="?",
+        const=PR_BASE,
+        metavar="REF",
+        help="read the policy file from git REF, not from the working tree (without REF: the "
+        "pull request's base commit; default: the --base-ref commit, when given)",
+    )
     parser.add_argument(
         "--fail-on",
         choices=[*_SEVERITIES, "none"],
@@ -93,16 +116,18 @@ def findings_from_properties(document: Mapping[str, Any]) -> list[Finding]:
 
 
 def evaluate_findings(
-    document: Mapping[str, Any], policy_path: Path | None, root: Path, fail_on: str | None
+    document: Mapping[str, Any],
+    policy: Policy,
+    source: str,
+    fail_on: str | None,
+    extra: Sequence[Finding] = (),
 ) -> Evaluation:
     """Policy findings (the policy reads the findings recorded in the SBOM itself, and may
-    re-grade or allow them)."""
-    from unified_supply_chain.policy import evaluate, load_policy
+    re-grade or allow them), plus `extra` findings about the check itself (`policy-changed`)."""
+    from unified_supply_chain.policy import evaluate
 
-    policy = load_policy(policy_path, root)
-    found = list(evaluate(dict(document), policy))
+    found = [*evaluate(dict(document), policy), *extra]
     threshold = policy.fail_on
-    source = f"policy {policy.source}" if policy.source else "the built-in policy"
     if fail_on is not None:
         threshold = parse_severity(fail_on)
     seen: set[tuple[str, str, str, str]] = set()
@@ -114,6 +139,38 @@ def evaluate_findings(
             merged.append(f)
     merged.sort(key=lambda f: (-f.severity.rank, f.path, f.rule))
     return Evaluation(tuple(merged), threshold, source)
+
+
+def _ref(value: str, env: Any, option: str) -> str:
+    """A ref option's value, with PR_BASE read as the pull request's base commit."""
+    if value != PR_BASE:
+        return value
+    if env.pull_request is None or not env.pull_request.base_sha:
+        raise UsageError(f"{option} without REF needs a pull_request event")
+    return str(env.pull_request.base_sha)
+
+
+def load_check_policy(
+    args: argparse.Namespace, env: Any, repo_dir: Path, base_ref: str | None
+) -> tuple[Policy, str, Finding | None]:
+    """(policy, where it came from, the `policy-changed` finding): from --policy-ref, else from
+    the --base-ref commit, else from the working tree."""
+    from unified_supply_chain import actions_io
+    from unified_supply_chain.policy import load_policy
+    from unified_supply_chain.policy.base_ref import governing_policy
+
+    ref = _ref(args.policy_ref, env, "--policy-ref") if args.policy_ref else base_ref
+    if ref is None:
+        if env.pull_request is not None:
+            actions_io.log(
+                "the policy is read from the working tree, which the pull request can change; "
+                "pass --policy-ref (or --base-ref) to read it from the base commit"
+            )
+        policy = load_policy(args.policy, repo_dir)
+        return policy, f"policy {policy.source}" if policy.source else "the built-in policy", None
+    governing = governing_policy(repo_dir, ref, args.policy)
+    actions_io.log(f"policy: {governing.source}")
+    return governing.policy, governing.source, governing.change
 
 
 def _fallback_annotations(annotations: Sequence[Annotation]) -> None:
@@ -140,21 +197,20 @@ def _prepare(
     from unified_supply_chain.commands.diff import load_sbom_file, sbom_from_git_ref
     from unified_supply_chain.compare.diff import EMPTY_SBOM, diff_sboms
 
+    base_ref = _ref(args.base_ref, env, "--base-ref") if args.base_ref is not None else None
+    # The policy first: a malformed one stops the check before the base SBOM is generated.
+    policy, source, change = load_check_policy(args, env, repo_dir, base_ref)
     if args.base is not None:
         base_doc: Mapping[str, Any] = load_sbom_file(args.base)
-    elif args.base_ref is not None:
-        ref = args.base_ref
-        if ref == PR_BASE:
-            if env.pull_request is None or not env.pull_request.base_sha:
-                raise UsageError("--base-ref without REF needs a pull_request event")
-            ref = env.pull_request.base_sha
-        base_doc = sbom_from_git_ref(repo_dir, ref, fetch=True)
+    elif base_ref is not None:
+        base_doc = sbom_from_git_ref(repo_dir, base_ref, fetch=True)
     else:
         base_doc = EMPTY_SBOM
         actions_io.log("no --base or --base-ref: every component is reported as added")
 
     diff = diff_sboms(base_doc, head_doc)
-    evaluation = evaluate_findings(head_doc, args.policy, repo_dir, args.fail_on)
+    extra = (change,) if change is not None else ()
+    evaluation = evaluate_findings(head_doc, policy, source, args.fail_on, extra)
     conclusion = conclusion_of(evaluation)
     title, summary = build_report(diff, evaluation, conclusion, name=args.name, details=link)
     annotations = build_annotations(diff, evaluation)

@@ -7,13 +7,13 @@ repository given by `--repo` (checked out into a temporary worktree, generated, 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from unified_supply_chain.errors import FormatError, OutputError, UsageError, UscError
+from unified_supply_chain.gitrepo import git, resolve_commit
 
 EPILOG = """\
 Each of BASE and HEAD is, tried in this order: a CycloneDX JSON file, a directory to scan, or a
@@ -23,9 +23,6 @@ worktree and scanned.
 Exit status: 0 = no differences, 1 = differences found, 2 = usage error (including a file that is
 not CycloneDX JSON), 3 = a directory or git ref could not be scanned.
 """
-
-#: Seconds allowed for one git command (worktree add of a large repository included).
-GIT_TIMEOUT = 600
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -75,38 +72,6 @@ def generate_document(root: Path) -> dict[str, Any]:
     return document
 
 
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise UscError("git is not installed") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise UscError(f"git {' '.join(args[:2])} took longer than {GIT_TIMEOUT} s") from exc
-
-
-def resolve_commit(repo: Path, ref: str, *, fetch: bool = False) -> str | None:
-    """The commit `ref` names in `repo`, or None. With `fetch`, try `git fetch origin REF` once."""
-    if ref.startswith("-"):
-        raise UsageError(f"not a git ref: {ref!r}")
-    found = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if found.returncode == 0:
-        return found.stdout.strip()
-    if fetch:
-        # Shallow CI checkouts lack the PR base commit: fetch just that commit.
-        fetched = _git(repo, "fetch", "--no-tags", "--depth=1", "origin", ref)
-        if fetched.returncode == 0:
-            found = _git(repo, "rev-parse", "--verify", "--quiet", "FETCH_HEAD^{commit}")
-            if found.returncode == 0:
-                return found.stdout.strip()
-    return None
-
-
 def sbom_from_git_ref(repo: Path, ref: str, *, fetch: bool = False) -> dict[str, Any]:
     """Check `ref` out into a temporary detached worktree, generate its SBOM, remove the tree."""
     commit = resolve_commit(repo, ref, fetch=fetch)
@@ -115,14 +80,14 @@ def sbom_from_git_ref(repo: Path, ref: str, *, fetch: bool = False) -> dict[str,
         raise UsageError(f"{ref!r} is neither a file, a directory nor a git ref of {repo}{hint}")
     with tempfile.TemporaryDirectory(prefix="usc-worktree-") as tmp:
         tree = Path(tmp) / "tree"
-        added = _git(repo, "worktree", "add", "--detach", str(tree), commit)
+        added = git(repo, "worktree", "add", "--detach", str(tree), commit)
         if added.returncode != 0:
             raise UscError(f"git worktree add {ref} failed: {added.stderr.strip()}")
         try:
             return generate_document(tree)
         finally:
-            _git(repo, "worktree", "remove", "--force", str(tree))
-            _git(repo, "worktree", "prune")
+            git(repo, "worktree", "remove", "--force", str(tree))
+            git(repo, "worktree", "prune")
 
 
 def load_side(spec: str, repo: Path, *, fetch: bool = False) -> dict[str, Any]:

@@ -14,7 +14,8 @@ SEVERITIES = ("none", "info", "low", "medium", "high", "critical")
 EPILOG = """\
 exit status:
   0  the SBOM was written (findings below --fail-on do not fail the run)
-  1  the SBOM was written, and a finding is at or above --fail-on (or the policy's fail-on)
+  1  the SBOM was written, and a finding is at or above --fail-on (or the policy's fail-on;
+     high when neither sets it)
   2  usage error: a bad option, or PATH missing or unreadable
   3  the output could not be written, a --merge input is not CycloneDX, or the policy is malformed
   4  internal error (a bug): for example a document that fails schema validation
@@ -81,14 +82,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--policy",
         type=Path,
         default=None,
-        help="policy file (default: .github/unified-supply-chain.yml when present)",
+        help="policy file (default: .github/unified-supply-chain.yml when present); with "
+        "--policy-ref, its path inside the repository",
+    )
+    parser.add_argument(
+        "--policy-ref",
+        metavar="REF",
+        default=None,
+        help="read the policy file from git REF of the scanned repository, not from its "
+        "working tree (none at REF: the built-in defaults); a working tree whose policy "
+        "differs is a policy-changed finding",
     )
     parser.add_argument(
         "--fail-on",
         choices=SEVERITIES,
         default=None,
         help="exit 1 when a finding has this severity or higher (default: the "
-        "policy's fail-on, else none)",
+        "policy's fail-on, else high)",
     )
     parser.add_argument(
         "--sarif", type=Path, default=None, help="also write findings as SARIF 2.1.0"
@@ -159,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     document = generated.document
-    findings = _policy_findings(policy, document)
+    findings = _policy_findings(policy, document, args._policy_change)
     if args.output == "-":
         sys.stdout.buffer.write(serialise(document))
         sys.stdout.flush()
@@ -200,28 +210,46 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_policy(args: argparse.Namespace, root: Path) -> Any:
+    """The policy (from --policy-ref's commit, else the tree), kept on `args` with the
+    policy-changed finding of --policy-ref."""
     from unified_supply_chain.policy import load_policy
 
-    policy = load_policy(args.policy, root) if root.is_dir() else None
+    args._policy_change = None
+    if not root.is_dir():
+        policy = None
+    elif args.policy_ref:
+        from unified_supply_chain.policy.base_ref import governing_policy
+
+        governing = governing_policy(root, args.policy_ref, args.policy)
+        policy = governing.policy
+        args._policy_change = governing.change
+    else:
+        policy = load_policy(args.policy, root)
     args._policy = policy
     return policy
 
 
-def _policy_findings(policy: Any, document: dict[str, Any]) -> list[Any]:
+def _policy_findings(policy: Any, document: dict[str, Any], change: Any = None) -> list[Any]:
     if policy is None:
         return []
     from unified_supply_chain.policy import evaluate
 
-    return list(evaluate(document, policy))
+    found = list(evaluate(document, policy))
+    if change is not None:
+        found.insert(0, change)
+    return found
 
 
 def _threshold(args: argparse.Namespace) -> Any:
-    """The least severity that fails the run: --fail-on, else the policy's, else None."""
+    """The least severity that fails the run: --fail-on, else the policy's (which defaults to
+    policy.config.DEFAULT_FAIL_ON)."""
+    from unified_supply_chain.policy.config import DEFAULT_FAIL_ON
     from unified_supply_chain.records import parse_severity
 
     if args.fail_on is not None:
         return parse_severity(args.fail_on)
-    return getattr(getattr(args, "_policy", None), "fail_on", None)
+    policy = getattr(args, "_policy", None)
+    return DEFAULT_FAIL_ON if policy is None else policy.fail_on
 
 
 def _write_sarif(path: Path, findings: list[Any]) -> None:

@@ -193,6 +193,7 @@ _MODULES: tuple[str, ...] = (
     "executorch",
     "openvino",
     "tensorrt",
+    "paddle",
     "pytorch",
     "pickles",
     "keras",

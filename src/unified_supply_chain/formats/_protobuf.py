@@ -1,4 +1,4 @@
-"""A bounded protobuf wire-format walker over a seekable file (ONNX, Core ML).
+"""A bounded protobuf wire-format walker over a seekable file (ONNX, Core ML, PaddlePaddle).
 
 Fields are read one by one straight from the file; every length-delimited field the consumer does
 not read is seeked over, so tensor data and weights are never read. Every length is checked
@@ -8,7 +8,8 @@ capped by the caller's limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from unified_supply_chain.errors import FormatError, LimitExceeded
@@ -117,9 +118,36 @@ class Walker:
         return out
 
 
+def walk_file(
+    path: Path,
+    walk: Callable[[Walker, int], None],
+    *,
+    max_bytes: int,
+    max_fields: int,
+    what: str,
+) -> None:
+    """Run `walk(walker, size)` over the whole file at `path` (one protobuf message); a file that
+    cannot be read is a FormatError."""
+    try:
+        with path.open("rb", buffering=1 << 16) as fh:
+            size = fh.seek(0, 2)
+            fh.seek(0)
+            walk(Walker(fh, size, max_bytes=max_bytes, max_fields=max_fields, what=what), size)
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+
+
 def signed(value: int) -> int:
     """A varint's two's-complement int64 value."""
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def sniff_first_varint(head: bytes, tag: int) -> tuple[int, int] | None:
+    """For a sniffed head that opens with the one-byte field `tag`, the varint after it (the
+    value, or the length of a length-delimited field) and where it ends; None otherwise."""
+    if not head or head[0] != tag:
+        return None
+    return sniff_varint(head, 1)
 
 
 def sniff_varint(data: bytes, pos: int) -> tuple[int, int] | None:

@@ -1,10 +1,22 @@
-"""Arrow IPC (file and stream) and Feather v1 datasets: flatbuffer metadata, read by hand.
+"""Arrow IPC (file and stream) and Feather v1 datasets: their FlatBuffers metadata, read by the
+shared bounded reader (`formats/_flatbuffers.py`), never their record batch bodies.
 
-The reader reads a bounded amount of the file and raises only FormatError (or LimitExceeded).
+Field ids (apache/arrow format/File.fbs, Message.fbs, Schema.fbs; cpp/src/arrow/ipc/feather.fbs):
+- `Footer`: version 0, schema 1, dictionaries 2, recordBatches 3 (`struct Block`: offset long,
+  metaDataLength int, 4 bytes of padding, bodyLength long: 24 bytes);
+- `Message`: version 0, header_type 1 and header 2 (the `MessageHeader` union: Schema = 1,
+  DictionaryBatch = 2, RecordBatch = 3), bodyLength 3; `RecordBatch`: length 0;
+- `Schema`: endianness 0, fields 1; `Field`: name 0;
+- Feather v1 `CTable`: description 0, num_rows 1, columns 2; `Column`: name 0.
+
+Each metadata flatbuffer (the file footer, one message's metadata, the Feather v1 table) is read
+whole (at most `limits.MAX_ARROW_FOOTER` bytes) and walked in memory with every offset checked
+against it. The reader raises only FormatError (or LimitExceeded).
 """
 
 from __future__ import annotations
 
+import io
 import struct
 from pathlib import Path
 from typing import BinaryIO
@@ -12,6 +24,7 @@ from typing import BinaryIO
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.formats._dataset_io import column_names, open_binary, read_at, size_of
+from unified_supply_chain.formats._flatbuffers import FlatBuffer, Table
 from unified_supply_chain.records import HeaderInfo
 
 _ARROW_MAGIC = b"ARROW1"
@@ -21,81 +34,35 @@ _MSG_SCHEMA = 1
 _MSG_RECORD_BATCH = 3
 #: Record batches whose headers we read to sum the row count.
 _MAX_ARROW_BATCHES = 10_000
+#: Fields of a schema and columns of a Feather v1 table whose names are read.
+_MAX_COLUMNS = 1_000_000
+_BLOCK_BYTES = 24
 
 
-class _Flat:
-    """Minimal flatbuffer table reader over one buffer; every read is bounds-checked."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def _unpack(self, fmt: str, pos: int) -> int:
-        size = struct.calcsize(fmt)
-        if pos < 0 or pos + size > len(self.data):
-            raise FormatError("arrow metadata: offset out of range")
-        value: int = struct.unpack_from(fmt, self.data, pos)[0]
-        return value
-
-    def root(self) -> int:
-        return self._unpack("<I", 0)
-
-    def field_pos(self, table: int, index: int) -> int | None:
-        vtable = table - self._unpack("<i", table)
-        vsize = self._unpack("<H", vtable)
-        slot = 4 + 2 * index
-        if slot + 2 > vsize:
-            return None
-        off = self._unpack("<H", vtable + slot)
-        return table + off if off else None
-
-    def scalar(self, table: int, index: int, fmt: str, default: int = 0) -> int:
-        pos = self.field_pos(table, index)
-        return default if pos is None else self._unpack(fmt, pos)
-
-    def ref(self, table: int, index: int) -> int | None:
-        pos = self.field_pos(table, index)
-        return None if pos is None else pos + self._unpack("<I", pos)
-
-    def vector(self, table: int, index: int) -> tuple[int, int] | None:
-        """(start of elements, element count) of a vector field."""
-        start = self.ref(table, index)
-        if start is None:
-            return None
-        count = self._unpack("<I", start)
-        if count > len(self.data):
-            raise FormatError("arrow metadata: vector longer than the buffer")
-        return start + 4, count
-
-    def string(self, table: int, index: int) -> str:
-        start = self.ref(table, index)
-        if start is None:
-            return ""
-        length = self._unpack("<I", start)
-        if start + 4 + length > len(self.data):
-            raise FormatError("arrow metadata: string out of range")
-        return self.data[start + 4 : start + 4 + length].decode("utf-8", errors="replace")
-
-    def tables(self, table: int, index: int) -> list[int]:
-        vec = self.vector(table, index)
-        if vec is None:
-            return []
-        start, count = vec
-        return [start + 4 * i + self._unpack("<I", start + 4 * i) for i in range(count)]
+def _metadata(data: bytes) -> Table:
+    """The root table of one metadata flatbuffer held in memory."""
+    flat = FlatBuffer(io.BytesIO(data), len(data), what="Arrow metadata")
+    return flat.root()
 
 
-def _batch_length(flat: _Flat, record_batch: int) -> int:
-    length = flat.scalar(record_batch, 0, "<q")
+def _name(table: Table) -> str:
+    """Field 0 (a name), whole however long (an absent name is empty)."""
+    return table.string(0, cap=table.fb.size) or ""
+
+
+def _batch_length(record_batch: Table) -> int:
+    length = record_batch.scalar(0, "<q")
     if length < 0:
         raise FormatError(f"record batch with negative length {length}")
     return length
 
 
-def _schema_names(flat: _Flat, schema: int) -> list[str]:
-    return [flat.string(field, 0) for field in flat.tables(schema, 1)]
+def _schema_names(schema: Table) -> list[str]:
+    return [_name(field) for field in schema.tables(1, _MAX_COLUMNS)]
 
 
-def _read_message(fh: BinaryIO, offset: int, size: int) -> tuple[_Flat, int, int, int] | None:
-    """The IPC message at `offset`: (metadata, header type, header table, end of metadata).
+def _read_message(fh: BinaryIO, offset: int, size: int) -> tuple[Table, int, Table, int] | None:
+    """The IPC message at `offset`: (message table, header type, header table, end of metadata).
 
     None at the end-of-stream marker or the end of the file.
     """
@@ -111,25 +78,23 @@ def _read_message(fh: BinaryIO, offset: int, size: int) -> tuple[_Flat, int, int
         return None
     if length < 0 or length > limits.MAX_ARROW_FOOTER or pos + length > size:
         raise FormatError(f"arrow message length {length} out of range")
-    flat = _Flat(read_at(fh, pos, length))
-    message = flat.root()
-    header_type = flat.scalar(message, 1, "<B")
-    header = flat.ref(message, 2)
+    message = _metadata(read_at(fh, pos, length))
+    header_type = message.scalar(1, "<B")
+    header = message.table(2)
     if header is None:
         raise FormatError("arrow message without a header")
-    return flat, header_type, header, pos + length
+    return message, header_type, header, pos + length
 
 
 def _read_feather_v1(fh: BinaryIO, size: int) -> HeaderInfo:
     meta_len = struct.unpack("<I", read_at(fh, size - 8, 4))[0]
     if meta_len > size - 12 or meta_len > limits.MAX_ARROW_FOOTER:
         raise FormatError(f"feather metadata length {meta_len} out of range")
-    flat = _Flat(read_at(fh, size - 8 - meta_len, meta_len))
-    table = flat.root()
-    rows = flat.scalar(table, 1, "<q")
+    table = _metadata(read_at(fh, size - 8 - meta_len, meta_len))
+    rows = table.scalar(1, "<q")
     if rows < 0:
         raise FormatError(f"negative row count {rows}")
-    names = [flat.string(col, 0) for col in flat.tables(table, 2)]
+    names = [_name(column) for column in table.tables(2, _MAX_COLUMNS)]
     props = {
         "feather_version": "1",
         "columns": str(len(names)),
@@ -142,25 +107,22 @@ def _read_arrow_file(fh: BinaryIO, size: int) -> HeaderInfo:
     footer_len = struct.unpack("<i", read_at(fh, size - 10, 4))[0]
     if footer_len <= 0 or footer_len > size - 18 or footer_len > limits.MAX_ARROW_FOOTER:
         raise FormatError(f"arrow footer length {footer_len} out of range")
-    flat = _Flat(read_at(fh, size - 10 - footer_len, footer_len))
-    footer = flat.root()
-    schema = flat.ref(footer, 1)
-    names = _schema_names(flat, schema) if schema is not None else []
+    footer = _metadata(read_at(fh, size - 10 - footer_len, footer_len))
+    schema = footer.table(1)
+    names = _schema_names(schema) if schema is not None else []
     props = {"ipc": "file", "columns": str(len(names)), "column_names": column_names(names)}
     rows: int | None = None
-    batches = flat.vector(footer, 3)
-    if batches is not None:
-        start, count = batches
+    if footer.has(3):
+        start, count = footer.vector(3, _BLOCK_BYTES)
         props["record_batches"] = str(count)
         if count <= _MAX_ARROW_BATCHES:
             rows = 0
             for i in range(count):
-                # Block struct: offset i64, metaDataLength i32, (pad), bodyLength i64.
-                offset = flat._unpack("<q", start + 24 * i)
+                offset = footer.fb.unpack("<q", start + _BLOCK_BYTES * i)  # Block.offset
                 message = _read_message(fh, offset, size)
                 if message is None or message[1] != _MSG_RECORD_BATCH:
                     raise FormatError("arrow block does not point at a record batch")
-                rows += _batch_length(message[0], message[2])
+                rows += _batch_length(message[2])
     return HeaderInfo(format="arrow", properties=props, rows=rows, columns=len(names))
 
 
@@ -168,7 +130,7 @@ def _read_arrow_stream(fh: BinaryIO, size: int) -> HeaderInfo:
     first = _read_message(fh, 0, size)
     if first is None or first[1] != _MSG_SCHEMA:
         raise FormatError("arrow stream does not start with a schema message")
-    names = _schema_names(first[0], first[2])
+    names = _schema_names(first[2])
     props = {"ipc": "stream", "columns": str(len(names)), "column_names": column_names(names)}
     rows: int | None = 0
     batches = 0
@@ -177,8 +139,8 @@ def _read_arrow_stream(fh: BinaryIO, size: int) -> HeaderInfo:
         message = _read_message(fh, offset, size)
         if message is None:
             break
-        flat, header_type, header, meta_end = message
-        body = flat.scalar(flat.root(), 3, "<q")
+        table, header_type, header, meta_end = message
+        body = table.scalar(3, "<q")
         if body < 0:
             raise FormatError("arrow message with a negative body length")
         if header_type == _MSG_RECORD_BATCH:
@@ -187,7 +149,7 @@ def _read_arrow_stream(fh: BinaryIO, size: int) -> HeaderInfo:
                 rows = None
                 break
             assert rows is not None
-            rows += _batch_length(flat, header)
+            rows += _batch_length(header)
         offset = meta_end + body
     if rows is not None:
         props["record_batches"] = str(batches)

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
-from unified_supply_chain.formats._protobuf import LEN, VARINT, Walker, signed, sniff_varint
+from unified_supply_chain.formats._protobuf import (
+    LEN,
+    VARINT,
+    Walker,
+    signed,
+    sniff_first_varint,
+    walk_file,
+)
 from unified_supply_chain.records import HeaderInfo
 
 #: Model.Type oneof field numbers -> names (Model.proto).
@@ -83,20 +90,13 @@ class _Model:
 def read_coreml(path: Path) -> HeaderInfo:
     """Read a Core ML model's description and type without its weights. Raises FormatError."""
     model = _Model()
-    try:
-        with path.open("rb", buffering=1 << 16) as fh:
-            size = fh.seek(0, 2)
-            fh.seek(0)
-            walker = Walker(
-                fh,
-                size,
-                max_bytes=limits.MAX_COREML_META_BYTES,
-                max_fields=limits.MAX_COREML_FIELDS,
-                what="Core ML metadata outside weights",
-            )
-            _walk_model(walker, model, size)
-    except OSError as exc:
-        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    walk_file(
+        path,
+        lambda walker, size: _walk_model(walker, model, size),
+        max_bytes=limits.MAX_COREML_META_BYTES,
+        max_fields=limits.MAX_COREML_FIELDS,
+        what="Core ML metadata outside weights",
+    )
     if model.spec_version is None or model.model_type is None:
         raise FormatError("no specificationVersion or model type: not a Core ML Model")
     return _header(model)
@@ -222,9 +222,9 @@ from unified_supply_chain.formats import DirectoryModelSpec, FormatSpec, Kind, S
 
 def sniff_coreml(head: bytes, name: str) -> bool:
     """A `*.mlmodel` that starts with specificationVersion (tag 0x08): before ONNX's sniff."""
-    if not name.endswith(".mlmodel") or not head.startswith(b"\x08"):
+    if not name.endswith(".mlmodel"):
         return False
-    got = sniff_varint(head, 1)
+    got = sniff_first_varint(head, 0x08)
     return got is not None and 1 <= got[0] <= 1000
 
 

@@ -13,7 +13,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
@@ -23,7 +22,9 @@ from unified_supply_chain.formats._protobuf import (
     VARINT,
     Walker,
     signed,
+    sniff_first_varint,
     sniff_varint,
+    walk_file,
 )
 from unified_supply_chain.records import HeaderInfo
 
@@ -66,16 +67,6 @@ TOP_OP_TYPES = 10
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
 
 
-def _walker(fh: BinaryIO, size: int) -> Walker:
-    return Walker(
-        fh,
-        size,
-        max_bytes=limits.MAX_ONNX_META_BYTES,
-        max_fields=limits.MAX_ONNX_FIELDS,
-        what="ONNX metadata outside tensor data",
-    )
-
-
 @dataclass
 class _Model:
     """What the walk collects (mutable while walking, turned into a HeaderInfo at the end)."""
@@ -102,16 +93,14 @@ class _Model:
 
 def read_onnx(path: Path) -> HeaderInfo:
     """Read an ONNX model's metadata without reading its weights. Raises FormatError only."""
-    try:
-        with path.open("rb", buffering=1 << 16) as fh:
-            fh.seek(0, 2)
-            size = fh.tell()
-            fh.seek(0)
-            walker = _walker(fh, size)
-            model = _Model()
-            _walk_model(walker, model, size)
-    except OSError as exc:
-        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    model = _Model()
+    walk_file(
+        path,
+        lambda walker, size: _walk_model(walker, model, size),
+        max_bytes=limits.MAX_ONNX_META_BYTES,
+        max_fields=limits.MAX_ONNX_FIELDS,
+        what="ONNX metadata outside tensor data",
+    )
     if model.ir_version is None:
         raise FormatError("no ir_version: not an ONNX ModelProto")
     if model.graphs == 0:
@@ -294,9 +283,7 @@ _NEXT_FIELDS = {2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 2
 
 def sniff_onnx(head: bytes, name: str) -> bool:
     """A ModelProto as onnx.save writes it: ir_version first, then a known field."""
-    if not head.startswith(b"\x08"):
-        return False
-    got = sniff_varint(head, 1)
+    got = sniff_first_varint(head, 0x08)
     if got is None:
         return False
     ir_version, pos = got

@@ -1,5 +1,9 @@
 """The policy file: rules, severities, allow-lists, thresholds and `fail-on`.
 
+Secure defaults: without a policy file, or with one that does not set `fail-on`, a finding of
+severity high or above fails (`DEFAULT_FAIL_ON`); only an explicit `fail-on: none` never fails.
+Every command (`usc sbom`, `usc check`, the action) takes its fallback from here.
+
 The YAML is composed to nodes (not loaded straight to Python values) so that every error names
 the file and the line of the offending key or value.
 """
@@ -20,6 +24,11 @@ from unified_supply_chain.records import Severity, parse_severity
 #: Where the policy file lives by default, relative to the repository root.
 DEFAULT_POLICY_PATHS = (".github/unified-supply-chain.yml", ".github/unified-supply-chain.yaml")
 
+#: The least severity that fails a run when neither the policy file nor an option says otherwise.
+DEFAULT_FAIL_ON = Severity.HIGH
+#: The rule a pull request that changes the policy file is reported under (policy/base_ref.py).
+POLICY_CHANGED = "policy-changed"
+
 #: Rule id -> default severity (None: keep the severity each finding was raised with).
 RULE_DEFAULTS: dict[str, Severity | None] = {
     "unsafe-serialization": None,
@@ -30,6 +39,7 @@ RULE_DEFAULTS: dict[str, Severity | None] = {
     "artifact-without-content": Severity.HIGH,
     "large-binary-not-in-lfs": Severity.MEDIUM,
     "metric-threshold": Severity.HIGH,
+    POLICY_CHANGED: Severity.HIGH,
 }
 #: One line of help per rule (SARIF rule descriptions, the example policy).
 RULE_HELP: dict[str, str] = {
@@ -45,6 +55,8 @@ RULE_HELP: dict[str, str] = {
     "large-binary-not-in-lfs": "A large model or dataset is committed to git itself instead of "
     "Git LFS or DVC.",
     "metric-threshold": "A model metric is missing or outside its threshold.",
+    POLICY_CHANGED: "The pull request changes the policy file. The check applies the base "
+    "commit's policy; the change governs later checks once merged, so it needs a review.",
 }
 _COMPARISON = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(\.\d+)?([eE][-+]?\d+)?)\s*$")
 _SIZE = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
@@ -116,8 +128,8 @@ class Policy:
 
     rules: dict[str, RuleConfig] = field(default_factory=dict)
     """Rule id -> settings; rules absent here run with their defaults."""
-    fail_on: Severity | None = None
-    """Fail (exit 1) when a finding is at least this severe; None never fails."""
+    fail_on: Severity | None = DEFAULT_FAIL_ON
+    """Fail (exit 1) when a finding is at least this severe; None (`fail-on: none`) never fails."""
     allow_paths: tuple[str, ...] = ()
     """Globs of repo-relative paths every rule ignores."""
     source: str | None = None
@@ -280,14 +292,17 @@ class _Parser:
         if root is None:
             return Policy(source=self.source)
         rules: dict[str, RuleConfig] = {}
-        fail_on: Severity | None = None
+        fail_on: Severity | None = DEFAULT_FAIL_ON
         allow_paths: tuple[str, ...] = ()
         for key, key_node, value_node in self.mapping(root, "the policy"):
             if key == "version":
                 if self.scalar(value_node) != 1:
                     raise self.fail(value_node, "unsupported policy version (only 1 is known)")
             elif key == "fail-on":
-                fail_on = self.severity(value_node, "fail-on")
+                # An empty `fail-on:` keeps the default; only an explicit none/never/off
+                # turns failing off.
+                if self.scalar(value_node) is not None:
+                    fail_on = self.severity(value_node, "fail-on")
             elif key == "allow":
                 for a_key, a_key_node, a_value in self.mapping(value_node, "allow"):
                     if a_key != "paths":
