@@ -339,5 +339,7 @@ SPECS = (
         sniffs=(Sniff(120, sniff_onnx),),
         reader=read_onnx,
         shards=True,
+        # External-data locations that leave the model's directory (path traversal on load).
+        safety="unified_supply_chain.safety.onnx:scan_onnx",
     ),
 )
