@@ -63,8 +63,10 @@ MAX_PICKLE_OPCODES = 2_000_000
 MAX_PICKLE_ARG_READ = 64 * 1024
 #: Decompressed bytes of a compressed joblib file walked for opcode metadata.
 MAX_PICKLE_DECOMPRESS = 64 * 1024 * 1024
-#: HDF5: bytes searched for Keras attributes; largest config.json read from a .keras zip.
+#: Largest TorchServe MAR-INF/MANIFEST.json read (named for the HDF5 sniff it once also bounded).
 MAX_HDF5_SNIFF = 4 * 1024 * 1024
+#: HDF5: bytes of metadata (object headers, attributes, global heap) read for the root group.
+MAX_HDF5_METADATA = 32 * 1024 * 1024
 #: TensorFlow SavedModel: largest saved_model.pb walked.
 MAX_SAVED_MODEL_PB = 256 * 1024 * 1024
 #: GGUF: longest string array we walk (token lists and merges are a few 100k long in practice).

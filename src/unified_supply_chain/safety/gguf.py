@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.safety.unverified import unverified
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -360,10 +361,4 @@ def scan_gguf(path: Path, relpath: str, fmt: str) -> list[Finding]:
 
 
 def _unverified(location: str, why: str) -> Finding:
-    return Finding(
-        rule=CHAT_TEMPLATE_RULE,
-        severity=Severity.HIGH,
-        message=f"unscannable: chat template: {why}; it could not be verified safe",
-        path=location,
-        details=(f"error: {why}",),
-    )
+    return unverified(location, f"chat template: {why}", CHAT_TEMPLATE_RULE)

@@ -26,6 +26,7 @@ from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.formats._protobuf import LEN, Walker
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.pickle_scan import RULE
+from unified_supply_chain.safety.unverified import unverified
 
 #: Deepest nesting of subgraphs (If/Loop/Scan bodies) walked.
 MAX_GRAPH_DEPTH = 64
@@ -170,16 +171,7 @@ def scan_onnx(path: Path, relpath: str, fmt: str) -> list[Finding]:
     try:
         locations = external_locations(path)
     except LimitExceeded as exc:
-        reason = f"ONNX external data not verified: {exc}"
-        return [
-            Finding(
-                rule=RULE,
-                severity=Severity.HIGH,
-                message=f"unscannable: {reason}; it could not be verified safe",
-                path=relpath,
-                details=(f"error: {reason}",),
-            )
-        ]
+        return [unverified(relpath, f"ONNX external data locations: {exc}")]
     except (FormatError, OSError, RecursionError):
         return []  # onnx.load refuses a model our walker cannot parse; the reader warns
     findings: list[Finding] = []
