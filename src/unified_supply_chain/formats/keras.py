@@ -201,6 +201,13 @@ def sniff_hdf5(head: bytes, name: str) -> bool:
     return head.startswith(HDF5_MAGIC)
 
 
+def sniff_hdf5_userblock(head: bytes, name: str) -> bool:
+    """A file named *.h5/*.hdf5/*.keras-h5 that nothing else claims: h5py also opens files whose
+    superblock follows a user block (at 512, 1024, 2048, ...), past the bytes sniffed here.
+    Tried last, so a pickle or zip under such a name is still scanned as what it is."""
+    return suffix(name) in (".h5", ".hdf5", ".keras-h5") and len(head) >= 512
+
+
 def hdf5_kind(relpath: str, header: HeaderInfo | None) -> ArtifactKind:
     """A Keras model when its attributes say so; other HDF5 files we could read are data."""
     if header is not None and header.properties.get("keras") == "true":
@@ -227,7 +234,7 @@ SPECS = (
         kind=Kind.MODEL,
         description="\\x89HDF\\r\\n\\x1a\\n at 0; or *.h5/*.hdf5/*.keras-h5",
         extensions=(".h5", ".hdf5", ".keras-h5"),
-        sniffs=(Sniff(30, sniff_hdf5),),
+        sniffs=(Sniff(30, sniff_hdf5), Sniff(990, sniff_hdf5_userblock, needs_name=True)),
         reader=read_hdf5,
         kind_rule=hdf5_kind,
         # Legacy Keras models keep Lambda layers (marshalled code) in their config attribute.
