@@ -196,10 +196,14 @@ HOSTILE = {
 }
 
 
-def _gguf(path: Path, template: str | list[dict[str, str]]) -> Path:
+def _gguf(
+    path: Path, template: str | list[dict[str, str]], extra: dict[str, str] | None = None
+) -> Path:
     writer = gguf.GGUFWriter(path, "llama")
     writer.add_name("m")
     writer.add_chat_template(template)
+    for key, value in (extra or {}).items():
+        writer.add_string(key, value)
     writer.add_tensor("w", np.zeros((4,), dtype=np.float32))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -267,15 +271,11 @@ def test_template_too_long_to_read(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_named_template_cannot_be_shadowed(tmp_path: Path) -> None:
     # A named template whose key ends like a bookkeeping property is still scanned.
-    writer = gguf.GGUFWriter(tmp_path / "m.gguf", "llama")
-    writer.add_chat_template(LLAMA3)
-    writer.add_string("tokenizer.chat_template.x.sha256", HOSTILE["cycler-globals"])
-    writer.add_string("tokenizer.chat_template.x", LLAMA3)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    findings = scan_file(tmp_path / "m.gguf", "m.gguf", "gguf")
+    extra = {
+        "tokenizer.chat_template.x.sha256": HOSTILE["cycler-globals"],
+        "tokenizer.chat_template.x": LLAMA3,
+    }
+    findings = scan_file(_gguf(tmp_path / "m.gguf", LLAMA3, extra), "m.gguf", "gguf")
     assert [f.path for f in findings] == ["m.gguf!tokenizer.chat_template.x.sha256"]
 
 

@@ -106,9 +106,16 @@ def read_root_attributes(fh: BinaryIO, size: int, superblock: int) -> RootAttrib
 
     Raises FormatError (LimitExceeded past the budgets) when the structure cannot be read.
     """
+    try:
+        return _read_root(fh, size, superblock)
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
+        raise FormatError(f"malformed HDF5 structure ({type(exc).__name__}: {exc})") from None
+
+
+def _read_root(fh: BinaryIO, size: int, superblock: int) -> RootAttributes:
     fh.seek(superblock)
     head = fh.read(96)
-    if not head.startswith(SIGNATURE) or len(head) < 12:
+    if not head.startswith(SIGNATURE) or len(head) < 16:
         raise FormatError("no HDF5 superblock signature")
     version = head[8]
     if version in (0, 1):

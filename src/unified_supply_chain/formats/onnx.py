@@ -66,7 +66,8 @@ TOP_OP_TYPES = 10
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
 
 
-def _walker(fh: BinaryIO, size: int) -> Walker:
+def metadata_walker(fh: BinaryIO, size: int) -> Walker:
+    """A protobuf walker over an ONNX file, under the ONNX metadata byte and field caps."""
     return Walker(
         fh,
         size,
@@ -107,7 +108,7 @@ def read_onnx(path: Path) -> HeaderInfo:
             fh.seek(0, 2)
             size = fh.tell()
             fh.seek(0)
-            walker = _walker(fh, size)
+            walker = metadata_walker(fh, size)
             model = _Model()
             _walk_model(walker, model, size)
     except OSError as exc:

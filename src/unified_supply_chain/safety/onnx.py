@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import BinaryIO
 
-from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.formats._protobuf import LEN, Walker
+from unified_supply_chain.formats.onnx import metadata_walker
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.pickle_scan import RULE
 from unified_supply_chain.safety.unverified import unverified
@@ -35,16 +34,6 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _UNREADABLE = "\0unreadable"
 
 
-def _walker(fh: BinaryIO, size: int) -> Walker:
-    return Walker(
-        fh,
-        size,
-        max_bytes=limits.MAX_ONNX_META_BYTES,
-        max_fields=limits.MAX_ONNX_FIELDS,
-        what="ONNX metadata outside tensor data",
-    )
-
-
 def external_locations(path: Path) -> list[str]:
     """Every `external_data` location named by any tensor of the model at `path`.
 
@@ -53,7 +42,7 @@ def external_locations(path: Path) -> list[str]:
     with path.open("rb", buffering=1 << 16) as fh:
         size = fh.seek(0, 2)
         fh.seek(0)
-        w = _walker(fh, size)
+        w = metadata_walker(fh, size)
         found: list[str] = []
         for number, wire, value in w.fields(size):
             if wire != LEN:
