@@ -71,7 +71,8 @@ MAX_HDF5_METADATA = 32 * 1024 * 1024
 MAX_SAVED_MODEL_PB = 256 * 1024 * 1024
 #: GGUF: longest string array we walk (token lists and merges are a few 100k long in practice).
 MAX_GGUF_STRING_ARRAY = 4_000_000
-#: GGUF: longest chat template kept in properties for the security scanner (longer is cut).
+#: GGUF: longest chat template kept in properties (longer is cut) and parsed by the security
+#: scanner (longer is HIGH "could not be verified").
 MAX_GGUF_CHAT_TEMPLATE = 256 * 1024
 #: Metrics files: largest file read and most metrics kept from one file.
 MAX_METRICS_FILE = 16 * 1024 * 1024

@@ -290,3 +290,22 @@ def test_template_sha256_is_recorded(tmp_path: Path) -> None:
         props["tokenizer.chat_template.tool_use.sha256"]
         == hashlib.sha256(QWEN25_TOOLS.encode()).hexdigest()
     )
+
+
+def test_template_over_the_analysis_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _gguf(tmp_path / "m.gguf", QWEN25_TOOLS)
+    assert scan_file(path, "m.gguf", "gguf") == []
+    monkeypatch.setattr(limits, "MAX_GGUF_CHAT_TEMPLATE", len(QWEN25_TOOLS) - 1)
+    findings = scan_file(path, "m.gguf", "gguf")
+    assert [f.severity for f in findings] == [Severity.HIGH]
+    assert "to analyse" in findings[0].message
+
+
+def test_long_string_chains_fold_once() -> None:
+    # 3000 chained '+' terms: folded once per node (a name this long is not folded: computed).
+    chain = "{{ messages[" + " + ".join(["'a'"] * 3000) + "] }}"
+    assert [f.details for f in chat_template_findings(chain, "t")] == [
+        ("pattern: item with a computed name",)
+    ]
+    short = "{{ messages[" + " + ".join(["'_'"] * 2) + " ~ 'class' ~ '__'] }}"
+    assert chat_template_findings(short, "t")[0].details[0] == "pattern: item __class__"

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.unverified import unverified
@@ -78,9 +79,18 @@ class _Folder:
 
     def __init__(self) -> None:
         self.env: dict[str, Any] = {}
+        self.memo: dict[int, Any] = {}
+        """Folded values by node id: each node is folded once, so long chains cost linear time
+        (a node first met past the depth cap stays unfolded, which fails closed)."""
 
     def fold(self, node: nodes.Node, depth: int = 0) -> Any:
         """The constant value of `node` (str, int, tuple of them), or None when not constant."""
+        key = id(node)
+        if key not in self.memo:
+            self.memo[key] = self._fold(node, depth)
+        return self.memo[key]
+
+    def _fold(self, node: nodes.Node, depth: int) -> Any:
         from jinja2 import nodes as n
 
         if depth > 50:
@@ -322,6 +332,10 @@ def _named_access(folder: _Folder, arg: nodes.Node, what: str) -> Iterator[str]:
 
 def chat_template_findings(template: str, location: str) -> list[Finding]:
     """A finding when a Jinja chat template reaches for Python internals or cannot be parsed."""
+    if len(template) > limits.MAX_GGUF_CHAT_TEMPLATE:
+        # jinja2's parser takes seconds per 100 kB; real templates are a few kB.
+        cap = limits.MAX_GGUF_CHAT_TEMPLATE
+        return [_unverified(location, f"template longer than {cap} characters to analyse")]
     try:
         hits = template_problems(template)
     except ImportError:
