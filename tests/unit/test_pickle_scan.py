@@ -521,7 +521,7 @@ def test_gguf_named_and_oversized_templates(tmp_path: Path) -> None:
     assert [(f.severity, f.path) for f in findings] == [
         (Severity.HIGH, "m.gguf!tokenizer.chat_template.tool_use")
     ]
-    # A payload placed past what the SBOM keeps of the template is still scanned (whole).
+    # A template past the analysis cap (a payload placed far in) could not be verified: HIGH.
     big = "{{ messages }}" + " " * (limits.MAX_GGUF_CHAT_TEMPLATE + 10) + "{{ ''.__class__ }}"
     writer = gguf.GGUFWriter(tmp_path / "big.gguf", "llama")
     writer.add_chat_template(big)
