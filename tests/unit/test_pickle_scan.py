@@ -522,7 +522,7 @@ def test_gguf_named_and_oversized_templates(tmp_path: Path) -> None:
     assert [(f.severity, f.path) for f in findings] == [
         (Severity.HIGH, "m.gguf!tokenizer.chat_template.tool_use")
     ]
-    # A payload placed past what is read cannot hide: the template is reported as partial.
+    # A template past the analysis cap (a payload placed far in) could not be verified: HIGH.
     big = "{{ messages }}" + " " * (limits.MAX_GGUF_CHAT_TEMPLATE + 10) + "{{ ''.__class__ }}"
     writer = gguf.GGUFWriter(tmp_path / "big.gguf", "llama")
     writer.add_chat_template(big)
@@ -531,7 +531,7 @@ def test_gguf_named_and_oversized_templates(tmp_path: Path) -> None:
     writer.write_tensors_to_file()
     writer.close()
     findings = scan_file(tmp_path / "big.gguf", "big.gguf", "gguf")
-    assert [f.severity for f in findings] == [Severity.MEDIUM]
+    assert [f.severity for f in findings] == [Severity.HIGH]
     assert findings[0].rule == "suspicious-chat-template"
 
 

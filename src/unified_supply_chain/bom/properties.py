@@ -24,7 +24,8 @@ class Prop(str, enum.Enum):
     SIZE = "usc:size"
     """Size in bytes (declared size for pointers)."""
     HEADER = "usc:header"
-    """Prefix: `usc:header:<key>` for header metadata (tensor_count, dtypes, opset, ...)."""
+    """Prefix: `usc:header:<key>` for header metadata (tensor_count, dtypes, opset, ...); a GGUF
+    chat template's SHA-256 is `usc:header:tokenizer.chat_template[.<name>].sha256`."""
     ARCHITECTURE = "usc:architecture"
     """Architecture named by the header or config."""
     PARAMETER_COUNT = "usc:parameter-count"

@@ -500,5 +500,5 @@ scan_zip = Scanner(_scan_zip)
 
 # --- HDF5 (legacy Keras). ------------------------------------------------------------------------
 
-scan_hdf5 = Scanner(lambda src: hdf5_findings(src.fh.read(limits.MAX_HDF5_SNIFF), src.location))
+scan_hdf5 = Scanner(lambda src: hdf5_findings(src.fh, src.size, src.location))
 """Legacy Keras `.h5` models keep Lambda layers (marshalled code) in their config attribute."""
