@@ -26,6 +26,16 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _weights_h5() -> bytes:
+    """A real HDF5 weights file as Keras 3 writes into a .keras zip (h5py; layers/... groups)."""
+    import h5py
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.create_dataset("layers/dense/vars/0", data=np.zeros((4, 2), dtype=np.float32))
+    return buf.getvalue()
+
+
 def build_repository(root: Path) -> dict[str, Any]:
     """Write one file of every format; return facts the test asserts."""
     from safetensors.numpy import save_file
@@ -97,7 +107,7 @@ def build_repository(root: Path) -> dict[str, Any]:
                 }
             ),
         )
-        z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
+        z.writestr("model.weights.h5", _weights_h5())
     _write(root / "models/net.keras", buf.getvalue())
     _write(
         root / "models/legacy.h5",

@@ -141,5 +141,4 @@ def _unverified_hdf5(location: str, reason: str, severity: Severity) -> Finding:
     finding = unverified(location, reason)
     if severity is Severity.HIGH:
         return finding
-    message = finding.message.replace("it could not be verified safe", "it cannot be proven safe")
-    return replace(finding, severity=severity, message=message)
+    return replace(finding, severity=severity)

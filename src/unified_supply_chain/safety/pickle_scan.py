@@ -30,10 +30,10 @@ from unified_supply_chain import limits
 from unified_supply_chain.formats._pickle import walk
 from unified_supply_chain.formats._pickle_records import PickleWalk
 from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.safety.unverified import is_unverified as is_unverified
+from unified_supply_chain.safety.unverified import unverified as unverified
 
 RULE = "unsafe-serialization"
-#: How every finding about content that could not be fully analysed starts.
-UNVERIFIED = "could not be verified safe"
 _BUILTINS = ("builtins", "__builtin__")
 
 # --- The allow-list: exact pairs from the data file. --------------------------------------------
@@ -276,22 +276,6 @@ def is_dangerous_global(module: str, name: str) -> bool:
 
 
 # --- Findings. --------------------------------------------------------------------------------
-
-
-def unverified(location: str, reason: str) -> Finding:
-    """What could not be fully analysed could not be verified safe: HIGH, it fails the gate."""
-    return Finding(
-        rule=RULE,
-        severity=Severity.HIGH,
-        message=f"{UNVERIFIED}: {reason}",
-        path=location,
-        details=(f"error: {reason}",),
-    )
-
-
-def is_unverified(finding: Finding) -> bool:
-    """True for a finding saying content could not be verified safe."""
-    return finding.rule == RULE and finding.message.startswith(UNVERIFIED)
 
 
 def _plausible(module: str, name: str) -> bool:

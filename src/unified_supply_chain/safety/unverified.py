@@ -1,7 +1,8 @@
 """The one finding for content that could not be verified safe (fail closed: HIGH).
 
-Its message and detail match `safety.scan.unscannable` at HIGH, so that reports, the policy and
-SARIF treat an unverifiable chat template, Keras config or ONNX model like an unreadable archive.
+Every scanner (pickles, archives, Keras configs, GGUF templates, ONNX external data) reports
+what it could not fully analyse through `unverified`, so reports, the policy, SARIF and the
+`usc:scan:complete` property treat them alike, and `--fail-on high` fails on them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from unified_supply_chain.records import Finding, Severity
 
 #: Rule of the findings made here unless a caller names another (see policy/config.py).
 DEFAULT_RULE = "unsafe-serialization"
+#: How every such finding's message starts.
+UNVERIFIED = "could not be verified safe"
 
 
 def unverified(location: str, reason: str, rule: str = DEFAULT_RULE) -> Finding:
@@ -17,7 +20,12 @@ def unverified(location: str, reason: str, rule: str = DEFAULT_RULE) -> Finding:
     return Finding(
         rule=rule,
         severity=Severity.HIGH,
-        message=f"unscannable: {reason}; it could not be verified safe",
+        message=f"{UNVERIFIED}: {reason}",
         path=location,
         details=(f"error: {reason}",),
     )
+
+
+def is_unverified(finding: Finding) -> bool:
+    """True for a finding saying content could not be verified safe (any rule)."""
+    return finding.message.startswith(UNVERIFIED)
