@@ -99,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValidationError,
     )
 
-    if argv is None:
+    if argv is None:  # the real command line, not a call from Python
+        from unified_supply_chain import console
+
+        console.install_excepthook()
         argv = sys.argv[1:]
     parser = build_parser(argv)
     args = parser.parse_args(argv)

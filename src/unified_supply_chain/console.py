@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from types import TracebackType
 from typing import Literal, TextIO
 
 Stream = Literal["out", "err"]
@@ -114,6 +115,18 @@ def write_commands(lines: str) -> None:
             + "\n"
         )
     out.flush()
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    import traceback
+
+    write("".join(traceback.format_exception(kind, value, tb)), "err")
+
+
+def install_excepthook() -> None:
+    """Print an uncaught exception's traceback (a bug: its message may quote a file name)
+    through `write`, like every other line."""
+    sys.excepthook = _excepthook
 
 
 def discard_stdout() -> None:

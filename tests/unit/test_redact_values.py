@@ -1,5 +1,6 @@
 """Credentials are redacted by their shape wherever they appear: hyperparameter values, list
-items, nested keys, model-card text, the step summary and the training record; ordinary
+items, nested keys, model-card text and the step summary (the training record: in
+tests/integration/test_user_journeys.py); ordinary
 hyperparameters (rates, paths, hashes, git SHAs, UUIDs, base64 of non-secrets) never are.
 
 Shapes, and where they are documented:
@@ -258,33 +259,6 @@ def test_the_step_summary_carries_no_credential(
         assert CREDENTIALS[kind].splitlines()[0] not in written or kind == "private-key", kind
     assert "## Findings" in written and written.count("REDACTED") >= len(CREDENTIALS) - 1
     assert "\x1b" not in written
-
-
-def test_the_training_record_carries_no_credential(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    repo.mkdir()
-    (repo / "model.bin").write_bytes(b"weights")
-    record = repo / "training-record.json"
-    token = CREDENTIALS["hugging-face"]
-    result = run_usc(
-        "record",
-        "--root",
-        str(repo),
-        "--output-model",
-        "model.bin",
-        "--param",
-        f"hub={token}",
-        "-o",
-        str(record),
-        "--command",
-        f"python train.py --hub-token {CREDENTIALS['github']}",
-        cwd=repo,
-    )
-    assert result.returncode == 0, result.stderr
-    text = record.read_text()
-    assert token not in text and CREDENTIALS["github"] not in text
-    assert "parameters[hub].value" in result.stderr
-    assert token not in result.stderr
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["sbom", "--help"]])
