@@ -141,7 +141,10 @@ def write_text(text: str, output: Path | None, *, json: bool = False) -> None:
     if output is None:
         from unified_supply_chain import console
 
-        console.write_json(text) if json else console.write(text)
+        if json:
+            console.write_json(text)
+        else:
+            console.write(text)
         return
     tmp = output.with_name(f".{output.name}.tmp")
     try:

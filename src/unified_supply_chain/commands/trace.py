@@ -63,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
     answer = TraceAnswer(target, digest, tuple(s.path for s in sboms), tuple(matches))
     report: Report[TraceAnswer] = TraceJson() if args.format == "json" else TraceText()
     text = report.format(answer)
-    console.write_json(text) if args.format == "json" else console.write(text)
+    if args.format == "json":
+        console.write_json(text)
+    else:
+        console.write(text)
     if not matches:
         console.say(f"usc: sha256:{digest} was not found in {len(sboms)} SBOM(s)")
         return 1
