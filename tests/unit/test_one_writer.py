@@ -146,23 +146,14 @@ def test_workflow_commands_pass_and_anything_else_is_made_safe(
 
 
 def test_an_uncaught_exception_prints_no_workflow_command() -> None:
-    import subprocess
-    import sys
-
-    from tests.helpers import REPO
+    from tests.helpers import run_python
 
     code = (
         "from unified_supply_chain import console\n"
         "console.install_excepthook()\n"
         "raise RuntimeError('bad\\n::error::x\\x1b[31m')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(REPO / "src")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_python(code)
     assert done.returncode == 1 and "RuntimeError" in done.stderr
     assert "\x1b" not in done.stderr
     assert not any(line.lstrip().startswith("::") for line in done.stderr.split("\n"))

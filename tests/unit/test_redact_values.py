@@ -21,14 +21,12 @@ import base64
 import hashlib
 import json
 import random
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, run_usc
+from tests.helpers import run_python, run_usc
 from unified_supply_chain import redact
 from unified_supply_chain.bom.build import clean_strings
 
@@ -269,12 +267,7 @@ def test_help_does_not_load_the_secret_patterns(argv: list[str]) -> None:
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
         "sys.stderr.write(str('detect_secrets' in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(REPO / "src")},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_python(code)
+    assert done.returncode == 0, done.stderr
     assert "usage: usc" in done.stdout
     assert done.stderr == "False"
