@@ -52,6 +52,17 @@ def run_usc(
     )
 
 
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -c CODE` with only our sources on the path (a fresh interpreter)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(REPO / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def components_by_path(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Top-level components keyed by their `usc:path` property."""
     out = {}

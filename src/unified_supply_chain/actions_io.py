@@ -9,13 +9,13 @@ where the runner reads them; outputs and the step summary are appended to the fi
 from __future__ import annotations
 
 import os
-import sys
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
+from unified_supply_chain import console
 from unified_supply_chain.errors import OutputError, UsageError
 
 #: GitHub's limit on the step summary written by one step (the upload fails above it).
@@ -204,6 +204,9 @@ def append_summary(markdown: str, *, limit: int = SUMMARY_LIMIT_BYTES) -> int:
     except OSError as exc:
         raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     text = markdown if markdown.endswith("\n") else markdown + "\n"
+    # The one place the summary is written: no credential and no raw control character in it
+    # (the Markdown escaper writes out controls in cells; this covers every other line).
+    text = console.safe_text(text)
     text = fit_summary(text, limit - used)
     _append(path, text)
     return len(text.encode("utf-8"))
@@ -212,9 +215,15 @@ def append_summary(markdown: str, *, limit: int = SUMMARY_LIMIT_BYTES) -> int:
 # --------------------------------------------------------------------------- workflow commands
 
 
+#: Control characters other than CR and LF (which the runner decodes from %0D and %0A).
+_OTHER_CONTROLS = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def escape_data(value: str) -> str:
-    """Escape a workflow command's message: `%`, CR and LF."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a workflow command's message: `%`, CR and LF, which the runner decodes; every
+    other control character as `%XX` too, shown as such (no raw escape reaches the log)."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return _OTHER_CONTROLS.sub(lambda m: f"%{ord(m.group(0)):02X}", value)
 
 
 def escape_property(value: str) -> str:
@@ -238,17 +247,16 @@ def format_command(
     return f"{head}::{escape_data(message)}"
 
 
-def _stdout() -> TextIO:
-    return sys.stdout
-
-
 def issue_command(
     command: str, message: str = "", properties: Mapping[str, object | None] | None = None
 ) -> None:
     """Print a workflow command to stdout (and flush, so it stays in order with stderr logs)."""
-    out = _stdout()
-    out.write(format_command(command, message, properties) + "\n")
-    out.flush()
+    console.write_commands(format_command(command, message, properties) + "\n")
+
+
+def issue_commands(lines: str) -> None:
+    """Print workflow command lines built with `format_command` (e.g. by a report)."""
+    console.write_commands(lines)
 
 
 def _annotate(
@@ -335,7 +343,7 @@ def group(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        sys.stderr.flush()
+        console.stream("err").flush()
         issue_command("endgroup")
 
 
@@ -368,4 +376,4 @@ def log(message: str) -> None:
     carrying untrusted text (a file name with a newline) can start with `::` and become one.
     """
     lines = message.splitlines() or [""]
-    print("\n".join(f"usc: {line}" for line in lines), file=sys.stderr, flush=True)
+    console.write("\n".join(f"usc: {line}" for line in lines) + "\n", "err")

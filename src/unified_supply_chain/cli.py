@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -45,14 +44,34 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _fatal(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    print(f"usc: error: {message}", file=sys.stderr)
+    from unified_supply_chain import console
+
+    console.say(f"usc: error: {message}")
     raise SystemExit(code)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's printing through `console`: its errors quote the arguments given."""
+
+    def print_help(self, file: object = None) -> None:
+        """The help text: ours, so only control characters are escaped (nothing redacted, so
+        `usc --help` loads no redaction patterns)."""
+        from unified_supply_chain import console
+
+        to_stdout = file is None or file is console.stream("out")
+        console.write(self.format_help(), "out" if to_stdout else "err", redact=False)
+
+    def _print_message(self, message: str, file: object = None) -> None:
+        from unified_supply_chain import console
+
+        if message:
+            console.write(message, "out" if file is console.stream("out") else "err")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The `usc` parser. Given `argv`, only the sub-command it names is configured (the others
     are listed by name and help only), so one run imports one command module, not all of them."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="usc",
         description="unified-supply-chain: ML models, datasets and hyperparameters in your SBOM.",
     )
@@ -80,12 +99,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValidationError,
     )
 
-    if argv is None:
+    if argv is None:  # the real command line, not a call from Python
+        from unified_supply_chain import console
+
+        console.install_excepthook()
         argv = sys.argv[1:]
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
-        parser.print_help(sys.stderr)
+        from unified_supply_chain import console
+
+        parser.print_help(console.stream("err"))
         return EXIT_USAGE
     module = importlib.import_module(f"unified_supply_chain.commands.{args._module}")
     try:
@@ -102,7 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fatal("interrupted", 130)
     except BrokenPipeError:
         # stdout closed early (e.g. `usc diff ... | head`): not an error worth a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        from unified_supply_chain import console
+
+        console.discard_stdout()
         return EXIT_OK
 
 

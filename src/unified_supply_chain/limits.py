@@ -63,13 +63,16 @@ MAX_PICKLE_OPCODES = 2_000_000
 MAX_PICKLE_ARG_READ = 64 * 1024
 #: Decompressed bytes of a compressed joblib file walked for opcode metadata.
 MAX_PICKLE_DECOMPRESS = 64 * 1024 * 1024
-#: HDF5: bytes searched for Keras attributes; largest config.json read from a .keras zip.
+#: Largest TorchServe MAR-INF/MANIFEST.json read (named for the HDF5 sniff it once also bounded).
 MAX_HDF5_SNIFF = 4 * 1024 * 1024
+#: HDF5: bytes of metadata (object headers, attributes, global heap) read for the root group.
+MAX_HDF5_METADATA = 32 * 1024 * 1024
 #: TensorFlow SavedModel: largest saved_model.pb walked.
 MAX_SAVED_MODEL_PB = 256 * 1024 * 1024
 #: GGUF: longest string array we walk (token lists and merges are a few 100k long in practice).
 MAX_GGUF_STRING_ARRAY = 4_000_000
-#: GGUF: longest chat template kept in properties for the security scanner (longer is cut).
+#: GGUF: longest chat template kept in properties (longer is cut) and parsed by the security
+#: scanner (longer is HIGH "could not be verified").
 MAX_GGUF_CHAT_TEMPLATE = 256 * 1024
 #: Metrics files: largest file read and most metrics kept from one file.
 MAX_METRICS_FILE = 16 * 1024 * 1024

@@ -93,8 +93,21 @@ def generate(
         from unified_supply_chain.bom.merge import merge_sboms
 
         document = merge_sboms(document, list(options.merge))
-    # Non-UTF-8 file names reach messages and properties in many places: one pass makes every
-    # string of the document valid Unicode (replacement characters) before it is validated.
-    document = clean_strings(document)
+    # Non-UTF-8 file names and credentials reach messages and properties in many places: one
+    # pass makes every string of the document valid Unicode (replacement characters) and
+    # redacts every credential, before it is validated.
+    redacted: list[tuple[str, tuple[str, ...]]] = []
+    document = clean_strings(document, redacted)
     validate_document(document, options.spec_version)
+    if redacted:
+        inventory = dataclasses.replace(
+            inventory,
+            problems=(
+                *inventory.problems,
+                *(
+                    Problem(".", f"redacted a credential ({', '.join(kinds)}) at {where}")
+                    for where, kinds in redacted
+                ),
+            ),
+        )
     return Generated(document, inventory, result.lineage)

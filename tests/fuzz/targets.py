@@ -659,16 +659,25 @@ def _keras_seeds() -> list[Seed]:
     ]
 
 
+def keras_h5(config: Any, *, userblock: int = 0, libver: str = "earliest") -> bytes:
+    """A legacy Keras `.h5` file written by h5py: root attributes as `keras.Model.save` sets
+    them (keras_version, backend, model_config as JSON bytes), and one weight dataset."""
+    import h5py
+    import numpy as np
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w", userblock_size=userblock, libver=libver) as f:
+        f.attrs["keras_version"] = b"2.15.0"
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["model_config"] = json.dumps(config).encode()
+        f.create_dataset("model_weights/dense/kernel", data=np.ones((4, 3), np.float32))
+    return buf.getvalue()
+
+
 def _hdf5_seeds() -> list[Seed]:
-    config = json.dumps(keras_config()).encode()
-    body = (
-        b"\x01\x00OHDR\x00\x00keras_version\x00\x00\x13\x00\x00\x002.15.0\x00"
-        b"backend\x00tensorflow\x00model_config\x00\x00GCOL\x01\x00\x00" + config + b"\x00\x07\xff"
-    )
-    head = HDF5_SIGNATURE + b"\x00" + b"\0" * 64
     return [
-        Seed({"m.h5": head + body}, "m.h5"),
-        Seed({"m.h5": b"\0" * 512 + HDF5_SIGNATURE + b"\x02" + b"\0" * 64}, "m.h5"),
+        Seed({"m.h5": keras_h5(keras_config())}, "m.h5"),
+        Seed({"m.h5": keras_h5(keras_config(), userblock=512, libver="latest")}, "m.h5"),
     ]
 
 

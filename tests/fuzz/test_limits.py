@@ -289,13 +289,26 @@ def test_max_npy_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_max_hdf5_sniff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.formats.torchserve import read_mar
+
+    path = _seed_file(tmp_path, "torchserve-mar")
+    read_mar(path)
+    # The manifest is read whole under the cap: a smaller cap refuses it.
+    monkeypatch.setattr(limits, "MAX_HDF5_SNIFF", 8)
+    with pytest.raises(LimitExceeded):
+        read_mar(path)
+
+
+def test_max_hdf5_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from unified_supply_chain.formats.keras import read_hdf5
 
     path = _seed_file(tmp_path, "hdf5")
-    assert read_hdf5(path).properties["keras"] == "true"
-    # The Keras attributes lie past the first 80 bytes: a shorter window does not see them.
-    monkeypatch.setattr(limits, "MAX_HDF5_SNIFF", 80)
-    assert "keras" not in read_hdf5(path).properties
+    assert read_hdf5(path).properties["keras.lambda_layers"] != "0"
+    # The root attributes need more metadata than 200 bytes: the reader says what it left.
+    monkeypatch.setattr(limits, "MAX_HDF5_METADATA", 200)
+    info = read_hdf5(path)
+    assert "keras" not in info.properties
+    assert "HDF5 metadata" in info.properties["hdf5.unread"]
 
 
 # --- zip archives ---------------------------------------------------------------------------
@@ -784,9 +797,7 @@ def test_max_archive_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert scan_file(path, "deep.zip", "zip") == []
     monkeypatch.setattr(limits, "MAX_ARCHIVE_DEPTH", 2)
     findings = scan_file(path, "deep.zip", "zip")
-    assert [f.message for f in findings] == [
-        "unscannable: nested more than 2 deep; it cannot be proven safe"
-    ]
+    assert [f.message for f in findings] == ["could not be verified safe: nested more than 2 deep"]
 
 
 def test_max_archive_probes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,12 +15,25 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.fuzz.targets import keras_h5
 from tests.helpers import assert_valid_cyclonedx, components_by_path, prop, props, run_usc
 from tests.helpers import write_file as _write
+
+TINY_TEMPLATE = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _weights_h5() -> bytes:
+    """A real HDF5 weights file as Keras 3 writes into a .keras zip (h5py; layers/... groups)."""
+    import h5py
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.create_dataset("layers/dense/vars/0", data=np.zeros((4, 2), dtype=np.float32))
+    return buf.getvalue()
 
 
 def build_repository(root: Path) -> dict[str, Any]:
@@ -43,6 +56,7 @@ def build_repository(root: Path) -> dict[str, Any]:
     w.add_name("tiny")
     w.add_file_type(15)
     w.add_context_length(128)
+    w.add_chat_template(TINY_TEMPLATE)
     w.add_tensor("tok", np.zeros((8, 4), dtype=np.float32))
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -93,14 +107,11 @@ def build_repository(root: Path) -> dict[str, Any]:
                 }
             ),
         )
-        z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
+        z.writestr("model.weights.h5", _weights_h5())
     _write(root / "models/net.keras", buf.getvalue())
     _write(
         root / "models/legacy.h5",
-        b"\x89HDF\r\n\x1a\n\x00"
-        + b"\0" * 200
-        + b'keras_version 2.15 model_config {"class_name": "Functional"}'
-        + b"\0" * 200,
+        keras_h5({"class_name": "Functional", "config": {"name": "f", "layers": []}}),
     )
     np.save(root / "models/embeddings.npy", np.zeros((10, 4), dtype=np.float32))
     np.savez(root / "models/weights.npz", weight=np.zeros((2, 2)), bias=np.zeros(2))
@@ -240,6 +251,11 @@ def test_header_metadata(scanned: tuple[Path, dict[str, Any], dict[str, Any]]) -
     gg = by_path["models/tiny.gguf"]
     assert prop(gg, "usc:architecture") == "llama"
     assert prop(gg, "usc:parameter-count") == "32"
+    # The chat template's SHA-256 is on the component (usc:header:<key>.sha256).
+    assert (
+        prop(gg, "usc:header:tokenizer.chat_template.sha256")
+        == hashlib.sha256(TINY_TEMPLATE.encode()).hexdigest()
+    )
     assert "Q4_K_M" in " ".join(
         props(gg, "usc:header:general.file_type") + props(gg, "usc:header:quantization")
     )

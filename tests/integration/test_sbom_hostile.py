@@ -67,7 +67,10 @@ def hostile_run(
         fh.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{}              ")
     out = root.parent / "hostile.cdx.json"
     result = run_usc("sbom", str(root), "-o", str(out), "--no-cache", timeout=240)
-    assert result.returncode == 0, result.stderr
+    # Fail closed: corrupt pickle-bearing files could not be verified safe (high), so the
+    # default gate fails, after the SBOM is written.
+    assert result.returncode == 1, result.stderr
+    assert "could not be verified safe" in result.stderr
     return root, files, result.stderr, json.loads(out.read_text())
 
 

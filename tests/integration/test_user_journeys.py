@@ -276,11 +276,15 @@ def test_url_credentials_in_params_yaml_are_redacted(tmp_path: Path) -> None:
     assert "PARAMPASS2" not in text
 
 
-def test_record_redacts_url_credentials_in_command_and_params(tmp_path: Path) -> None:
+def test_record_redacts_credentials_in_command_and_params(tmp_path: Path) -> None:
     repo = tmp_path / "r"
     repo.mkdir()
     (repo / "model.bin").write_bytes(b"weights")
     record = repo / "training-record.json"
+    # Credential shapes (gitleaks rules/huggingface.go; detect-secrets plugins/github_token.py),
+    # assembled here so that no such literal is committed.
+    hf_token = "hf_" + "QwErTyUiOp" * 3 + "AsDf"
+    gh_token = "ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8"
     result = run_usc(
         "record",
         "--root",
@@ -289,16 +293,22 @@ def test_record_redacts_url_credentials_in_command_and_params(tmp_path: Path) ->
         "model.bin",
         "--param",
         "data_url=https://u:RECPARAM1@host/x",
+        "--param",
+        f"hub={hf_token}",
         "-o",
         str(record),
         "--command",
-        "python train.py --data https://u:RECCMD1@host/x",
+        f"python train.py --data https://u:RECCMD1@host/x --token {gh_token}",
         cwd=repo,
     )
     assert result.returncode == 0, result.stderr
     text = record.read_text()
     assert "RECPARAM1" not in text
     assert "RECCMD1" not in text
+    assert hf_token not in text and gh_token not in text
+    # The warning says where, never what.
+    assert "parameters[hub].value" in result.stderr and "command" in result.stderr
+    assert hf_token not in result.stderr and gh_token not in result.stderr
 
 
 def test_stale_training_record_does_not_add_a_second_sha256(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Keras 3 `.keras` zips and HDF5 files built by hand (no Keras, no h5py)."""
+"""Keras 3 `.keras` zips built by hand and legacy Keras HDF5 files written by h5py."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import h5py
 import pytest
 
-from unified_supply_chain import limits
+from tests.fuzz.targets import keras_h5
 from unified_supply_chain.errors import FormatError, LimitExceeded
 from unified_supply_chain.formats.keras import (
     HDF5_SIGNATURE,
@@ -137,12 +138,9 @@ def _hdf5_file(path: Path, body: bytes, userblock: int = 0, version: int = 0) ->
 
 
 def test_hdf5_with_keras_attributes(tmp_path: Path) -> None:
-    config = json.dumps(_model_config()).encode()
-    body = (
-        b"\x01\x00OHDR\x00\x00keras_version\x00\x00\x13\x00\x00\x002.15.0\x00"
-        b"backend\x00tensorflow\x00model_config\x00\x00GCOL\x01\x00\x00" + config + b"\x00\x07\xff"
-    )
-    info = read_hdf5(_hdf5_file(tmp_path / "model.h5", body))
+    path = tmp_path / "model.h5"
+    path.write_bytes(keras_h5(_model_config()))
+    info = read_hdf5(path)
     assert info.format == "hdf5"
     p = info.properties
     assert p["superblock_version"] == "0"
@@ -151,30 +149,40 @@ def test_hdf5_with_keras_attributes(tmp_path: Path) -> None:
     assert p["keras_version"] == "2.15.0"
     assert info.architecture == "Sequential"
     assert p["keras.lambda_layers"] == "3"
+    assert "hdf5.unread" not in p
 
 
 def test_hdf5_userblock_offsets_and_plain_hdf5(tmp_path: Path) -> None:
-    path = _hdf5_file(tmp_path / "ub.h5", b"data", userblock=2048, version=2)
-    assert find_hdf5_superblock(path) == (2048, 2)
+    path = tmp_path / "ub.h5"
+    path.write_bytes(keras_h5(_model_config(), userblock=2048, libver="latest"))
+    assert find_hdf5_superblock(path) == (2048, 3)
     info = read_hdf5(path)
     assert info.properties["userblock_bytes"] == "2048"
-    assert "keras" not in info.properties
-    assert info.architecture is None
+    assert info.properties["keras.lambda_layers"] == "3"
+    with h5py.File(tmp_path / "plain.h5", "w") as f:
+        f.attrs["units"] = "m"
+        f.create_dataset("x", data=[1, 2, 3])
+    plain = read_hdf5(tmp_path / "plain.h5")
+    assert "keras" not in plain.properties
+    assert plain.architecture is None
 
 
-def test_hdf5_best_effort_config(tmp_path: Path) -> None:
-    # Keras markers but a config cut by binary data: still keras, no class name, no crash.
-    body = b"keras_version\x002.4.0\x00model_config\x00" + b'{"class_name": "Seq\x00\x01\x02'
-    info = read_hdf5(_hdf5_file(tmp_path / "cut.h5", body))
+def test_hdf5_config_that_is_not_json(tmp_path: Path) -> None:
+    # Keras attributes but a config that does not parse: still keras, no class name, no crash.
+    with h5py.File(tmp_path / "cut.h5", "w") as f:
+        f.attrs["keras_version"] = "2.4.0"
+        f.attrs["model_config"] = '{"class_name": "Seq'
+    info = read_hdf5(tmp_path / "cut.h5")
     assert info.properties["keras"] == "true"
     assert info.architecture is None
     assert "layer_count" not in info.properties
 
 
-def test_hdf5_sniff_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(limits, "MAX_HDF5_SNIFF", 4096)
-    path = _hdf5_file(tmp_path / "far.h5", b"\0" * 8192 + b"keras_version")
-    assert "keras" not in read_hdf5(path).properties
+def test_hdf5_structure_we_cannot_read_is_recorded(tmp_path: Path) -> None:
+    # A signature and a version but no root group: the reader says what it could not read.
+    info = read_hdf5(_hdf5_file(tmp_path / "bare.h5", b"data", userblock=2048, version=2))
+    assert "keras" not in info.properties
+    assert info.properties["hdf5.unread"]
 
 
 def test_hdf5_hostile(tmp_path: Path) -> None:

@@ -168,7 +168,7 @@ def test_stop_on_an_empty_stack_is_an_error(tmp_path: Path, data: bytes) -> None
     with pytest.raises(FormatError, match="stack underflow"):
         read_pickle(path)
     findings = scan_file(path, path.name, "pickle")
-    assert [f.severity for f in findings] == [Severity.MEDIUM]
+    assert [f.severity for f in findings] == [Severity.HIGH]
 
 
 def test_stop_returns_the_top_of_the_stack() -> None:

@@ -181,12 +181,19 @@ def test_compressed_joblib(tmp_path: Path, kind: str, compress: object) -> None:
     assert info.architecture == "LogisticRegression"
 
 
-def test_lz4_is_named_but_not_walked(tmp_path: Path) -> None:
+def test_lz4_is_walked_when_lz4_is_installed(tmp_path: Path) -> None:
+    # joblib.dump(..., compress="lz4") writes an lz4 frame (joblib/compressor.py); the lz4
+    # package (optional at run time, in the test extra) reads it, corrupt frames are errors.
+    import lz4.frame
+
     path = tmp_path / "m.joblib"
-    path.write_bytes(b'\x04"M\x18' + b"\x00" * 32)
+    path.write_bytes(lz4.frame.compress(_dump_sklearn(4)))
     info = read_pickle(path)
     assert info.properties["compression"] == "lz4"
-    assert info.properties["pickle.walk"] == "skipped"
+    assert info.properties.get("pickle.walk") != "skipped"
+    path.write_bytes(b'\x04"M\x18' + b"\x00" * 32)
+    with pytest.raises(FormatError):
+        read_pickle(path)
 
 
 def test_corrupt_compressed_stream_is_format_error(tmp_path: Path) -> None:

@@ -244,8 +244,8 @@ def test_reduce_to_os_system_every_protocol(protocol: int, tmp_path: Path) -> No
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_exec_every_protocol(protocol: int) -> None:
     findings = scan_pickle_bytes(exec_payload("print(1)", protocol), "m.pkl")
-    name = "__builtin__.exec" if protocol < 3 else "builtins.exec"
-    assert_critical(findings, name)
+    # find_class maps Python 2 names below protocol 3 (__builtin__ -> builtins).
+    assert_critical(findings, "builtins.exec")
 
 
 def test_stack_global_builtins_eval() -> None:
@@ -279,16 +279,17 @@ def test_unknown_global_is_high_not_critical() -> None:
     assert flagged_globals(findings) == {"mypkg.util.Thing"}
 
 
-def test_truncated_and_garbage_pickles_are_medium() -> None:
+def test_truncated_and_garbage_pickles_could_not_be_verified() -> None:
+    # Fail closed: what the walk could not finish is high, so `--fail-on high` fails.
     whole = sklearn_like_fixed()
     cut = scan_pickle_bytes(whole[: len(whole) // 2], "cut.pkl")
-    assert Severity.MEDIUM in severities(cut)
-    assert any(f.message.startswith("unscannable") for f in cut)
+    assert Severity.HIGH in severities(cut)
+    assert any(f.message.startswith("could not be verified safe") for f in cut)
     garbage = scan_pickle_bytes(b"\x80\x04\xff\xfe\x00garbage", "g.pkl")
-    assert severities(garbage) == {Severity.MEDIUM}
+    assert severities(garbage) == {Severity.HIGH}
     # A payload whose dangerous call comes before the damage is still named.
     bad = scan_pickle_bytes(system_payload("id", 2)[:-1] + b"\xff", "b.pkl")
-    assert severities(bad) == {Severity.CRITICAL, Severity.MEDIUM}
+    assert severities(bad) == {Severity.CRITICAL, Severity.HIGH}
 
 
 def sklearn_like_fixed() -> bytes:
@@ -521,7 +522,7 @@ def test_gguf_named_and_oversized_templates(tmp_path: Path) -> None:
     assert [(f.severity, f.path) for f in findings] == [
         (Severity.HIGH, "m.gguf!tokenizer.chat_template.tool_use")
     ]
-    # A payload placed past what is read cannot hide: the template is reported as partial.
+    # A template past the analysis cap (a payload placed far in) could not be verified: HIGH.
     big = "{{ messages }}" + " " * (limits.MAX_GGUF_CHAT_TEMPLATE + 10) + "{{ ''.__class__ }}"
     writer = gguf.GGUFWriter(tmp_path / "big.gguf", "llama")
     writer.add_chat_template(big)
@@ -530,7 +531,7 @@ def test_gguf_named_and_oversized_templates(tmp_path: Path) -> None:
     writer.write_tensors_to_file()
     writer.close()
     findings = scan_file(tmp_path / "big.gguf", "big.gguf", "gguf")
-    assert [f.severity for f in findings] == [Severity.MEDIUM]
+    assert [f.severity for f in findings] == [Severity.HIGH]
     assert findings[0].rule == "suspicious-chat-template"
 
 
@@ -545,7 +546,7 @@ def test_bad_input_never_raises(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "f.bin"
     path.write_bytes(content)
     findings = scan_file(path, "f.bin", "pickle")
-    assert all(f.severity is Severity.MEDIUM for f in findings)
+    assert all(f.severity is Severity.HIGH for f in findings)
     if content:
         assert findings, content
 
@@ -558,7 +559,7 @@ def test_corrupt_gguf_is_left_to_the_reader(tmp_path: Path) -> None:
 
 def test_missing_file_is_unscannable(tmp_path: Path) -> None:
     findings = scan_file(tmp_path / "nope.pkl", "nope.pkl", "pickle")
-    assert [f.severity for f in findings] == [Severity.MEDIUM]
+    assert [f.severity for f in findings] == [Severity.HIGH]
 
 
 def _hostile_set(tmp_path: Path, canary: Path, canary2: Path) -> Iterator[tuple[Path, str]]:
@@ -650,7 +651,7 @@ def test_deeply_nested_structures_do_not_escape() -> None:
     deep = b"\x80\x02" + b"]" * 50_000 + b"a" * 49_999 + b"."
     assert scan_pickle_bytes(deep, "deep.pkl") == []
     marks = b"(" * 100_000 + b"."
-    assert all(f.severity is Severity.MEDIUM for f in scan_pickle_bytes(marks, "m.pkl"))
+    assert all(f.severity is Severity.HIGH for f in scan_pickle_bytes(marks, "m.pkl"))
 
 
 # --- Property: the scanner never raises, whatever the bytes. ---------------------------------

@@ -33,17 +33,51 @@ def clean_text(value: str) -> str:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def clean_strings(value: Any) -> Any:
-    """Every string of a JSON value made printable (`clean_text`) and free of URL credentials."""
-    if isinstance(value, str):
-        from unified_supply_chain.redact import redact_text
+def clean_strings(value: Any, redacted: list[tuple[str, tuple[str, ...]]] | None = None) -> Any:
+    """Every string of a JSON value made printable (`clean_text`) and free of credentials.
 
-        return redact_text(clean_text(value))
-    if isinstance(value, dict):
-        return {clean_text(k): clean_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clean_strings(v) for v in value]
-    return value
+    The one place where the document's text is redacted (`redact.redact_urls` and
+    `redact.redact_found`: URL credentials, credential-shaped values anywhere). Each redaction
+    is appended to `redacted` as (where, kinds): a readable location such as
+    `components[model:m.pt].properties[usc:hyperparameter:aws.key_id].value`, never the value.
+    """
+    from unified_supply_chain.redact import redact_found, redact_urls
+
+    found: list[tuple[str, tuple[str, ...]]] = [] if redacted is None else redacted
+
+    def walk(node: Any, where: tuple[Any, ...]) -> Any:
+        if isinstance(node, str):
+            text, kinds = redact_found(redact_urls(clean_text(node)))
+            if kinds:
+                found.append((_location(where), kinds))
+            return text
+        if isinstance(node, dict):
+            return {clean_text(k): walk(v, (*where, clean_text(k))) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, (*where, (v, i))) for i, v in enumerate(node)]
+        return node
+
+    return walk(value, ())
+
+
+def _location(where: tuple[Any, ...]) -> str:
+    """A readable JSON location: `.key` for object members; a list item by its bom-ref or name
+    (itself redacted), else its index. Built only when something was redacted."""
+    from unified_supply_chain.redact import redact_text
+
+    out = []
+    for step in where:
+        if isinstance(step, str):
+            out.append(f".{step}")
+            continue
+        item, index = step
+        label = str(index)
+        if isinstance(item, dict):
+            name = item.get("bom-ref", item.get("name"))
+            if isinstance(name, str):
+                label = redact_text(clean_text(name))[:120]
+        out.append(f"[{label}]")
+    return "".join(out).lstrip(".") or "(document)"
 
 
 def app_ref(inventory: Inventory) -> str:

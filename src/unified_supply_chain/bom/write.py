@@ -16,8 +16,14 @@ from unified_supply_chain.errors import OutputError
 
 
 def serialise(document: dict[str, Any]) -> bytes:
-    """Stable JSON bytes: same document, same bytes (key order as built, 2-space indent)."""
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """Stable JSON bytes: same document, same bytes (key order as built, 2-space indent).
+
+    Non-ASCII text stays as it is, but DEL and C1 controls (which json.dumps leaves raw with
+    `ensure_ascii=False`) become `\\u` escapes: no raw control character in any output.
+    """
+    from unified_supply_chain.console import json_text
+
+    return (json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n").encode("utf-8")
 
 
 def write_atomic(data: bytes, path: Path) -> None:

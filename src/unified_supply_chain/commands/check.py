@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from unified_supply_chain import console
 from unified_supply_chain.errors import UsageError
 from unified_supply_chain.records import Finding, Severity, parse_severity
 from unified_supply_chain.report.check_run import (
@@ -177,8 +177,7 @@ def _fallback_annotations(annotations: Sequence[Annotation]) -> None:
     from unified_supply_chain import actions_io
     from unified_supply_chain.report.annotations import WorkflowAnnotations
 
-    sys.stdout.write(WorkflowAnnotations(MAX_FALLBACK_ANNOTATIONS).format(annotations))
-    sys.stdout.flush()
+    actions_io.issue_commands(WorkflowAnnotations(MAX_FALLBACK_ANNOTATIONS).format(annotations))
     if len(annotations) > MAX_FALLBACK_ANNOTATIONS:
         actions_io.log(
             f"{len(annotations) - MAX_FALLBACK_ANNOTATIONS} more annotations are in the summary"
@@ -319,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
         elif unpublishable is not None:
             actions_io.log(f"check run not published: {unpublishable}")
             if not actions_io.in_actions():
-                print(summary, end="")
+                console.write(summary)
 
     if args.comment:
         if env.pull_request is None:

@@ -100,11 +100,16 @@ def load_side(spec: str, repo: Path, *, fetch: bool = False) -> dict[str, Any]:
     return sbom_from_git_ref(repo, spec, fetch=fetch)
 
 
-def write_text(text: str, output: Path | None) -> None:
-    """Write `text` to `output` (atomically: temp file + rename) or to stdout."""
+def write_text(text: str, output: Path | None, *, json: bool = False) -> None:
+    """Write `text` to `output` (atomically: temp file + rename) or to stdout, where it is
+    made safe line by line (`console`; JSON the JSON way)."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        from unified_supply_chain import console
+
+        if json:
+            console.write_json(text)
+        else:
+            console.write(text)
         return
     tmp = output.with_name(f".{output.name}.tmp")
     try:
@@ -132,5 +137,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         # No GitHub limit on a file or a terminal: render everything.
         report = DiffMarkdown(max_chars=sys.maxsize, title="ML supply chain changes")
-    write_text(report.format(diff), args.output)
+    write_text(report.format(diff), args.output, json=args.format == "json")
     return 1 if diff.has_changes else 0

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from unified_supply_chain import console
 from unified_supply_chain.errors import FormatError, UsageError, UscError
 
 #: Comparison operators, longest first so `>=` is never read as `>`.
@@ -345,7 +346,7 @@ def run(args: argparse.Namespace) -> int:
     )
     failed = [r for r in results if not r.passed]
     for r in results:
-        print(("PASS " if r.passed else "FAIL ") + r.message)
+        console.say(("PASS " if r.passed else "FAIL ") + r.message, "out")
     if failed:
         lines = "\n".join(f"  - {r.message}" for r in failed)
         actions_io.log(f"gate failed: {len(failed)} of {len(results)} checks\n{lines}")

@@ -153,7 +153,9 @@ def build_record(
 
     Returns (record JSON, output path, exit code of the command).
     """
-    from unified_supply_chain.redact import redact_param, redact_text
+    from unified_supply_chain.actions_io import log
+    from unified_supply_chain.bom.build import clean_strings
+    from unified_supply_chain.redact import redact_param
     from unified_supply_chain.sources.lineage.training_record import TrainingRecord
 
     env = os.environ if environ is None else environ
@@ -246,12 +248,16 @@ def build_record(
         metrics_files=tuple(metrics),
     )
     data = record.to_json()
-    # The record is uploaded as an artifact and read into SBOMs: no credentials in it.
-    data["command"] = redact_text(data["command"]) if data.get("command") else data.get("command")
+    # The record is uploaded as an artifact and read into SBOMs: no credentials in it. Secrets
+    # by key name first, then every string (command, values, paths) as in an SBOM.
     data["parameters"] = [
         {"name": p["name"], "value": redact_param(p["name"], p["value"])}
         for p in data["parameters"]
     ]
+    redacted: list[tuple[str, tuple[str, ...]]] = []
+    data = clean_strings(data, redacted)
+    for where, kinds in redacted:
+        log(f"warning: redacted a credential ({', '.join(kinds)}) at {where}")
     data["status"] = "succeeded" if ok else "failed"
     data["exit_code"] = result.exit_code
     return data, output, result.exit_code

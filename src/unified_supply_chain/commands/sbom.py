@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
+
+from unified_supply_chain import console
 
 DEFAULT_OUTPUT = "sbom.cdx.json"
 SEVERITIES = ("none", "info", "low", "medium", "high", "critical")
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     if options.progress:
         from unified_supply_chain.progress import Progress
 
-        progress = Progress(sys.stderr)
+        progress = Progress(console.stream("err"))
     try:
         generated = generate(options, on_hashed=progress.file_done if progress else None)
     finally:
@@ -171,41 +172,38 @@ def run(args: argparse.Namespace) -> int:
     document = generated.document
     findings = _policy_findings(policy, document, args._policy_change)
     if args.output == "-":
-        sys.stdout.buffer.write(serialise(document))
-        sys.stdout.flush()
+        console.write_json_bytes(serialise(document))
         digest = None
     else:
         digest = write_document(document, Path(args.output))
     if args.sarif is not None:
         _write_sarif(args.sarif, findings)
     for p in generated.inventory.problems:
-        print(f"usc: warning: {clean_text(p.path)}: {clean_text(p.message)}", file=sys.stderr)
+        console.say(f"usc: warning: {clean_text(p.path)}: {clean_text(p.message)}")
     pointers = sum(1 for a in generated.inventory.artifacts if a.storage.value == "git-lfs-pointer")
     if pointers:
-        print(
+        console.say(
             f"usc: note: {pointers} Git LFS pointer(s) without their content; listed with the "
-            "pointer's oid and size (fetch the content with `git lfs pull` to inspect it)",
-            file=sys.stderr,
+            "pointer's oid and size (fetch the content with `git lfs pull` to inspect it)"
         )
     for a in generated.inventory.artifacts:
         for w in a.warnings:
-            print(f"usc: warning: {clean_text(a.path or a.name)}: {clean_text(w)}", file=sys.stderr)
+            console.say(f"usc: warning: {clean_text(a.path or a.name)}: {clean_text(w)}")
     threshold = _threshold(args)
     if not args.quiet:
-        print(
+        console.write(
             TextSummary(output=None if args.output == "-" else args.output, sha256=digest).format(
                 document
-            ),
-            file=sys.stderr,
+            )
+            + "\n",
+            "err",
         )
     from unified_supply_chain.records import reaches
 
     failing = [f for f in findings if reaches(f, threshold)]
     # --quiet silences the report, not the reason for a failing exit status.
     for f in findings if not args.quiet else failing:
-        print(
-            f"usc: finding: [{f.severity.value}] {f.rule}: {f.path}: {f.message}", file=sys.stderr
-        )
+        console.say(f"usc: finding: [{f.severity.value}] {f.rule}: {f.path}: {f.message}")
     return 1 if failing else 0
 
 

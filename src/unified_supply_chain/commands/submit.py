@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from unified_supply_chain import console
 from unified_supply_chain.errors import UsageError
 
 EPILOG = """\
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             + (" ..." if len(snapshot.skipped) > 10 else "")
         )
     if args.dry_run:
-        print(json.dumps(snapshot.body, indent=2))
+        console.write_json(json.dumps(snapshot.body, indent=2) + "\n")
         return 0
     token = args.token or env.token
     if not token:

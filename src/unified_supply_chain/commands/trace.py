@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from unified_supply_chain import console
 
 EPILOG = """\
 TARGET is a file (hashed with SHA-256) or a digest written sha256:HEX. Each --sbom is a CycloneDX
@@ -55,17 +56,18 @@ def run(args: argparse.Namespace) -> int:
         digest = sha256_of(path)
     sboms, skipped = load_sboms(args.sbom)
     for name in skipped:
-        print(f"usc: skipped {name}: not a CycloneDX JSON document", file=sys.stderr)
+        console.say(f"usc: skipped {name}: not a CycloneDX JSON document")
     if not sboms:
         raise UsageError("no CycloneDX SBOM found in the given --sbom paths")
     matches = trace(digest, sboms)
     answer = TraceAnswer(target, digest, tuple(s.path for s in sboms), tuple(matches))
     report: Report[TraceAnswer] = TraceJson() if args.format == "json" else TraceText()
-    sys.stdout.write(report.format(answer))
+    text = report.format(answer)
+    if args.format == "json":
+        console.write_json(text)
+    else:
+        console.write(text)
     if not matches:
-        print(
-            f"usc: sha256:{digest} was not found in {len(sboms)} SBOM(s)",
-            file=sys.stderr,
-        )
+        console.say(f"usc: sha256:{digest} was not found in {len(sboms)} SBOM(s)")
         return 1
     return 0

@@ -8,13 +8,13 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from unified_supply_chain import console
 from unified_supply_chain.errors import FormatError, UsageError, UscError
 from unified_supply_chain.records import RUN_ENV, RunContext
 
@@ -192,10 +192,10 @@ def run_command(argv: Sequence[str], root: Path) -> CommandResult:
         done = subprocess.run(list(argv), cwd=root, check=False)
         code = done.returncode if done.returncode >= 0 else 128 - done.returncode
     except FileNotFoundError:
-        print(f"usc: error: command not found: {argv[0]}", file=sys.stderr)
+        console.say(f"usc: error: command not found: {argv[0]}")
         code = EXIT_NOT_FOUND
     except PermissionError:
-        print(f"usc: error: command not executable: {argv[0]}", file=sys.stderr)
+        console.say(f"usc: error: command not executable: {argv[0]}")
         code = EXIT_NOT_FOUND - 1
     return CommandResult(shlex.join(argv), start, utc_now(), code)
 

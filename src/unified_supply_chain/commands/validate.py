@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from unified_supply_chain import console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -40,11 +41,8 @@ def run(args: argparse.Namespace) -> int:
     errors = validation_errors(document, version, reference=args.reference)
     if errors:
         for e in errors[:50]:
-            print(f"{args.sbom}: {e}", file=sys.stderr)
-        print(
-            f"{args.sbom}: INVALID against CycloneDX {version} ({len(errors)} errors)",
-            file=sys.stderr,
-        )
+            console.say(f"{args.sbom}: {e}")
+        console.say(f"{args.sbom}: INVALID against CycloneDX {version} ({len(errors)} errors)")
         return 1
-    print(f"{args.sbom}: valid CycloneDX {version}", file=sys.stderr)
+    console.say(f"{args.sbom}: valid CycloneDX {version}")
     return 0

@@ -12,6 +12,7 @@ positions, call sites, torch tensor shapes and storages, and how (or why not) th
 
 from __future__ import annotations
 
+import _compat_pickle
 import contextlib
 import pickletools
 import re
@@ -24,6 +25,7 @@ from unified_supply_chain.errors import FormatError
 from unified_supply_chain.formats._pickle_read import (
     OPAQUE,
     OPS_BY_BYTE,
+    ByteRange,
     Source,
     Truncated,
     read_arg,
@@ -56,6 +58,21 @@ STORAGE_DTYPES = {
     "QUInt8Storage": "quint8",
     "QInt32Storage": "qint32",
 }
+#: Calls that unpickle bytes given as their argument (torch.load of an in-memory file).
+LOADS_BYTES = frozenset({"torch.storage._load_from_bytes"})
+#: Calls that call the callable given as their first argument.
+REBUILDS_FROM_TYPE = frozenset(
+    {"torch._tensor._rebuild_from_type_v2", "torch._utils._rebuild_from_type_v2"}
+)
+#: The classes joblib's NumpyUnpickler replaces by the array that follows them.
+ARRAY_WRAPPERS = frozenset(
+    {
+        ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+        ("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper"),
+    }
+)
+#: numpy's NPY_ITEM_HASOBJECT bit of a dtype's flags (numpy/_core/include/numpy/ndarraytypes.h).
+_HASOBJECT = 0x01
 #: joblib object arrays are nested pickles; deeper nesting than this is refused.
 MAX_NESTED_PICKLES = 16
 #: pickletools stack objects of the opcodes that push one literal (bytes become opaque).
@@ -68,7 +85,9 @@ _LITERALS = frozenset(
     if not op.stack_before and len(op.stack_after) == 1 and op.stack_after[0].name in _LITERAL_KINDS
 )
 _CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
-_DTYPE_CODE = re.compile(r"^([biufcmMOSUV])(\d*)")
+#: A dtype code as numpy's dtype.__reduce__ writes it ('f8', 'V56', 'U5', 'M8', 'O8');
+#: anything else cannot be sized with certainty.
+_DTYPE_CODE = re.compile(r"^[<>|=]?([biufcmMOSUV])(\d*)$")
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,8 @@ class _Global:
 class _Call:
     func: object
     args: object
+    state: object = None
+    """What BUILD gave the result (a numpy dtype's __setstate__ tuple)."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +118,12 @@ class _Capped(Exception):
 
 
 class _Machine:
-    def __init__(self, src: Source, max_opcodes: int) -> None:
+    def __init__(self, src: Source, max_opcodes: int, *, joblib: bool = True) -> None:
         self.src = src
+        self.joblib = joblib
+        self.proto = 0
+        self.nested: list[ByteRange] = []
+        self.unverified: list[str] = []
         self.max_opcodes = max_opcodes
         self.opcodes = 0
         self.protocol: int | None = None
@@ -110,10 +135,17 @@ class _Machine:
         self.dtypes: dict[str, None] = {}
         self.storages = 0
         self.depth = 0
+        self.wrappers = 0
 
     def _ref(self, module: object, name: object, offset: int, opcode: str) -> _Global:
         if not (isinstance(module, str) and isinstance(name, str)):
             module = name = "?"
+        elif self.proto < 3:
+            # find_class maps Python 2 names first (fix_imports, on in every loader).
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
         self.refs.append(GlobalRef(module, name, offset, opcode))
         return _Global(module, name)
 
@@ -121,12 +153,36 @@ class _Machine:
         if isinstance(func, _Global) and func.module != "?":
             self.calls.append(CallSite(func.module, func.name, offset, opcode))
 
+    def _reduce(self, func: object, args: object, offset: int) -> None:
+        """What calls that load or call other code would do with their arguments."""
+        if not isinstance(func, _Global):
+            return
+        if func.dotted in LOADS_BYTES:
+            # torch.storage._load_from_bytes(b) is torch.load(io.BytesIO(b)): scan b as a file.
+            if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], ByteRange):
+                self.nested.append(args[0])
+            else:
+                self.unverified.append(
+                    f"{func.dotted} at byte {offset} loads bytes that are not a literal"
+                )
+        elif func.dotted in REBUILDS_FROM_TYPE:
+            # _rebuild_from_type_v2(func, new_type, args, state) calls func(*args): the callable
+            # must be a global of the stream (judged like every global), never a computed value.
+            target = args[0] if isinstance(args, tuple) and args else None
+            if not isinstance(target, _Global):
+                self.unverified.append(
+                    f"{func.dotted} at byte {offset} calls a value that is not a named global"
+                )
+            elif isinstance(args, tuple) and len(args) >= 3:
+                self._reduce(target, args[2], offset)  # what func(*args) itself does
+
     def stream(self) -> object:
         """Walk one stream up to and including STOP; return the value STOP pops."""
         src = self.src
         stack: list[Any] = []
         metastack: list[list[Any]] = []
         memo: dict[int, Any] = {}
+        self.proto = 0  # every load() starts a new Unpickler
 
         def pop() -> Any:
             if not stack:
@@ -161,11 +217,14 @@ class _Machine:
             self.highest = max(self.highest, op.proto)
             name = op.name
             if name in _LITERALS:
-                stack.append(arg if isinstance(arg, (int, str, float)) else OPAQUE)
+                stack.append(arg if isinstance(arg, (int, str, float, ByteRange)) else OPAQUE)
             elif name in _CONSTANTS:
                 stack.append(_CONSTANTS[name])
             elif name == "PROTO":
-                if self.protocol is None and isinstance(arg, int):
+                if not isinstance(arg, int) or not 0 <= arg <= 5:
+                    raise FormatError(f"unsupported pickle protocol {arg!r} at byte {offset}")
+                self.proto = arg
+                if self.protocol is None:
                     self.protocol = arg
             elif name == "FRAME":
                 pass
@@ -179,13 +238,17 @@ class _Machine:
             elif name == "MEMOIZE":
                 memo[len(memo)] = top()
             elif name in ("GET", "BINGET", "LONG_BINGET"):
-                stack.append(memo.get(_index(arg), OPAQUE))
+                index = _index(arg)
+                if index not in memo:
+                    raise FormatError(f"memo value {index} not found at byte {offset}")
+                stack.append(memo[index])
             elif name in ("GLOBAL", "INST"):
-                module, _, attr = arg.partition(" ") if isinstance(arg, str) else (None, "", None)
+                module, attr = arg if isinstance(arg, tuple) else (None, None)
                 found = self._ref(module, attr, offset, name)
                 if name == "INST":
                     args = pop_mark()
                     self._call(found, offset, name)
+                    self._reduce(found, tuple(args), offset)  # INST calls klass(*args)
                     stack.append(_Call(found, tuple(args)))
                 else:
                     stack.append(found)
@@ -201,6 +264,8 @@ class _Machine:
                 args = pop()
                 func = pop()
                 self._call(func, offset, name)
+                if name == "REDUCE":
+                    self._reduce(func, args, offset)
                 if isinstance(func, _Global) and func.dotted in TENSOR_REBUILDERS:
                     self.shapes.append(_shape(args))
                 stack.append(_Call(func, args))
@@ -209,17 +274,22 @@ class _Machine:
                 if not items:
                     raise FormatError(f"OBJ without a class at byte {offset}")
                 self._call(items[0], offset, name)
+                self._reduce(items[0], tuple(items[1:]), offset)  # OBJ calls cls(*args) too
                 stack.append(_Call(items[0], tuple(items[1:])))
             elif name == "BUILD":
                 state = pop()
                 target = top()
                 if isinstance(target, _Global):
                     self._call(target, offset, name)
-                elif isinstance(target, _Call) and _is(
-                    target.func, "joblib.numpy_pickle", "NumpyArrayWrapper"
-                ):
-                    self._skip_joblib_array(state)
-                    stack[-1] = OPAQUE
+                elif isinstance(target, _Call):
+                    if self.joblib and self.depth == 0 and _is_array_wrapper(target.func):
+                        # joblib's NumpyUnpickler.load_build reads the array that follows; the
+                        # nested unpicklers of object arrays are plain ones and do not.
+                        self.wrappers += 1
+                        self._skip_joblib_array(state)
+                        stack[-1] = OPAQUE
+                    else:
+                        target.state = state
             elif name == "EMPTY_LIST":
                 stack.append([])
             elif name == "EMPTY_DICT":
@@ -297,33 +367,90 @@ class _Machine:
         return _Storage(dtype)
 
     def _skip_joblib_array(self, state: object) -> None:
-        # joblib writes the array buffer right after the wrapper's BUILD (joblib.numpy_pickle).
+        # joblib writes the array buffer right after the wrapper's BUILD; NumpyArrayWrapper
+        # .read_array reads it: a nested pickle when dtype.hasobject, else optional alignment
+        # padding (one length byte, then that many bytes) and count * itemsize bytes.
         if not isinstance(state, dict):
             raise FormatError("joblib array wrapper with an unreadable state")
         dtype, shape = state.get("dtype"), state.get("shape")
-        if not (isinstance(dtype, _Call) and _is(dtype.func, "numpy", "dtype")):
-            raise FormatError("joblib array wrapper without a numpy dtype")
-        if not (isinstance(dtype.args, tuple) and dtype.args and isinstance(dtype.args[0], str)):
-            raise FormatError("joblib array wrapper with an unreadable dtype")
         if not isinstance(shape, tuple) or not all(_count(d) for d in shape):
             raise FormatError("joblib array wrapper with an unreadable shape")
-        code = dtype.args[0]
-        if code.startswith("O"):
-            # Object arrays are a nested pickle in the same stream.
+        itemsize, hasobject = _dtype_layout(dtype, 0)
+        if hasobject:
+            # Object arrays are a nested pickle read by a fresh (plain) unpickler.
             if self.depth >= MAX_NESTED_PICKLES:
                 raise FormatError("joblib object arrays nested too deeply")
             self.depth += 1
+            saved = self.proto
             try:
                 self.stream()
             finally:
                 self.depth -= 1
+                self.proto = saved
             return
         if state.get("numpy_array_alignment_bytes") is not None:
             self.src.skip(self.src.read(1)[0])
         count = 1
         for d in shape:
             count *= d
-        self.src.skip(count * _itemsize(code))
+        self.src.skip(count * itemsize)
+
+
+def _is_array_wrapper(func: object) -> bool:
+    return isinstance(func, _Global) and (func.module, func.name) in ARRAY_WRAPPERS
+
+
+def _dtype_layout(dtype: object, depth: int) -> tuple[int, bool]:
+    """(itemsize, hasobject) of a numpy.dtype(...) call with its BUILD state, as numpy sets them.
+
+    The state is dtype.__setstate__'s (version, byteorder, subarray, names, fields, elsize,
+    alignment, flags[, metadata]); flexible kinds (S, U, V) take their size from it. Whatever is
+    not plainly one of these shapes is an error: the skip must be exact or not happen.
+    """
+    if depth > 32:
+        raise FormatError("numpy dtype nested too deeply")
+    if not (isinstance(dtype, _Call) and _is(dtype.func, "numpy", "dtype")):
+        raise FormatError("joblib array wrapper without a numpy dtype")
+    if not (isinstance(dtype.args, tuple) and dtype.args and isinstance(dtype.args[0], str)):
+        raise FormatError("joblib array wrapper with an unreadable dtype")
+    match = _DTYPE_CODE.match(dtype.args[0])
+    if match is None:
+        raise FormatError(f"dtype {dtype.args[0]!r} in a joblib array wrapper is not understood")
+    kind, digits = match.group(1), match.group(2)
+    size = int(digits) if digits else None
+    hasobject = kind == "O"
+    state = dtype.state
+    if state is not None:
+        if not (isinstance(state, tuple) and len(state) >= 8):
+            raise FormatError("joblib array dtype with an unreadable state")
+        subarray, names, fields, elsize, flags = state[2], state[3], state[4], state[5], state[7]
+        if not (_int(elsize) and _int(flags)):
+            raise FormatError("joblib array dtype with an unreadable state")
+        hasobject = hasobject or bool(flags & _HASOBJECT)
+        if subarray is not None:
+            if not (isinstance(subarray, tuple) and len(subarray) == 2):
+                raise FormatError("joblib array dtype with an unreadable subarray")
+            hasobject = hasobject or _dtype_layout(subarray[0], depth + 1)[1]
+        if fields is not None:
+            if not (isinstance(fields, dict) and isinstance(names, tuple)):
+                raise FormatError("joblib array dtype with unreadable fields")
+            for field in fields.values():
+                if not (isinstance(field, tuple) and len(field) >= 2):
+                    raise FormatError("joblib array dtype with unreadable fields")
+                hasobject = hasobject or _dtype_layout(field[0], depth + 1)[1]
+        if kind in ("S", "U", "V") and elsize >= 0:
+            size = elsize
+    if hasobject:
+        return 0, True
+    if size is None:
+        if kind in ("b", "m", "M"):
+            return (1 if kind == "b" else 8), False
+        raise FormatError(f"dtype {dtype.args[0]!r} without a size in a joblib array wrapper")
+    return size * (4 if kind == "U" and state is None else 1), False
+
+
+def _int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _index(arg: object) -> int:
@@ -355,18 +482,6 @@ def _make_dict(items: list[Any], offset: int) -> dict[Any, Any]:
     return out
 
 
-def _itemsize(code: str) -> int:
-    match = _DTYPE_CODE.match(code)
-    if match is None:
-        raise FormatError(f"unknown dtype {code!r} in a joblib array wrapper")
-    kind, digits = match.group(1), match.group(2)
-    if not digits:
-        if kind in ("b", "m", "M"):
-            return 1 if kind == "b" else 8
-        raise FormatError(f"dtype {code!r} without a size in a joblib array wrapper")
-    return int(digits) * (4 if kind == "U" else 1)
-
-
 def _shape(args: object) -> tuple[int, ...] | None:
     if not (isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], tuple)):
         return None
@@ -385,21 +500,27 @@ def walk(
     data: bytes | None = None,
     max_streams: int | None = 1,
     max_opcodes: int | None = None,
+    joblib: bool = True,
 ) -> PickleWalk:
     """Walk the pickle stream(s) starting at `start`, never unpickling; never raises FormatError.
 
     The stream is `fh` (`size` bytes), or `data` (a prefix of a stream of `size` bytes). Walking
     stops at the end of the data, after `max_streams` streams, at the opcode cap (default
     limits.MAX_PICKLE_OPCODES) or at the first error; an error after at least one complete stream
-    is not reported (legacy torch files carry raw storage bytes after their pickles). A walk for
-    one stream needs it; a walk for several finds none in empty data, without an error.
+    is reported as `later_error` (legacy torch files carry raw storage bytes after their
+    pickles). A walk for one stream needs it; a walk for several finds none in empty data.
+    With `joblib` false the raw array bytes joblib writes are read as opcodes, as a plain
+    `pickle.load` of the same file reads them.
     """
     src = Source(fh, start, size) if data is None else Source(None, start, size, data)
-    machine = _Machine(src, limits.MAX_PICKLE_OPCODES if max_opcodes is None else max_opcodes)
+    machine = _Machine(
+        src, limits.MAX_PICKLE_OPCODES if max_opcodes is None else max_opcodes, joblib=joblib
+    )
     streams = 0
     end = src.pos
     value: object = None
     error: str | None = None
+    later_error: str | None = None
     truncated = capped = False
     while max_streams is None or streams < max_streams:
         if (streams or max_streams != 1) and src.pos >= src.available:
@@ -407,17 +528,23 @@ def walk(
         try:
             top = machine.stream()
         except _Capped:
-            capped = streams == 0
+            capped = True
             break
         except (FormatError, RecursionError, MemoryError, OSError) as exc:
+            why = str(exc) if isinstance(exc, FormatError) else f"cannot walk pickle: {exc}"
             if streams == 0:
-                error = str(exc) if isinstance(exc, FormatError) else f"cannot walk pickle: {exc}"
+                error = why
                 truncated = isinstance(exc, Truncated)
+            else:
+                later_error = f"stream {streams + 1}: {why}"
             break
         except (TypeError, KeyError, IndexError, ValueError) as exc:  # pragma: no cover
             # A gap in the machine: still an unparsed stream, never an escape.
+            why = f"{type(exc).__name__}: {exc}"
             if streams == 0:
-                error = f"{type(exc).__name__}: {exc}"
+                error = why
+            else:
+                later_error = f"stream {streams + 1}: {why}"
             break
         streams += 1
         end = src.pos
@@ -429,7 +556,7 @@ def walk(
         protocol=machine.protocol if machine.protocol is not None else machine.highest,
         opcodes=machine.opcodes,
         globals=tuple(names.items()),
-        complete=streams > 0,
+        complete=streams > 0 and not capped,
         end=end,
         value=value,
         tensor_shapes=tuple(machine.shapes),
@@ -442,6 +569,10 @@ def walk(
         calls=tuple(machine.calls),
         extensions=tuple(machine.extensions),
         streams=streams,
+        later_error=later_error,
+        nested=tuple(machine.nested),
+        unverified=tuple(machine.unverified),
+        wrappers=machine.wrappers,
     )
 
 

@@ -1,15 +1,19 @@
 """Bounded reading of pickle opcodes and their arguments from a file or from bytes.
 
-Arguments are decoded with `pickletools`' own opcode table, but each is read here so that long
-string/bytes arguments (weight data) are stepped over by seeking: memory stays flat whatever the
-size of the stream.
+The opcode table is `pickletools`', but every argument is read here, so that long string/bytes
+arguments (weight data) are stepped over by seeking (memory stays flat whatever the size of the
+stream) and so that text arguments are decoded as CPython's unpickler decodes them
+(`Lib/pickle.py`, `_Unpickler.load_int` etc.), not as `pickletools` does: `I0x1` is 1 there,
+`I010` is an error, GLOBAL names are UTF-8 and a module name may hold a space.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import pickletools
 import struct
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from unified_supply_chain import limits
@@ -51,6 +55,19 @@ class Opaque:
 
 
 OPAQUE = Opaque()
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """A bytes argument that was stepped over: where its bytes lie in the stream."""
+
+    offset: int
+    """Offset of the first byte in the stream."""
+    length: int
+    """Number of bytes."""
+
+
+_BYTES_OPS = frozenset({"BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"})
 
 
 class Truncated(FormatError):
@@ -145,8 +162,60 @@ class Source:
                 self._fill(0)
 
 
+def _line(src: Source) -> bytes | None:
+    """A text argument without its newline (None when over the cap)."""
+    line = src.readline()
+    return None if line is None else line[:-1]
+
+
+def _int_literal(text: bytes, base: int) -> int:
+    # int() of bytes, exactly as the unpickler calls it (whitespace and underscores allowed).
+    return int(text, base)
+
+
+def _text_arg(src: Source, name: str) -> object:
+    """The argument of a protocol 0 opcode `name`, decoded as `pickle._Unpickler` does."""
+    if name in ("GLOBAL", "INST"):
+        module, attr = _line(src), _line(src)
+        if module is None or attr is None:
+            return OPAQUE
+        return (module.decode("utf-8"), attr.decode("utf-8"))
+    line = _line(src)
+    if line is None:
+        return OPAQUE
+    if name == "INT":  # load_int: b"00"/b"01" are the booleans, then int(data, 0)
+        if line == b"00":
+            return False
+        if line == b"01":
+            return True
+        return _int_literal(line + b"\n", 0)
+    if name == "LONG":  # load_long: one trailing "L" is dropped, then int(val, 0)
+        if line.endswith(b"L"):
+            line = line[:-1]
+        return _int_literal(line, 0)
+    if name in ("GET", "PUT"):  # load_get / load_put: int(line) in base 10
+        index = _int_literal(line, 10)
+        if index < 0:
+            raise FormatError(f"negative {name} argument")
+        return index
+    if name == "FLOAT":
+        return float(line)
+    if name == "STRING":  # load_string: quoted, then codecs.escape_decode
+        if len(line) >= 2 and line[0] == line[-1] and line[:1] in (b'"', b"'"):
+            return codecs.escape_decode(line[1:-1])[0].decode("latin-1")
+        raise FormatError("the STRING opcode argument must be quoted")
+    if name == "UNICODE":
+        return str(line, "raw-unicode-escape")
+    if name == "PERSID":
+        return line.decode("ascii")
+    raise FormatError(f"opcode {name} has no text argument")  # pragma: no cover
+
+
 def read_arg(src: Source, op: pickletools.OpcodeInfo) -> object:
-    """The argument of `op` (OPAQUE for bytes and for anything longer than the read cap)."""
+    """The argument of `op` (OPAQUE for what is longer than the read cap, ByteRange for bytes).
+
+    GLOBAL and INST give a (module, name) pair.
+    """
     arg = op.arg
     if arg is None:
         return None
@@ -158,20 +227,20 @@ def read_arg(src: Source, op: pickletools.OpcodeInfo) -> object:
                 return fixed.unpack(src.read(n))[0]
             return arg.reader(io.BytesIO(src.read(n)))
         if n == pickletools.UP_TO_NEWLINE:
-            count = 2 if arg.name == "stringnl_noescape_pair" else 1
-            lines = [src.readline() for _ in range(count)]
-            if any(line is None for line in lines):
-                return OPAQUE
-            return arg.reader(io.BytesIO(b"".join(line for line in lines if line is not None)))
+            return _text_arg(src, op.name)
         prefix = _LENGTH_PREFIX[n]
         (length,) = prefix.unpack(src.read(prefix.size))
         if length < 0:
             raise FormatError(f"negative argument length at byte {src.pos - prefix.size}")
         name = arg.name
+        if op.name in _BYTES_OPS:
+            found = ByteRange(src.pos, length)
+            src.skip(length)  # bytes (weight data) are never needed, only located
+            return found
         if length > limits.MAX_PICKLE_ARG_READ or not (
             name in _TEXT_ARGS or name in _LATIN1_ARGS or name in _LONG_ARGS
         ):
-            src.skip(length)  # bytes (weight data) are never needed, only stepped over
+            src.skip(length)
             return OPAQUE
         data = src.read(length)
         if name in _TEXT_ARGS:

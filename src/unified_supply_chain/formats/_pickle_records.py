@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from unified_supply_chain.formats._pickle_read import ByteRange
+
 
 @dataclass(frozen=True)
 class GlobalRef:
@@ -84,3 +86,13 @@ class PickleWalk:
     def unresolved(self) -> int:
         """References whose module or name was not a plain string."""
         return sum(1 for ref in self.references if not ref.resolved)
+
+    """Streams walked to STOP."""
+    later_error: str | None = None
+    """Why a stream after the first could not be walked (None when the data simply ended)."""
+    nested: tuple[ByteRange, ...] = ()
+    """Bytes the stream would unpickle as a file of their own (torch.storage._load_from_bytes)."""
+    unverified: tuple[str, ...] = ()
+    """Calls whose effect the walk could not establish (each makes the file unverified)."""
+    wrappers: int = 0
+    """joblib array wrappers whose array data was stepped over."""

@@ -10,6 +10,7 @@ its cap). Standard-library codecs only: lz4 is named, not read.
 from __future__ import annotations
 
 import bz2
+import importlib
 import lzma
 import re
 import zlib
@@ -26,7 +27,8 @@ _COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
     (b"BZh", "bz2"),
     (b"\xfd7zXZ\x00", "xz"),
-    (b"]\x00\x00", "lzma"),
+    # joblib's own test (joblib/compressor.py, _LZMA_PREFIX): b"]\x00", not a longer header.
+    (b"]\x00", "lzma"),
     (b'\x04"M\x18', "lz4"),
     (b"ZF", "zlib-legacy"),
 )
@@ -68,6 +70,12 @@ def _decoder(kind: str) -> Any:
         return bz2.BZ2Decompressor()
     if kind in ("xz", "lzma"):
         return lzma.LZMADecompressor()
+    if kind == "lz4":
+        try:  # optional, as in joblib; without it the stream stays unverified (never clean)
+            frame = importlib.import_module("lz4.frame")
+        except ImportError:
+            return None
+        return frame.LZ4FrameDecompressor()
     return None
 
 
@@ -90,7 +98,7 @@ def decompress_prefix(fh: BinaryIO, kind: str, cap: int) -> Decompressed | None:
     out = bytearray()
     try:
         while len(out) < limit and not decoder.eof:
-            if isinstance(decoder, (bz2.BZ2Decompressor, lzma.LZMADecompressor)):
+            if not isinstance(decoder, type(zlib.decompressobj())):  # bz2, lzma, lz4 frames
                 chunk = fh.read(_CHUNK) if decoder.needs_input else b""
                 if not chunk and decoder.needs_input:
                     break
@@ -100,7 +108,8 @@ def decompress_prefix(fh: BinaryIO, kind: str, cap: int) -> Decompressed | None:
                 if not chunk:
                     break
                 out += decoder.decompress(chunk, limit - len(out))
-    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError) as exc:
+        # lz4.frame raises RuntimeError on a corrupt frame.
         raise FormatError(f"corrupt {kind} stream: {exc}") from exc
     return Decompressed(data=bytes(out[:cap]), more=len(out) > cap, ended=bool(decoder.eof))
 
@@ -184,4 +193,10 @@ def could_hold_pickle(prefix: bytes, total_size: int) -> bool:
         return True
     if any(_IDENT.match(ref.module) and _IDENT.match(ref.name) for ref in found.references):
         return True
-    return found.truncated and len(prefix) < total_size and found.opcodes >= 2
+    # Cut by the end of the prefix: two clean opcodes, or one whose argument (checked against
+    # the real size) runs past the prefix (a pickle opening with a long bytes argument).
+    return (
+        found.truncated
+        and len(prefix) < total_size
+        and (found.opcodes >= 2 or found.end > len(prefix))
+    )

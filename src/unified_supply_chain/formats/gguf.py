@@ -7,6 +7,7 @@ length is checked against the bytes left in the file before it is used.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import struct
 from pathlib import Path
@@ -237,17 +238,27 @@ def _scalar_text(value: int | float | bool) -> str:
 
 def read_gguf(path: Path) -> HeaderInfo:
     """Read a GGUF file's metadata and tensor infos. Raises FormatError (LimitExceeded)."""
+    return read_gguf_templates(path)[0]
+
+
+def read_gguf_templates(path: Path) -> tuple[HeaderInfo, list[tuple[str, str | None]]]:
+    """The header and every chat template as (key, whole text, or None when too long to read).
+
+    The templates are returned apart from the properties, so that no other key can shadow one
+    for the security scanner. Raises FormatError (LimitExceeded).
+    """
+    templates: list[tuple[str, str | None]] = []
     try:
         with path.open("rb", buffering=_CHUNK) as fh:
             fh.seek(0, 2)
             size = fh.tell()
             fh.seek(0)
-            return _read(_Cursor(fh, size))
+            return _read(_Cursor(fh, size), templates), templates
     except OSError as exc:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
 
 
-def _read(cur: _Cursor) -> HeaderInfo:
+def _read(cur: _Cursor, templates: list[tuple[str, str | None]]) -> HeaderInfo:
     if cur.read(4) != b"GGUF":
         raise FormatError("not a GGUF file (bad magic)")
     version = cur.u32()
@@ -284,13 +295,17 @@ def _read(cur: _Cursor) -> HeaderInfo:
                 alignment = int(scalar)
         elif value_type == _STRING:
             text = cur.string(key, limits.MAX_GGUF_STRING)
+            is_template = key == CHAT_TEMPLATE_KEY or key.startswith(CHAT_TEMPLATE_KEY + ".")
+            if is_template:
+                # The default template and named ones (tokenizer.chat_template.tool_use) go
+                # whole to the security scanner; the SBOM records their SHA-256.
+                templates.append((key, text))
             if text is None:
                 properties[f"{key}.skipped"] = "true"
-            elif key == CHAT_TEMPLATE_KEY or key.startswith(CHAT_TEMPLATE_KEY + "."):
-                # The default template and named ones (tokenizer.chat_template.tool_use) are
-                # kept whole up to their cap: the security scanner inspects them.
+            elif is_template:
                 properties[key] = text[: limits.MAX_GGUF_CHAT_TEMPLATE]
                 properties[f"{key}.length"] = str(len(text))
+                properties[f"{key}.sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
                 text = None
         elif value_type == _ARRAY:
             text = None

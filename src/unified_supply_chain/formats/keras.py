@@ -7,7 +7,6 @@ named here so that the safety scanner can flag them.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from unified_supply_chain import limits, safeparse
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.formats import pickles
+from unified_supply_chain.formats._hdf5 import RootAttributes, find_superblock, read_root_attributes
 from unified_supply_chain.formats._zip import ZipReader
 from unified_supply_chain.records import HeaderInfo
 
@@ -24,10 +24,7 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 MAX_LISTED_CLASSES = 10
 #: Lambda layer names listed in properties["keras.lambda_names"].
 MAX_LISTED_LAMBDAS = 20
-#: Highest offset at which we look for a user-block-shifted HDF5 superblock.
-_MAX_SUPERBLOCK_OFFSET = 1 << 40
-_KERAS_MARKERS = (b"keras_version", b"model_config", b"backend")
-_JSON_STARTS = (b'{"class_name":', b'{"module":')
+_KERAS_MARKERS = ("keras_version", "model_config", "backend")
 
 
 def _walk_layers(config: Any, classes: list[str], depth: int = 0) -> None:
@@ -133,43 +130,17 @@ def find_hdf5_superblock(path: Path) -> tuple[int, int]:
     """(offset, superblock version) of the HDF5 signature at 0, 512, 1024, 2048, ..."""
     try:
         with path.open("rb") as fh:
-            size = fh.seek(0, 2)
-            offset = 0
-            while offset + len(HDF5_SIGNATURE) + 1 <= size and offset <= _MAX_SUPERBLOCK_OFFSET:
-                fh.seek(offset)
-                head = fh.read(len(HDF5_SIGNATURE) + 1)
-                if head[: len(HDF5_SIGNATURE)] == HDF5_SIGNATURE:
-                    return offset, head[-1]
-                offset = 512 if offset == 0 else offset * 2
+            return find_superblock(fh, fh.seek(0, 2))
     except OSError as exc:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
-    raise FormatError("no HDF5 superblock signature")
-
-
-def _model_config(window: bytes) -> Any:
-    """The first parseable model_config JSON object found as contiguous text, or None."""
-    starts = sorted(
-        m.start() for pattern in _JSON_STARTS for m in re.finditer(re.escape(pattern), window)
-    )
-    for start in starts[:16]:
-        text = window[start:].decode("utf-8", "replace")
-        try:
-            # raw_decode stops at the end of the first object: heap bytes after it are ignored.
-            _, end = json.JSONDecoder().raw_decode(text)
-            value = safeparse.loads_json(text[:end])
-        except (ValueError, RecursionError, FormatError):
-            continue
-        if isinstance(value, dict) and "config" in value:
-            return value
-    return None
 
 
 def read_hdf5(path: Path) -> HeaderInfo:
-    """Read an HDF5 file's superblock and sniff (bounded) for Keras attributes.
+    """Read an HDF5 file's superblock and its root group's Keras attributes. Raises FormatError.
 
-    Raises FormatError only. h5py is not used: the Keras attributes are found by a byte search
-    of the first limits.MAX_HDF5_SNIFF bytes, and the model config only when stored as one
-    contiguous JSON string there (best effort).
+    h5py is not used: `formats/_hdf5.py` reads the root group's attributes from the bytes,
+    wherever in the file they lie. Root attributes it cannot read are recorded in
+    properties["hdf5.unread"] (the safety scan reports them).
     """
     offset, version = find_hdf5_superblock(path)
     if version > 3:
@@ -179,20 +150,29 @@ def read_hdf5(path: Path) -> HeaderInfo:
         properties["userblock_bytes"] = str(offset)
     try:
         with path.open("rb") as fh:
-            window = fh.read(limits.MAX_HDF5_SNIFF)
+            attrs = read_root_attributes(fh, fh.seek(0, 2), offset)
     except OSError as exc:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
-    markers = [m.decode() for m in _KERAS_MARKERS if m in window]
+    except FormatError as exc:
+        attrs = RootAttributes(unsupported=[str(exc)])
+    if attrs.unsupported:
+        properties["hdf5.unread"] = "; ".join(attrs.unsupported)[:1024]
+    names = set(attrs.strings) | attrs.others
+    markers = [m for m in _KERAS_MARKERS if m in names]
     architecture = None
     if markers:
         properties["keras"] = "true"
         properties["keras.attributes"] = ",".join(markers)
-        version_match = re.search(rb"keras_version.{0,64}?(\d+\.\d+\.\d+)", window, re.DOTALL)
-        if version_match is not None:
-            properties["keras_version"] = version_match.group(1).decode()
-        config = _model_config(window)
-        if config is not None:
-            architecture = describe_config(config, properties)
+        version_text = (attrs.strings.get("keras_version") or [""])[0]
+        if re.fullmatch(r"\d+\.\d+\.\d+\S{0,32}", version_text):
+            properties["keras_version"] = version_text
+        for text in attrs.strings.get("model_config", [])[:1]:
+            try:
+                config = safeparse.loads_json(text)
+            except FormatError:
+                break  # a config we cannot parse: no layer properties (the safety scan reports it)
+            if isinstance(config, dict):
+                architecture = describe_config(config, properties)
     return HeaderInfo(format="hdf5", properties=properties, architecture=architecture)
 
 
@@ -221,6 +201,13 @@ def sniff_hdf5(head: bytes, name: str) -> bool:
     return head.startswith(HDF5_MAGIC)
 
 
+def sniff_hdf5_userblock(head: bytes, name: str) -> bool:
+    """A file named *.h5/*.hdf5/*.keras-h5 that nothing else claims: h5py also opens files whose
+    superblock follows a user block (at 512, 1024, 2048, ...), past the bytes sniffed here.
+    Tried last, so a pickle or zip under such a name is still scanned as what it is."""
+    return suffix(name) in (".h5", ".hdf5", ".keras-h5") and len(head) >= 512
+
+
 def hdf5_kind(relpath: str, header: HeaderInfo | None) -> ArtifactKind:
     """A Keras model when its attributes say so; other HDF5 files we could read are data."""
     if header is not None and header.properties.get("keras") == "true":
@@ -247,7 +234,7 @@ SPECS = (
         kind=Kind.MODEL,
         description="\\x89HDF\\r\\n\\x1a\\n at 0; or *.h5/*.hdf5/*.keras-h5",
         extensions=(".h5", ".hdf5", ".keras-h5"),
-        sniffs=(Sniff(30, sniff_hdf5),),
+        sniffs=(Sniff(30, sniff_hdf5), Sniff(990, sniff_hdf5_userblock, needs_name=True)),
         reader=read_hdf5,
         kind_rule=hdf5_kind,
         # Legacy Keras models keep Lambda layers (marshalled code) in their config attribute.

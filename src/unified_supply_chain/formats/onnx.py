@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from unified_supply_chain import limits
 from unified_supply_chain.errors import FormatError
@@ -65,6 +66,17 @@ ONNX_DTYPES: dict[int, str] = {
 MAX_LISTED = 64
 TOP_OP_TYPES = 10
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
+
+
+def metadata_walker(fh: BinaryIO, size: int) -> Walker:
+    """A protobuf walker over an ONNX file, under the ONNX metadata byte and field caps."""
+    return Walker(
+        fh,
+        size,
+        max_bytes=limits.MAX_ONNX_META_BYTES,
+        max_fields=limits.MAX_ONNX_FIELDS,
+        what="ONNX metadata outside tensor data",
+    )
 
 
 @dataclass
@@ -326,5 +338,7 @@ SPECS = (
         sniffs=(Sniff(120, sniff_onnx),),
         reader=read_onnx,
         shards=True,
+        # External-data locations that leave the model's directory (path traversal on load).
+        safety="unified_supply_chain.safety.onnx:scan_onnx",
     ),
 )

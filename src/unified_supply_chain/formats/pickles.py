@@ -237,6 +237,9 @@ SPECS = (
         kind=Kind.MODEL,
         description="pickle as *.joblib, or joblib's NumpyArrayWrapper; *.joblib by name",
         extensions=(".joblib",),
+        # joblib.dump compresses by the file's extension (joblib/numpy_pickle.py,
+        # _COMPRESSOR_EXTENSIONS): a compressed dump keeps its pickle name before it.
+        name_patterns=(r".+\.(joblib|pkl|pickle|sav)\.(z|gz|bz2|lzma|xz|lz4)",),
         sniffs=(Sniff(101, sniff_joblib, needs_name=True),),
         reader=read_pickle,
         carries_pickles=True,

@@ -24,7 +24,7 @@ from unified_supply_chain.inspection.cards import (
 from unified_supply_chain.inspection.directories import group_artifact, group_directories
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
-from unified_supply_chain.inspection.safety import with_findings
+from unified_supply_chain.inspection.safety import content_pickles, with_findings
 from unified_supply_chain.inspection.sources import (
     add_declared_present,
     dedupe_libraries,
@@ -69,9 +69,12 @@ def scan(
     from unified_supply_chain.discover.classify import classify
 
     unreadable: dict[str, str] = {}
+    unclassified: dict[str, bytes] = {}
     for f in walked.files:
         head, err = sniff(os.path.join(root, f.path))
         fmt = classify(head or b"", f.path)
+        if fmt is None and head:
+            unclassified[f.path] = head
         if err is not None:
             if fmt is not None:
                 unreadable[f.path] = err
@@ -172,6 +175,8 @@ def scan(
     apply_dataset_cards(st)
     read_lineage_sources(st)
     add_declared_present(st)
+    swept = content_pickles(st, unclassified)
+    st.artifacts.extend(swept)
 
     # Hash every artifact file whose content is here.
     to_hash: list[str] = []
@@ -186,7 +191,8 @@ def scan(
     hashed = hash_files(root, to_hash, jobs=options.jobs, cache=cache, on_done=on_hashed)
     bytes_hashed = sum(r.size for r in hashed.values() if not r.cached)
     st.artifacts = [with_hashes(a, hashed) for a in st.artifacts]
-    st.artifacts = [with_findings(st, a) for a in st.artifacts]
+    scanned = {a.ref for a in swept}
+    st.artifacts = [a if a.ref in scanned else with_findings(st, a) for a in st.artifacts]
 
     st.artifacts = with_declared_md5(st)
     resolved = resolve(st.artifacts, st.contributions, frozenset(st.by_path))

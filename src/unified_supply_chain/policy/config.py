@@ -44,7 +44,8 @@ RULE_DEFAULTS: dict[str, Severity | None] = {
 #: One line of help per rule (SARIF rule descriptions, the example policy).
 RULE_HELP: dict[str, str] = {
     "unsafe-serialization": "A model file can execute code when it is loaded (pickle globals, "
-    "Keras Lambda layers). Prefer safetensors or ONNX, or allow-list the globals you trust.",
+    "Keras Lambda layers) or read files outside its directory (ONNX external data). Prefer "
+    "safetensors or ONNX, or allow-list the globals you trust.",
     "suspicious-chat-template": "A GGUF chat template reaches for Python internals "
     "(template injection when rendered by a Jinja engine).",
     "model-without-licence": "A model has no licence (or one outside the allowed list).",

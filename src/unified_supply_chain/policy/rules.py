@@ -47,7 +47,7 @@ def _severity(config: RuleConfig, rule_id: str, own: Severity | None = None) -> 
 
 
 def _is_global_detail(detail: str) -> bool:
-    return not detail.startswith(("error:", "<", "keras-", "pattern:")) and "." in detail
+    return not detail.startswith(("error:", "<", "keras-", "onnx-", "pattern:")) and "." in detail
 
 
 def _scan_findings(comp: ComponentView, policy: Policy) -> Iterator[Finding]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 
+from unified_supply_chain.console import escape_controls
+
 #: Markdown punctuation that could start emphasis, links, headings, code or break a table.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 #: Mermaid's decimal entity codes; `#` itself is escaped so no text forms an entity.
@@ -17,8 +19,9 @@ _MERMAID = {"&": "#38;", '"': "#34;", "<": "#60;", ">": "#62;", "`": "#96;", "#"
 
 
 def one_line(value: object) -> str:
-    """The text of `value` with every run of whitespace (newlines included) made one space."""
-    return " ".join(str(value).split())
+    """The text of `value` with every run of whitespace (newlines included) made one space, and
+    every other control character written out (`\\x1b`): no raw escape reaches a page."""
+    return escape_controls(" ".join(str(value).split()))
 
 
 def shorten(text: str, limit: int | None) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.bom.view import BomView
+from unified_supply_chain.console import escape_controls
 from unified_supply_chain.report.interface import Report
 from unified_supply_chain.report.step_summary import count_kinds, human_size
 
@@ -58,10 +59,12 @@ def render_text_summary(
                 c.path or "-",
             )
         )
-    if rows:
+    # One row per line whatever a name holds (the console escapes again, as a last guard).
+    shown: list[tuple[str, ...]] = [tuple(escape_controls(str(v)) for v in r) for r in rows]
+    if shown:
         headers = ("KIND", "NAME", "FORMAT", "SIZE", "SHA-256", "PATH")
-        widths = [min(40, max(len(str(r[i])) for r in [headers, *rows])) for i in range(6)]
-        for r in [headers, *rows]:
+        widths = [min(40, max(len(str(r[i])) for r in [headers, *shown])) for i in range(6)]
+        for r in [headers, *shown]:
             lines.append(
                 "  ".join(_cell(str(v), i == 5).ljust(widths[i]) for i, v in enumerate(r)).rstrip()
             )

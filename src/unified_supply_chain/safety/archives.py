@@ -14,11 +14,10 @@ import posixpath
 from typing import Any
 
 from unified_supply_chain import limits
-from unified_supply_chain.records import Finding, Severity
+from unified_supply_chain.records import Finding
 from unified_supply_chain.safety.scan import (
     Scanner,
     Source,
-    fail_closed,
     scan_member,
     unscannable,
 )
@@ -33,20 +32,20 @@ def _scan_tar(src: Source) -> list[Finding]:
             location = f"{src.location}!{member.name}"
             fh = tf.extractfile(member)
             if fh is None:
-                findings.append(unscannable(location, "member cannot be read", Severity.HIGH))
+                findings.append(unscannable(location, "member cannot be read"))
                 continue
             name = posixpath.basename(member.name).lower()
             sub = Source(fh, member.size, location, name, "", src.depth + 1)  # type: ignore[arg-type]
-            findings.extend(Scanner(scan_member, failure=Severity.HIGH).scan(sub))
+            findings.extend(Scanner(scan_member).scan(sub))
         # tarfile takes a cut-off header for the end: the two zero blocks must be there.
         tf.fileobj.seek(tf.offset)
         if tf.fileobj.read(1024) != bytes(1024):
             reason = "tar ends without its end-of-archive blocks (truncated)"
-            findings.append(unscannable(src.location, reason, Severity.HIGH))
-    return fail_closed(findings)
+            findings.append(unscannable(src.location, reason))
+    return findings
 
 
-scan_tar = Scanner(_scan_tar, failure=Severity.HIGH, reads_compressed=True)
+scan_tar = Scanner(_scan_tar, reads_compressed=True)
 """Every member of a tar (plain, .tar.gz, .tar.bz2, .tar.xz), each by content."""
 
 
@@ -97,13 +96,13 @@ def _scan_7z(src: Source) -> list[Finding]:
         # requirements need not carry it; its absence is a reported outcome, never silent.
         py7zr = importlib.import_module("py7zr")
     except ImportError:
-        return [unscannable(src.location, "7z needs py7zr, which is not installed", Severity.HIGH)]
+        return [unscannable(src.location, "7z needs py7zr, which is not installed")]
     cap = limits.MAX_ZIP_MEMBER_READ
     findings: list[Finding] = []
     try:
         with py7zr.SevenZipFile(src.fh, "r") as archive:
             if archive.needs_password():
-                return [unscannable(src.location, "7z archive is encrypted", Severity.HIGH)]
+                return [unscannable(src.location, "7z archive is encrypted")]
             files = [f for f in archive.list() if not f.is_directory]
             total = sum(f.uncompressed for f in files)
             if total > limits.MAX_ARCHIVE_INFLATE:
@@ -111,26 +110,25 @@ def _scan_7z(src: Source) -> list[Finding]:
                     unscannable(
                         src.location,
                         f"7z declares {total} bytes (limit {limits.MAX_ARCHIVE_INFLATE})",
-                        Severity.HIGH,
                     )
                 ]
             factory = _CappedFactory(cap)
             archive.extractall(factory=factory)
     except Exception as exc:  # noqa: BLE001 - py7zr raises many types on hostile input
-        return [unscannable(src.location, f"{type(exc).__name__}: {exc}", Severity.HIGH)]
+        return [unscannable(src.location, f"{type(exc).__name__}: {exc}")]
     for f in files:
         location = f"{src.location}!{f.filename}"
         product = factory.products.get(f.filename)
         if product is None or product.over:
             why = "member was not extracted" if product is None else f"member over {cap} bytes"
-            findings.append(unscannable(location, why, Severity.HIGH))
+            findings.append(unscannable(location, why))
             continue
         data = product.buffer.getvalue()
         name = posixpath.basename(f.filename).lower()
         sub = Source(io.BytesIO(data), len(data), location, name, "", src.depth + 1)
-        findings.extend(Scanner(scan_member, failure=Severity.HIGH).scan(sub))
-    return fail_closed(findings)
+        findings.extend(Scanner(scan_member).scan(sub))
+    return findings
 
 
-scan_7z = Scanner(_scan_7z, failure=Severity.HIGH)
+scan_7z = Scanner(_scan_7z)
 """Every member of a 7z, each by content (py7zr required; without it: high)."""

@@ -1,18 +1,21 @@
 """Keras: Lambda layers (marshalled Python code) and custom objects in a model's config.
 
 Keras 3 `.keras` zips keep the config in `config.json`; legacy `.h5` models keep it as JSON in
-an HDF5 attribute, which is searched as bytes (the file is never opened with h5py here).
+the root group's `model_config` HDF5 attribute, read by `formats/_hdf5.py` (never with h5py).
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import replace
+from typing import Any, BinaryIO
 
 from unified_supply_chain import limits
+from unified_supply_chain.errors import FormatError
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.pickle_scan import RULE
+from unified_supply_chain.safety.unverified import unverified
 
 _KERAS_MODULES = ("keras", "tensorflow", "tf_keras")
 
@@ -83,23 +86,59 @@ def keras_config_findings(config: Any, location: str) -> list[Finding]:
 
 
 def zip_config_findings(reader: Any, relpath: str) -> list[Finding]:
-    """Findings of a `.keras` zip's config.json (`reader` is an open ZipReader)."""
+    """Findings of a `.keras` zip's config.json (`reader` is an open ZipReader).
+
+    A config over the size cap, or one we cannot parse, could not be verified safe (HIGH): Keras
+    itself reads any size with `json.loads`, which also takes UTF-16/32 (as decoded here).
+    """
     from unified_supply_chain.safeparse import loads_json
 
-    data = reader.read("config.json", limits.MAX_HDF5_SNIFF)
-    config = loads_json(data.decode("utf-8"))
-    return keras_config_findings(config, f"{relpath}!config.json")
+    location = f"{relpath}!config.json"
+    try:
+        data = reader.read("config.json", limits.MAX_TEXT_PARSE)
+        config = loads_json(data.decode(json.detect_encoding(data)))
+    except (FormatError, UnicodeDecodeError) as exc:
+        return [unverified(location, f"Keras config.json: {exc}")]
+    return keras_config_findings(config, location)
 
 
-_LAMBDA = re.compile(rb'"class_name":\s*"(Lambda|__lambda__)"')
-_LAMBDA_NAME = re.compile(
-    rb'"class_name":\s*"Lambda",\s*"config":\s*\{[^{}]*?"name":\s*"([^"]{1,200})"'
-)
+def hdf5_findings(fh: BinaryIO, size: int, location: str) -> list[Finding]:
+    """Findings of a legacy Keras `.h5` model: its root group's `model_config` attribute.
+
+    The attribute is read by the HDF5 reader of `formats/_hdf5.py` wherever it lies in the file
+    and parsed as JSON (escapes decoded), then judged like a `.keras` config. What cannot be
+    verified is HIGH: root attributes in a layout the reader does not support, a structure it
+    cannot read, a `model_config` that is not a string or not JSON. Outside of a model (a file in
+    a data directory) an unreadable layout is MEDIUM: it is data, but it was not verified.
+    """
+    from unified_supply_chain.formats._hdf5 import find_superblock, read_root_attributes
+    from unified_supply_chain.formats._names import in_data_dir
+    from unified_supply_chain.safeparse import loads_json
+
+    severity = Severity.MEDIUM if in_data_dir(location) else Severity.HIGH
+    try:
+        offset, _ = find_superblock(fh, size)
+        attrs = read_root_attributes(fh, size, offset)
+    except FormatError as exc:
+        return [_unverified_hdf5(location, f"HDF5 root attributes: {exc}", severity)]
+    findings = [
+        _unverified_hdf5(location, f"HDF5 root attributes: {why}", severity)
+        for why in dict.fromkeys(attrs.unsupported)
+    ]
+    if "model_config" in attrs.others:
+        findings.append(unverified(location, "Keras model_config is not a string attribute"))
+    for text in attrs.strings.get("model_config", []):
+        try:
+            config = loads_json(text)
+        except FormatError as exc:
+            findings.append(unverified(location, f"Keras model_config: {exc}"))
+            continue
+        findings.extend(keras_config_findings(config, location))
+    return findings
 
 
-def hdf5_findings(data: bytes, location: str) -> list[Finding]:
-    """Lambda layers in the first bytes of a legacy Keras `.h5` model (its config attribute)."""
-    if not _LAMBDA.search(data):
-        return []
-    layers = [n.decode("utf-8", "replace") for n in _LAMBDA_NAME.findall(data)] or ["?"]
-    return [lambda_finding(layer, location) for layer in layers]
+def _unverified_hdf5(location: str, reason: str, severity: Severity) -> Finding:
+    finding = unverified(location, reason)
+    if severity is Severity.HIGH:
+        return finding
+    return replace(finding, severity=severity)

@@ -7,7 +7,8 @@ recognises is inflated when it is compressed (joblib), walked as a pickle when i
 holds pickles, and otherwise walked heuristically when its start walks like a pickle.
 
 Archive members are scanned by the same dispatch (`scan_source`), depth-limited. Nothing is ever
-unpickled, and bad input yields an "unscannable" finding, never an exception.
+unpickled, and what cannot be read or fully analysed is a HIGH "could not be verified safe"
+finding (it fails the gate), never an exception and never a milder verdict.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import lzma
 import posixpath
+import re
 import shutil
 import struct
 import tempfile
@@ -28,6 +30,9 @@ from typing import Any, BinaryIO, cast
 from unified_supply_chain import limits
 from unified_supply_chain.errors import UscError
 from unified_supply_chain.formats import FormatSpec, registry, resolve
+from unified_supply_chain.formats._pickle import walk
+from unified_supply_chain.formats._pickle_read import ByteRange
+from unified_supply_chain.formats._pickle_records import PickleWalk
 from unified_supply_chain.formats._sniff import compression_of, could_hold_pickle, decompress_prefix
 from unified_supply_chain.records import Finding, Severity
 from unified_supply_chain.safety.gguf import CHAT_TEMPLATE_RULE, chat_template_findings
@@ -37,10 +42,10 @@ from unified_supply_chain.safety.keras import (
     zip_config_findings,
 )
 from unified_supply_chain.safety.pickle_scan import (
-    RULE,
-    findings_for,
-    scan_pickle_bytes,
-    walk_pickles,
+    judge_walks,
+    plain_view,
+    second_opinion,
+    unverified,
 )
 
 __all__ = [
@@ -76,15 +81,9 @@ INPUT_ERRORS = (
 )
 
 
-def unscannable(location: str, reason: str, severity: Severity = Severity.MEDIUM) -> Finding:
-    """What could not be read cannot be proven safe (high for the archive formats)."""
-    if severity is Severity.MEDIUM:
-        message = f"unscannable: {reason}; it cannot be proven safe"
-    else:
-        message = f"unscannable: {reason}; it could not be verified safe"
-    return Finding(
-        rule=RULE, severity=severity, message=message, path=location, details=(f"error: {reason}",)
-    )
+def unscannable(location: str, reason: str) -> Finding:
+    """What could not be read could not be verified safe (HIGH: it fails the gate)."""
+    return unverified(location, reason)
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,6 @@ class Scanner:
     """A format's safety hook: called on a file by the registry, on a Source for members."""
 
     stream: StreamScan
-    failure: Severity = Severity.MEDIUM
-    """Severity of the finding when the content cannot be read."""
     pickle_stream: bool = False
     """The content is a pickle stream (members that only look like one are walked leniently)."""
     reads_compressed: bool = False
@@ -131,15 +128,15 @@ class Scanner:
                 src = Source(fh, size, relpath, _basename(relpath), fmt, 0, path)
                 return self.scan(src)
         except INPUT_ERRORS as exc:
-            return [unscannable(relpath, f"{type(exc).__name__}: {exc}", self.failure)]
+            return [unscannable(relpath, f"{type(exc).__name__}: {exc}")]
 
     def scan(self, src: Source) -> list[Finding]:
-        """Findings of `src`; what cannot be read is one finding at `self.failure`."""
+        """Findings of `src`; what cannot be read is one "could not be verified" finding."""
         try:
             src.fh.seek(0)
             return self.stream(src)
         except INPUT_ERRORS as exc:
-            return [unscannable(src.location, f"{type(exc).__name__}: {exc}", self.failure)]
+            return [unscannable(src.location, f"{type(exc).__name__}: {exc}")]
 
 
 def _basename(relpath: str) -> str:
@@ -215,15 +212,26 @@ def scan_source(src: Source) -> list[Finding]:
     named = registry().get(src.fmt)
     if spec is not None:
         findings = run_hook(spec, src)
-        if named is not None and named.carries_pickles and not spec.carries_pickles:
-            # The name says a pickle loader may open it: a polyglot must not hide a pickle.
+        if not spec.carries_pickles and (
+            (named is not None and named.carries_pickles) or could_hold_pickle(head, src.size)
+        ):
+            # pickle.load reads any bytes as opcodes: a polyglot (a GGUF header that is also
+            # BINFLOAT's argument) must not hide a pickle behind the format its magic names.
+            findings += _heuristic_findings(_pickle_findings(src))
+        return findings
+    if named is not None and named.safety is not None and not named.carries_pickles:
+        # Recognised by name only (a TensorRT engine): its own hook, and a pickle walk when the
+        # bytes could be one.
+        findings = run_hook(named, src)
+        if could_hold_pickle(head, src.size):
             findings += _heuristic_findings(_pickle_findings(src))
         return findings
     compression = compression_of(head)
     if compression is not None:
         return _scan_compressed(src, compression)
     if named is not None and named.carries_pickles:
-        return _pickle_findings(src, max_pickles=5 if named.id == "pytorch-legacy" else None)
+        legacy = named.id == "pytorch-legacy"
+        return _pickle_findings(src, max_pickles=5 if legacy else None, raw_tail=legacy)
     # Any other file is scanned only when its start walks like a pickle (a renamed payload).
     if could_hold_pickle(head, src.size):
         return _heuristic_findings(_pickle_findings(src))
@@ -247,26 +255,92 @@ def scan_member(src: Source) -> list[Finding]:
 
 
 def _heuristic_findings(findings: list[Finding]) -> list[Finding]:
-    """Findings for a stream found by content: a parse error alone is not reported there.
+    """Findings for a stream found by content only (nothing says it is a pickle).
 
-    A stream that imports nothing cannot call anything when loaded; reporting every data blob
-    that happens to start like a pickle as "unscannable" would only be noise.
+    Data that merely starts like a pickle is common (text, raw arrays). It is reported when it
+    names a dangerous global (whatever else happens, the loader reaches it), or when it walks
+    to its end as a clean pickle and names a global off the allow-list. A walk that fails
+    without naming a dangerous global is data the unpickler fails on too: not reported.
     """
-    if any(f.severity is not Severity.MEDIUM for f in findings):
+    from unified_supply_chain.safety.pickle_scan import is_unverified
+
+    if any(f.severity is Severity.CRITICAL for f in findings):
         return findings
-    return []
+    if any(is_unverified(f) for f in findings):
+        return []
+    return findings
 
 
 # --- Pickle streams. ---------------------------------------------------------------------------
 
 
-def _pickle_findings(src: Source, *, max_pickles: int | None = None) -> list[Finding]:
+def _pickle_findings(
+    src: Source, *, max_pickles: int | None = None, raw_tail: bool = False
+) -> list[Finding]:
+    """Every pickle stream of `src`, as joblib and as a plain pickle.load would read them.
+
+    `raw_tail`: raw bytes follow the last pickle (legacy torch storages after five pickles).
+    """
     src.fh.seek(0)
     if src.size <= limits.MAX_PICKLE_DECOMPRESS:
         data = src.fh.read(src.size)
-        return scan_pickle_bytes(data, src.location, max_pickles=max_pickles)
+        return pickle_data_findings(data, src, max_pickles=max_pickles, raw_tail=raw_tail)
     # Too large to hold in memory for picklescan: our own walk streams and seeks over weights.
-    return findings_for(src.location, walk_pickles(src.fh, src.size, max_pickles=max_pickles))
+    found = walk(src.fh, src.size, max_streams=max_pickles)
+    plain = plain_view(src.fh, src.size, found, max_pickles=max_pickles)
+    return _judged(src, found, plain, lambda r: _window(src.fh, r), raw_tail=raw_tail)
+
+
+def pickle_data_findings(
+    data: bytes, src: Source, *, max_pickles: int | None = None, raw_tail: bool = False
+) -> list[Finding]:
+    """Findings for pickle stream(s) held in memory (`src` names them and gives the depth)."""
+    found = walk(None, len(data), data=data, max_streams=max_pickles)
+    plain = plain_view(None, len(data), found, data=data, max_pickles=max_pickles)
+    extra, why = second_opinion(
+        data, src.location, found, multiple=max_pickles != 1, raw_tail=raw_tail
+    )
+    return _judged(
+        src,
+        found,
+        plain,
+        lambda r: io.BytesIO(data[r.offset : r.offset + r.length]),
+        extra,
+        why,
+        raw_tail=raw_tail,
+    )
+
+
+def _window(fh: BinaryIO, r: ByteRange) -> BinaryIO:
+    fh.seek(r.offset)
+    return io.BytesIO(fh.read(min(r.length, limits.MAX_PICKLE_DECOMPRESS)))
+
+
+def _judged(
+    src: Source,
+    found: PickleWalk,
+    plain: PickleWalk | None,
+    nested_bytes: Callable[[ByteRange], BinaryIO],
+    extra: set[tuple[str, str]] | None = None,
+    reasons: list[str] | None = None,
+    *,
+    raw_tail: bool = False,
+) -> list[Finding]:
+    """Findings of a walk and its plain-loader view, then of the bytes it torch.loads."""
+    findings = judge_walks(
+        src.location, found, plain, extra or (), reasons or (), later_streams=not raw_tail
+    )
+    for r in found.nested:
+        location = f"{src.location}!<bytes at {r.offset}>"
+        if r.length > limits.MAX_PICKLE_DECOMPRESS:
+            findings.append(unscannable(location, f"nested file of {r.length} bytes"))
+            continue
+        if src.depth >= limits.MAX_ARCHIVE_DEPTH:
+            findings.append(unscannable(location, "nested files too deep"))
+            continue
+        sub = Source(nested_bytes(r), r.length, location, "", "pytorch", src.depth + 1)
+        findings.extend(scan_source(sub))
+    return findings
 
 
 def _scan_pickle(src: Source) -> list[Finding]:
@@ -278,7 +352,9 @@ def _scan_pickle(src: Source) -> list[Finding]:
 
 scan_pickle = Scanner(_scan_pickle, pickle_stream=True)
 """A pickle or joblib file (compressed joblib is inflated under a cap first)."""
-scan_torch_legacy = Scanner(lambda src: _pickle_findings(src, max_pickles=5), pickle_stream=True)
+scan_torch_legacy = Scanner(
+    lambda src: _pickle_findings(src, max_pickles=5, raw_tail=True), pickle_stream=True
+)
 """torch.save's legacy format: magic, protocol, system info, the object, storage keys."""
 
 
@@ -300,18 +376,34 @@ def _scan_compressed(src: Source, kind: str) -> list[Finding]:
     if not found.data:
         return [unscannable(src.location, f"empty or corrupt {kind} stream")]
     # A stream cut short is walked as far as it goes (the walk then reports it truncated).
-    return scan_pickle_bytes(found.data, src.location)
+    return pickle_data_findings(found.data, src)
 
 
 # --- .npy object arrays. -----------------------------------------------------------------------
 
 
-def _descr_has_object(descr: Any) -> bool:
+#: The descr strings numpy itself writes for a dtype without objects (`dtype.descr` typestrs:
+#: numpy/lib/format.py `dtype_to_descr`). A header may spell a dtype any way `numpy.dtype`
+#: accepts ('object', 'O', [('a', 'O')], ('O', (2,)), nested fields); every spelling outside
+#: this plain form is treated as holding objects, so the data is walked as the pickle it is.
+_PLAIN_DESCR = re.compile(r"^[<>|=]?(?:[biufcSUVa?]\d*|[mM]8(?:\[\w+\])?)$")
+
+
+def descr_may_hold_objects(descr: Any, depth: int = 0) -> bool:
+    """True unless the .npy descr is, everywhere, one of numpy's plain non-object typestrs."""
+    if depth > 32:
+        return True
     if isinstance(descr, str):
-        return descr.lstrip("<>|=")[:1] == "O"
-    if isinstance(descr, list):
-        return any(isinstance(f, tuple) and len(f) >= 2 and _descr_has_object(f[1]) for f in descr)
-    return False
+        return not _PLAIN_DESCR.match(descr)
+    if isinstance(descr, tuple):  # (base, shape): a subarray
+        return len(descr) != 2 or descr_may_hold_objects(descr[0], depth + 1)
+    if isinstance(descr, list):  # [(name, descr[, shape]), ...]; name may be (title, name)
+        return not descr or any(
+            not (isinstance(f, tuple) and len(f) in (2, 3))
+            or descr_may_hold_objects(f[1], depth + 1)
+            for f in descr
+        )
+    return True
 
 
 def _scan_npy(src: Source) -> list[Finding]:
@@ -319,15 +411,45 @@ def _scan_npy(src: Source) -> list[Finding]:
 
     head = src.fh.read(12 + limits.MAX_NPY_HEADER)
     header, offset = parse_npy_header(head)
-    if not _descr_has_object(header["descr"]):
+    if not descr_may_hold_objects(header["descr"]):
         return []
-    rest = head[offset:]
-    budget = limits.MAX_PICKLE_DECOMPRESS
-    data = rest + src.fh.read(max(0, budget + 1 - len(rest)))
-    if len(data) > budget:
-        # Stream the walk when the pickled object array is too large to hold.
-        return findings_for(src.location, walk_pickles(io.BytesIO(data), len(data)))
-    return scan_pickle_bytes(data, src.location)
+    # numpy.lib.format.read_array: an object array's data is one pickle.load after the header.
+    size = src.size - offset
+    if size > limits.MAX_PICKLE_DECOMPRESS:
+        src.fh.seek(offset)
+        window = cast(BinaryIO, _Window(src.fh, offset, size))
+        return _pickle_findings(Source(window, size, src.location, src.name, "", src.depth))
+    src.fh.seek(offset)
+    return pickle_data_findings(src.fh.read(size), src, max_pickles=1)
+
+
+class _Window(io.RawIOBase):
+    """A read-only view of `size` bytes of `fh` from `start` (seekable)."""
+
+    def __init__(self, fh: BinaryIO, start: int, size: int) -> None:
+        self._fh, self._start, self._size, self._pos = fh, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = max(0, min(len(buffer), self._size - self._pos))
+        self._fh.seek(self._start + self._pos)
+        data = self._fh.read(n)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
 
 
 scan_npy = Scanner(_scan_npy)
@@ -376,17 +498,7 @@ scan_zip = Scanner(_scan_zip)
 """Any zip: every member by content; a Keras model's config.json for Lambda layers."""
 
 
-def fail_closed(findings: list[Finding]) -> list[Finding]:
-    """Members of the archive formats that could not be read are high, not medium."""
-    return [
-        unscannable(f.path, f.details[0].removeprefix("error: "), Severity.HIGH)
-        if f.severity is Severity.MEDIUM and f.message.startswith("unscannable:") and f.details
-        else f
-        for f in findings
-    ]
-
-
 # --- HDF5 (legacy Keras). ------------------------------------------------------------------------
 
-scan_hdf5 = Scanner(lambda src: hdf5_findings(src.fh.read(limits.MAX_HDF5_SNIFF), src.location))
+scan_hdf5 = Scanner(lambda src: hdf5_findings(src.fh, src.size, src.location))
 """Legacy Keras `.h5` models keep Lambda layers (marshalled code) in their config attribute."""

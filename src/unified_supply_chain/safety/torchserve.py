@@ -18,7 +18,6 @@ from unified_supply_chain.safety.pickle_scan import RULE
 from unified_supply_chain.safety.scan import (
     Scanner,
     Source,
-    fail_closed,
     unscannable,
     zip_members,
 )
@@ -37,11 +36,11 @@ def _manifest_findings(src: Source, reader: Any, members: set[str]) -> list[Find
     )
 
     if MANIFEST not in members:
-        return [unscannable(src.location, f"no {MANIFEST}", Severity.HIGH)]
+        return [unscannable(src.location, f"no {MANIFEST}")]
     try:
         model = parse_manifest(reader.read(MANIFEST, limits.MAX_HDF5_SNIFF))["model"]
     except FormatError as exc:
-        return [unscannable(f"{src.location}!{MANIFEST}", str(exc), Severity.HIGH)]
+        return [unscannable(f"{src.location}!{MANIFEST}", str(exc))]
     findings: list[Finding] = []
     handler_member = None
     handler = model.get("handler")
@@ -69,7 +68,7 @@ def _manifest_findings(src: Source, reader: Any, members: set[str]) -> list[Find
                 )
             )
     else:
-        findings.append(unscannable(src.location, "manifest names no handler", Severity.HIGH))
+        findings.append(unscannable(src.location, "manifest names no handler"))
     model_file = model.get("modelFile")
     for name in sorted(n for n in members if n.endswith(".py")):
         if name == handler_member:
@@ -105,9 +104,9 @@ def _scan_mar(src: Source) -> list[Finding]:
     with ZipReader(src.path if src.path is not None else src.fh) as reader:
         members = {m.name for m in reader.listing.members if not m.is_dir}
         findings = _manifest_findings(src, reader, members)
-        findings.extend(fail_closed(zip_members(src, reader)))
+        findings.extend(zip_members(src, reader))
     return findings
 
 
-scan_mar = Scanner(_scan_mar, failure=Severity.HIGH)
+scan_mar = Scanner(_scan_mar)
 """Handler and Python members of a `.mar`, and every pickle-bearing member."""
