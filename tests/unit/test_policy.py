@@ -120,6 +120,15 @@ def test_unsafe_serialization() -> None:
     assert rules_of(evaluate(sbom(model(findings=[PICKLE_FINDING]), dataset()), allow)) == [
         "unsafe-serialization"
     ]
+    # A pattern never lifts a critical finding, even one it matches (a dotted path to a gadget).
+    dotted = {
+        **PICKLE_FINDING,
+        "message": "pickle imports dangerous globals: mypkg.x.os.system",
+        "details": ["mypkg.x.os.system"],
+    }
+    assert rules_of(evaluate(sbom(model(findings=[dotted]), dataset()), allow)) == [
+        "unsafe-serialization"
+    ]
     # Allow-listed paths pass, globally or per rule.
     for text in (
         "allow:\n  paths: ['models/**']\n",

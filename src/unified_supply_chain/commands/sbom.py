@@ -13,6 +13,16 @@ SEVERITIES = ("none", "info", "low", "medium", "high", "critical")
 
 
 EPILOG = """\
+severities of unsafe-serialization (models that can act when loaded):
+  critical  a known code-execution gadget is imported or reached (os.system, builtins.exec,
+            subprocess.Popen, a dotted path through one, torch.load of nested bytes...)
+  high      a global outside the exact allow-list, or "could not be verified safe": the file
+            could not be analysed to its end (unparseable or truncated stream, a cap reached, a
+            container layout read differently by the loaders, an unreadable member), so the
+            loader may run what the scan did not see; usc:scan:complete is "false" on it
+  medium    and below: findings of other rules (licences, lineage, hygiene), not safety
+  A clean scan is usc:scan:complete "true" and no unsafe-serialization finding.
+
 exit status:
   0  the SBOM was written (findings below --fail-on do not fail the run)
   1  the SBOM was written, and a finding is at or above --fail-on (or the policy's fail-on;

@@ -61,7 +61,10 @@ def _scan_findings(comp: ComponentView, policy: Policy) -> Iterator[Finding]:
             continue
         details = recorded.details
         globals_named = [d for d in details if _is_global_detail(d)]
-        if globals_named and len(globals_named) == len(details):
+        # allow-globals never lifts a critical finding: a pattern such as `pkg.*` must not
+        # reach a code-execution gadget through a dotted path (`pkg.x.os.system`).
+        critical = recorded.severity is Severity.CRITICAL
+        if globals_named and len(globals_named) == len(details) and not critical:
             remaining = [
                 g
                 for g in globals_named
