@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/run.py            # default sizes (about 10 minutes, ~4.5 GB disk)
     .venv/bin/python benchmarks/run.py --quick    # small sizes (about 2 minutes)
+    .venv/bin/python benchmarks/run.py --workload scan   # the safety scanner only (~2 minutes)
 
 Workloads are generated (deterministically, from fixed seeds) under benchmarks/work/ and reused
 while their parameters match: a "many files" repository (source files, CSV data, a few models)
 and a "big model" repository (four large safetensors files, a Git LFS pointer, a DVC-tracked
-output). Every measurement runs the tools as subprocesses, alternating them round by round (so
+output); with `--workload scan` or `all`, the safety-scan workload of benchmarks/scan_workload.py
+(two 1 GiB pickle-bearing files and the benign corpus, against `cat` and picklescan). Every
+measurement runs the tools as subprocesses, alternating them round by round (so
 background load hits all of them alike), and reports medians; ratios are computed within the run.
 The page cache is warm for every tool ("cold" means no hash cache, not an empty page cache: an
 empty page cache would measure the disk, not the tools). Peak RSS is the child's (and its waited
@@ -58,6 +61,14 @@ ENV = {
     "NODE_NO_WARNINGS": "1",
 }
 ENV.pop("GITHUB_ACTIONS", None)
+# With it set, every `import unified_supply_chain...` compiles the sources again (no .pyc is ever
+# written), which an installed package never does; compile_sources() writes them once instead.
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def compile_sources() -> None:
+    """Byte-compile src/ once (untimed), as installing the package does."""
+    subprocess.run([PY, "-m", "compileall", "-q", str(SRC)], env=ENV, check=True)
 
 
 # --- workloads ----------------------------------------------------------------------------------
@@ -608,6 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = QUICK if args.quick else DEFAULT
     rounds = args.rounds or (3 if args.quick else 5)
     WORK.mkdir(parents=True, exist_ok=True)
+    compile_sources()
     if args.workload == "scan":
         return scan_only(args.quick, rounds, args.keep)
     check_disk(sizes)
