@@ -504,10 +504,11 @@ def timed(mod, name, label):
             times[label] = times.get(label, 0.0) + time.perf_counter() - t
     setattr(mod, name, wrapper)
 timed(scan_mod, "walk", "walk (scandir + .gitignore)")
-timed(scan_mod, "_sniff", "sniff (open + read 512 B)")
+timed(scan_mod, "sniff", "sniff (open + read 512 B)")
 timed(scan_mod, "read_header", "format readers (headers)")
 timed(scan_mod, "hash_files", "hashing")
-timed(scan_mod, "_security", "safety scan")
+timed(scan_mod, "with_findings", "safety scan")
+timed(scan_mod, "content_pickles", "safety sweep (unclassified files)")
 timed(scan_mod, "resolve", "lineage")
 import unified_supply_chain.bom.build as build_mod
 import unified_supply_chain.bom.mlbom as mlbom_mod

@@ -227,7 +227,7 @@ def measure(work: Path, *, total: int, rounds: int, keep: bool) -> dict[str, Any
         big_rounds = max(rounds * 2, 9)
         for label, path in large.items():
             print(f"\n== safety scan: {label} ({path.stat().st_size / GIB:.2f} GiB)", flush=True)
-            listing = _list_file(scan_dir, path.stem, [path.name])
+            listing = _list_file(scan_dir, path.name, [path.name])
             usc_runs: list[dict[str, Any]] = []
             ps_runs: list[dict[str, Any]] = []
             series = bench.interleave(
