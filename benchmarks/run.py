@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/run.py            # default sizes (about 10 minutes, ~4.5 GB disk)
     .venv/bin/python benchmarks/run.py --quick    # small sizes (about 2 minutes)
+    .venv/bin/python benchmarks/run.py --workload scan   # the safety scanner only (~2 minutes)
 
 Workloads are generated (deterministically, from fixed seeds) under benchmarks/work/ and reused
 while their parameters match: a "many files" repository (source files, CSV data, a few models)
 and a "big model" repository (four large safetensors files, a Git LFS pointer, a DVC-tracked
-output). Every measurement runs the tools as subprocesses, alternating them round by round (so
+output); with `--workload scan` or `all`, the safety-scan workload of benchmarks/scan_workload.py
+(two 1 GiB pickle-bearing files and the benign corpus, against `cat` and picklescan). Every
+measurement runs the tools as subprocesses, alternating them round by round (so
 background load hits all of them alike), and reports medians; ratios are computed within the run.
 The page cache is warm for every tool ("cold" means no hash cache, not an empty page cache: an
 empty page cache would measure the disk, not the tools). Peak RSS is the child's (and its waited
@@ -58,6 +61,14 @@ ENV = {
     "NODE_NO_WARNINGS": "1",
 }
 ENV.pop("GITHUB_ACTIONS", None)
+# With it set, every `import unified_supply_chain...` compiles the sources again (no .pyc is ever
+# written), which an installed package never does; compile_sources() writes them once instead.
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def compile_sources() -> None:
+    """Byte-compile src/ once (untimed), as installing the package does."""
+    subprocess.run([PY, "-m", "compileall", "-q", str(SRC)], env=ENV, check=True)
 
 
 # --- workloads ----------------------------------------------------------------------------------
@@ -493,10 +504,11 @@ def timed(mod, name, label):
             times[label] = times.get(label, 0.0) + time.perf_counter() - t
     setattr(mod, name, wrapper)
 timed(scan_mod, "walk", "walk (scandir + .gitignore)")
-timed(scan_mod, "_sniff", "sniff (open + read 512 B)")
+timed(scan_mod, "sniff", "sniff (open + read 512 B)")
 timed(scan_mod, "read_header", "format readers (headers)")
 timed(scan_mod, "hash_files", "hashing")
-timed(scan_mod, "_security", "safety scan")
+timed(scan_mod, "with_findings", "safety scan")
+timed(scan_mod, "content_pickles", "safety sweep (unclassified files)")
 timed(scan_mod, "resolve", "lineage")
 import unified_supply_chain.bom.build as build_mod
 import unified_supply_chain.bom.mlbom as mlbom_mod
@@ -586,6 +598,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="rounds per hashing comparison (default 5, quick 3; end to end at most 3)",
     )
+    ap.add_argument(
+        "--workload",
+        choices=("all", "sbom", "scan"),
+        default="all",
+        help="sbom: usc sbom against syft/cdxgen/openssl; scan: the safety scanner against cat "
+        "and picklescan (benchmarks/scan_workload.py); all: both (default)",
+    )
     ap.add_argument("--no-cdxgen", action="store_true", help="skip cdxgen")
     ap.add_argument("--no-syft", action="store_true", help="skip syft")
     ap.add_argument(
@@ -601,6 +620,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = QUICK if args.quick else DEFAULT
     rounds = args.rounds or (3 if args.quick else 5)
     WORK.mkdir(parents=True, exist_ok=True)
+    compile_sources()
+    if args.workload == "scan":
+        return scan_only(args.quick, rounds, args.keep)
     check_disk(sizes)
     results: dict[str, Any] = {
         "mode": "quick" if args.quick else "default",
@@ -743,11 +765,64 @@ def main(argv: Sequence[str] | None = None) -> int:
             (big / ".bench-params.json").unlink(missing_ok=True)
             shutil.rmtree(out_dir, ignore_errors=True)
 
+    if args.workload == "all":
+        results["scan"] = _scan_results(args.quick, rounds, args.keep)
     table = report(results)
+    if "scan" in results:
+        import scan_workload
+
+        table += "\n\n" + scan_workload.report(results["scan"])
     print("\n" + table)
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     (WORK / "results.md").write_text(table + "\n")
     print(f"\nwrote {WORK / 'results.json'} and {WORK / 'results.md'}")
+    return 0
+
+
+#: Size of each large file of the scan workload (default / --quick).
+SCAN_BYTES = (1 * GIB, 128 * MIB)
+
+
+def _scan_results(quick: bool, rounds: int, keep: bool) -> dict[str, Any]:
+    import scan_workload  # benchmarks/ is on sys.path when this script runs
+
+    total = SCAN_BYTES[1] if quick else SCAN_BYTES[0]
+    need = 2 * total + GIB
+    free = shutil.disk_usage(WORK).free
+    print(f"disk: {free / GIB:.1f} GiB free under {WORK}, about {need / GIB:.1f} GiB needed")
+    if free < need:
+        raise SystemExit(f"not enough free disk space: {free / GIB:.1f} GiB < {need / GIB:.1f}")
+    return scan_workload.measure(WORK, total=total, rounds=rounds, keep=keep)
+
+
+def scan_only(quick: bool, rounds: int, keep: bool) -> int:
+    """`--workload scan`: the safety-scan workload alone, with its own results files."""
+    import scan_workload
+
+    results: dict[str, Any] = {
+        "mode": "quick" if quick else "default",
+        "rounds": rounds,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "loadavg_start": loadavg(),
+        "machine": {k: v for k, v in machine().items() if k not in ("syft", "node")},
+    }
+    print(json.dumps(results["machine"], indent=1))
+    try:
+        results["scan"] = _scan_results(quick, rounds, keep)
+    finally:
+        results["loadavg_end"] = loadavg()
+    table = scan_workload.report(results["scan"])
+    table += (
+        f"\n\nload average at start / end: {results['loadavg_start']} / "
+        f"{results['loadavg_end']}; mode {results['mode']}, picklescan "
+        f"{results['scan']['picklescan']}"
+    )
+    for key in ("torch zip", "joblib dump", "corpus"):
+        print(f"\n== cProfile of the in-process scans: {key}\n{results['scan'][key]['profile']}")
+    print("\n" + table)
+    (WORK / "results-scan.json").write_text(json.dumps(results, indent=1))
+    (WORK / "results-scan.md").write_text(table + "\n")
+    print(f"\nwrote {WORK / 'results-scan.json'} and {WORK / 'results-scan.md'}")
     return 0
 
 
