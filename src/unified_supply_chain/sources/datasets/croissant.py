@@ -91,29 +91,30 @@ def _types(node: dict[str, Any]) -> list[str]:
     return [t.strip().lower() for t in _list(node.get("@type")) if isinstance(t, str)]
 
 
-def _mentions_croissant(value: object, depth: int = 0) -> bool:
+def _mentions(value: object, needle: str, depth: int = 0) -> bool:
     if depth > 4:
         return False
     if isinstance(value, str):
-        return CROISSANT_NS in value
+        return needle in value
     if isinstance(value, list):
-        return any(_mentions_croissant(v, depth + 1) for v in value)
+        return any(_mentions(v, needle, depth + 1) for v in value)
     if isinstance(value, dict):
-        return any(_mentions_croissant(v, depth + 1) for v in value.values())
+        return any(_mentions(v, needle, depth + 1) for v in value.values())
     return False
 
 
 def is_croissant(data: object) -> bool:
-    """Whether parsed JSON is a Croissant dataset: typed a schema.org Dataset and tied to the
-    Croissant vocabulary (its `@context` or `conformsTo`), so other JSON-LD is not taken."""
+    """Whether parsed JSON is a Croissant (or plain schema.org) dataset description: its
+    `@type` is a schema.org `Dataset`, and its `@context` or `conformsTo` names the Croissant or
+    schema.org vocabulary, so other JSON-LD (and JSON that merely has a `@type`) is not taken."""
     if not isinstance(data, dict):
         return False
     types = _types(data)
     is_dataset = any(t in _DATASET_TYPES or t.endswith(_DATASET_IRIS) for t in types)
-    conforms = _mentions_croissant(data.get("conformsTo")) or _mentions_croissant(
-        data.get("dct:conformsTo")
+    vocabulary = (data.get("@context"), data.get("conformsTo"), data.get("dct:conformsTo"))
+    return is_dataset and any(
+        _mentions(v, CROISSANT_NS) or _mentions(v, "schema.org") for v in vocabulary
     )
-    return is_dataset and (conforms or _mentions_croissant(data.get("@context")))
 
 
 def _name(node: dict[str, Any], fallback: str) -> str:
@@ -152,7 +153,8 @@ def _file(
 ) -> CroissantFile | None:
     types = _types(node)
     is_set = any(t.endswith("fileset") for t in types)
-    if not is_set and not any(t.endswith("fileobject") for t in types):
+    # schema.org's own DataDownload is a single file, as a FileObject is.
+    if not is_set and not any(t.endswith(("fileobject", "datadownload")) for t in types):
         return None
     name = _name(node, f"distribution[{index}]")
     hashes = tuple(
