@@ -23,7 +23,7 @@ from unified_supply_chain import limits
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inspection.headers import sniff
-from unified_supply_chain.inspection.state import ScanState
+from unified_supply_chain.inspection.state import ScanState, file_stem
 from unified_supply_chain.lineage.resolve import artifact_ref
 from unified_supply_chain.records import (
     Artifact,
@@ -64,7 +64,7 @@ def _present_artifact(st: ScanState, index: dict[str, int], path: str) -> int:
         Artifact(
             kind=ArtifactKind.DATASET,
             ref=artifact_ref(ArtifactKind.DATASET, path),
-            name=posixpath.basename(path),
+            name=file_stem(path),
             path=path,
             format=st.formats.get(path) or posixpath.splitext(path)[1].lstrip(".") or None,
             size=st.by_path[path].size,
