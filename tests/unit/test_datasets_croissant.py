@@ -147,6 +147,8 @@ def test_what_is_not_a_croissant_dataset(tmp_path: Path, document: object) -> No
         ("**/*.jpg", ["a.jpg", "images/a.jpg", "images/sub/a.jpg"], ["a.png"]),
         ("*/*/*.parquet", ["default/train/0000.parquet"], ["train/0000.parquet"]),
         ("data/[!x]?.csv", ["data/ab.csv"], ["data/xb.csv", "data/abc.csv"]),
+        ("part-[0-9].csv", ["part-3.csv"], ["part-a.csv", "part-.csv"]),
+        ("[\\]x", ["\\x"], ["ax"]),
     ],
 )
 def test_fileset_globs(pattern: str, matches: list[str], misses: list[str]) -> None:

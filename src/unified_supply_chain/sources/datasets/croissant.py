@@ -8,7 +8,8 @@ metadata.json`: a document is a schema.org `Dataset` (`"@type": "sc:Dataset"`, w
 `cr:FileObject`s (`contentUrl`, `sha256` or `md5`, `encodingFormat`, `containedIn`) and
 `cr:FileSet`s (`includes`/`excludes` glob patterns, `containedIn`), and `recordSet`s of fields.
 A `contentUrl` is a URL, or a path relative to the document; `..` and absolute paths are
-refused, never followed. URLs pass through `redact_url`.
+refused, never followed. URLs pass through `redact_url`. Plain schema.org `Dataset` markup
+(https://schema.org/Dataset, with `DataDownload`s) is read the same way.
 """
 
 from __future__ import annotations
@@ -255,8 +256,11 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             if end == -1:
                 out.append(re.escape(c))
             else:
-                body = pattern[i + 1 : end].replace("\\", "\\\\")
-                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                body = pattern[i + 1 : end]
+                negate = body.startswith("!")
+                # Ranges keep their '-'; every other character is literal in the class.
+                inner = "".join(ch if ch == "-" else re.escape(ch) for ch in body[negate:])
+                out.append("[" + ("^" if negate else "") + inner + "]")
                 i = end
         else:
             out.append(re.escape(c))
