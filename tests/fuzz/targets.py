@@ -1463,6 +1463,36 @@ def _run_descriptor(root: Path, rel: str) -> object:
     return read_dataset_descriptor(root / rel)
 
 
+def _datapackage_seeds() -> list[Seed]:
+    import yaml
+
+    from tests.fuzz import datapackage_seeds as dp
+
+    doc = dp.datapackage()
+    return [
+        Seed({"data/datapackage.json": dp.as_bytes(doc)}, "data/datapackage.json"),
+        Seed({"datapackage.yaml": yaml.safe_dump(doc).encode()}, "datapackage.yaml"),
+    ]
+
+
+def _run_datapackage(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.datasets.frictionless import read_data_package
+
+    return read_data_package(root / rel, rel)
+
+
+def _croissant_seeds() -> list[Seed]:
+    from tests.fuzz import datapackage_seeds as dp
+
+    return [Seed({"data/croissant.json": dp.as_bytes(dp.croissant())}, "data/croissant.json")]
+
+
+def _run_croissant(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.datasets.croissant import read_croissant
+
+    return read_croissant(root / rel, rel)
+
+
 def _cached(build: Callable[[], list[Seed]]) -> Callable[[], list[Seed]]:
     return functools.lru_cache(maxsize=1)(build)
 
@@ -1513,6 +1543,13 @@ TARGETS: dict[str, Target] = {
             _run_descriptor,
             formats=("dataset-descriptor",),
         ),
+        Target(
+            "datapackage",
+            _cached(_datapackage_seeds),
+            _run_datapackage,
+            formats=("frictionless-datapackage",),
+        ),
+        Target("croissant", _cached(_croissant_seeds), _run_croissant, formats=("croissant",)),
         Target("params", _cached(_params_seeds), _run_params, formats=("params-yaml", "hyp-yaml")),
         Target("hydra", _cached(_hydra_seeds), _run_hydra, formats=("hydra-config",)),
         Target(

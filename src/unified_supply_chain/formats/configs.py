@@ -68,6 +68,20 @@ SPECS = (
         name_patterns=(r".*\.dataset\.ya?ml",),
     ),
     _config(
+        "frictionless-datapackage",
+        Role.DESCRIPTOR,
+        "datapackage.json / datapackage.yaml (Frictionless Data Package)",
+        names=("datapackage.json", "datapackage.yaml", "datapackage.yml"),
+    ),
+    _config(
+        "croissant",
+        Role.DESCRIPTOR,
+        "croissant.json, *.croissant.json, croissant*.jsonld (MLCommons Croissant; other JSON-LD "
+        "*.json files are recognised by content during inspection)",
+        names=("croissant.json", "croissant.jsonld"),
+        name_patterns=(r".*[._-]croissant\.json(ld)?",),
+    ),
+    _config(
         "requirements",
         Role.LIBRARIES,
         "requirements*.txt, requirements/*.txt",

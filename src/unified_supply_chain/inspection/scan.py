@@ -21,6 +21,7 @@ from unified_supply_chain.inspection.cards import (
     apply_dataset_descriptor,
     apply_model_cards,
 )
+from unified_supply_chain.inspection.dataset_packages import apply_dataset_packages
 from unified_supply_chain.inspection.directories import group_artifact, group_directories
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
@@ -171,6 +172,7 @@ def scan(
     for rel, fmt in st.formats.items():
         if fmt == "dataset-descriptor" and rel not in groups:
             apply_dataset_descriptor(st, rel)
+    apply_dataset_packages(st)
     apply_model_cards(st)
     apply_dataset_cards(st)
     read_lineage_sources(st)
