@@ -23,6 +23,15 @@ def in_config_dir(name: str, parents: list[str]) -> bool:
     return suffix(name) in (".yaml", ".yml") and bool(_CONFIG_DIRS.intersection(parents))
 
 
+def is_dataset_builder_script(name: str, parents: list[str]) -> bool:
+    """A `datasets` loading script named after its directory (`squad/squad.py`), or a TFDS
+    builder (`<name>_dataset_builder.py`, as `tfds new` writes it)."""
+    if suffix(name) != ".py":
+        return False
+    stem = name[: -len(".py")]
+    return stem.endswith("_dataset_builder") or (bool(parents) and parents[-1] == stem)
+
+
 def _config(format_id: str, role: Role, description: str, **kwargs: object) -> FormatSpec:
     return FormatSpec(
         id=format_id,
@@ -66,6 +75,12 @@ SPECS = (
             "data.yml",
         ),
         name_patterns=(r".*\.dataset\.ya?ml",),
+    ),
+    _config(
+        "dataset-builder-script",
+        Role.DESCRIPTOR,
+        "<name>/<name>.py, *_dataset_builder.py (datasets / TFDS builder scripts, read with ast)",
+        path_rules=(is_dataset_builder_script,),
     ),
     _config(
         "requirements",

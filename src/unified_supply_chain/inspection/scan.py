@@ -24,6 +24,10 @@ from unified_supply_chain.inspection.cards import (
 from unified_supply_chain.inspection.directories import group_artifact, group_directories
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
+from unified_supply_chain.inspection.hf_datasets import (
+    apply_builder_script,
+    apply_hf_dataset_cards,
+)
 from unified_supply_chain.inspection.safety import content_pickles, with_findings
 from unified_supply_chain.inspection.sources import (
     add_declared_present,
@@ -171,8 +175,10 @@ def scan(
     for rel, fmt in st.formats.items():
         if fmt == "dataset-descriptor" and rel not in groups:
             apply_dataset_descriptor(st, rel)
+        elif fmt == "dataset-builder-script" and rel not in groups:
+            apply_builder_script(st, rel)
     apply_model_cards(st)
-    apply_dataset_cards(st)
+    apply_dataset_cards(st, apply_hf_dataset_cards(st))
     read_lineage_sources(st)
     add_declared_present(st)
     swept = content_pickles(st, unclassified)

@@ -1,0 +1,1 @@
+"""Dataset descriptors of ML frameworks: one module per convention, each returning typed records."""
