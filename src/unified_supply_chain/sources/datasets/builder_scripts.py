@@ -132,11 +132,9 @@ def _dotted(node: ast.expr) -> list[str]:
 
 def _is_builder_base(base: ast.expr, imported: set[str]) -> bool:
     parts = _dotted(base)
-    if not parts or parts[-1] not in _BUILDER_BASES:
-        return False
-    return (len(parts) > 1 and parts[0] in _BUILDER_MODULES) or (
-        len(parts) == 1 and parts[0] in imported
-    )
+    if len(parts) == 1:
+        return parts[0] in imported  # `from datasets import GeneratorBasedBuilder [as X]`
+    return len(parts) > 1 and parts[-1] in _BUILDER_BASES and parts[0] in _BUILDER_MODULES
 
 
 def _imported_builder_names(tree: ast.Module) -> set[str]:
