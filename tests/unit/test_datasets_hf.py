@@ -182,7 +182,9 @@ def test_dataset_card_fields_and_configs(tmp_path: Path) -> None:
 
 def test_card_without_configs_has_one_default_config(tmp_path: Path) -> None:
     card = read_dataset_card(
-        write_file(tmp_path / "README.md", "---\nlicense: mit\ntask_categories: [translation]\n---\n")
+        write_file(
+            tmp_path / "README.md", "---\nlicense: mit\ntask_categories: [translation]\n---\n"
+        )
     )
     assert card is not None
     (config,) = card.configs
@@ -260,7 +262,7 @@ class Squad(datasets.GeneratorBasedBuilder):
         return []
 '''
 
-TFDS_SCRIPT = '''
+TFDS_SCRIPT = """
 import tensorflow_datasets as tfds
 
 
@@ -273,7 +275,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         path = dl_manager.download_and_extract("https://storage.example.org/mnist.zip")
         return {"train": self._generate_examples(path / "train")}
-'''
+"""
 
 
 def test_hf_builder_script(tmp_path: Path) -> None:
