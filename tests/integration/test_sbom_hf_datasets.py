@@ -181,6 +181,11 @@ def test_dataset_repository_without_configs_uses_default_patterns(tmp_path: Path
     repo = tmp_path / "squad_like"
     for rel in ("train.parquet", "validation.parquet", "other/extra.parquet"):
         _parquet(repo / rel)
+    # A clone without `git lfs pull`: the test shard is a pointer (https://git-lfs.com spec v1).
+    write_file(
+        repo / "test.parquet",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 1234\n",
+    )
     write_file(
         repo / "README.md",
         "---\nlicense: mit\ntask_categories: [question-answering]\n"
@@ -188,7 +193,7 @@ def test_dataset_repository_without_configs_uses_default_patterns(tmp_path: Path
     )
     document = _sbom(repo, tmp_path / "o.cdx.json")
     datasets = _datasets(document)
-    assert sorted(datasets) == ["extra", "squad_like/default", "train", "validation"]
+    assert sorted(datasets) == ["extra", "squad_like/default", "test", "train", "validation"]
     config = datasets["squad_like/default"]
     assert props(config, "usc:size-category") == ["n<1K"]
     by_path = components_by_path(document)
@@ -196,6 +201,9 @@ def test_dataset_repository_without_configs_uses_default_patterns(tmp_path: Path
     assert prop(by_path["train.parquet"], "usc:split") == "train"
     assert prop(by_path["validation.parquet"], "usc:split") == "validation"
     assert prop(by_path["other/extra.parquet"], "usc:split") is None
+    pointer = by_path["test.parquet"]
+    assert (prop(pointer, "usc:split"), prop(pointer, "usc:storage")) == ("test", "git-lfs-pointer")
+    assert pointer["licenses"] == [{"license": {"id": "MIT"}}]
 
 
 def test_a_model_card_at_the_root_makes_no_dataset_components(tmp_path: Path) -> None:
