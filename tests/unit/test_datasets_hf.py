@@ -339,7 +339,7 @@ def test_builder_with_computed_urls_has_none(tmp_path: Path) -> None:
         "        return dl_manager.download(os.environ['DATA_URL'])\n"
     )
     (b,) = read_builder_script(write_file(tmp_path / "d" / "d.py", text))
-    assert b.urls == ()
+    assert (b.urls, b.computed_downloads) == ((), 1)
 
 
 def test_builder_script_is_never_executed(tmp_path: Path) -> None:
@@ -379,3 +379,21 @@ def test_multiplying_constants_are_bounded(tmp_path: Path) -> None:
 )
 def test_builder_scripts_are_classified_by_name(rel: str, expected: str | None) -> None:
     assert classify(b"import datasets\n", rel) == expected
+
+
+def test_scan_reports_a_builder_whose_urls_are_computed(tmp_path: Path) -> None:
+    from unified_supply_chain.inspection.scan import scan
+    from unified_supply_chain.options import ScanOptions
+
+    text = (
+        "import datasets, os\n"
+        "class D(datasets.GeneratorBasedBuilder):\n"
+        "    def _split_generators(self, dl_manager):\n"
+        "        return dl_manager.download(os.environ['DATA_URL'])\n"
+    )
+    write_file(tmp_path / "d" / "d.py", text)
+    inventory = scan(ScanOptions(root=tmp_path)).inventory
+    assert [a.name for a in inventory.artifacts] == []
+    assert [(p.path, "computed at run time" in p.message) for p in inventory.problems] == [
+        ("d/d.py", True)
+    ]

@@ -211,6 +211,15 @@ def apply_builder_script(st: ScanState, rel: str) -> None:
     stem = file_stem(rel).removesuffix("_dataset_builder")
     for b in builders:
         if not b.urls:
+            if b.computed_downloads:
+                # Fail visibly: the script downloads data this SBOM cannot name.
+                st.problems.append(
+                    Problem(
+                        rel,
+                        f"dataset builder {b.class_name} downloads from URLs computed at run "
+                        "time; no dataset component could be listed for it",
+                    )
+                )
             continue
         name = stem if len(builders) == 1 else f"{stem}/{b.class_name}"
         props: list[tuple[str, str]] = [

@@ -54,6 +54,8 @@ class BuilderScript:
     description: str | None = None
     version: str | None = None
     """`VERSION = datasets.Version("1.0.0")` when literal."""
+    computed_downloads: int = 0
+    """Download calls whose argument is computed (not a literal): their URLs are not known."""
 
 
 class _Folder:
@@ -218,6 +220,7 @@ def read_builder_script(path: Path, cap: int = MAX_BUILDER_SCRIPT_BYTES) -> list
             continue
         class_folder = _Folder({**constants, **_constants(cls.body)})
         found = list(module_urls)
+        computed = 0
         found += [
             s
             for name, v in _constants(cls.body).items()
@@ -231,7 +234,9 @@ def read_builder_script(path: Path, cap: int = MAX_BUILDER_SCRIPT_BYTES) -> list
                 and node.func.attr in _DOWNLOAD_CALLS
             ):
                 for arg in node.args[:1]:
-                    found += class_folder.strings(arg)
+                    urls = class_folder.strings(arg)
+                    found += urls
+                    computed += not urls
         info = _info_keywords(cls, class_folder)
         out.append(
             BuilderScript(
@@ -242,6 +247,7 @@ def read_builder_script(path: Path, cap: int = MAX_BUILDER_SCRIPT_BYTES) -> list
                 homepage=folder.text(constants.get("_HOMEPAGE")) or info.get("homepage"),
                 description=folder.text(constants.get("_DESCRIPTION")) or info.get("description"),
                 version=_version(cls, class_folder),
+                computed_downloads=computed,
             )
         )
     return out
