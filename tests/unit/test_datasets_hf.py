@@ -397,3 +397,32 @@ def test_scan_reports_a_builder_whose_urls_are_computed(tmp_path: Path) -> None:
     assert [(p.path, "computed at run time" in p.message) for p in inventory.problems] == [
         ("d/d.py", True)
     ]
+
+
+def test_config_named_twice_is_kept_once(tmp_path: Path) -> None:
+    text = (
+        "---\nconfigs:\n- config_name: a\n  data_files: a.csv\n"
+        "- config_name: a\n  data_files: b.csv\n---\n"
+    )
+    card = read_dataset_card(write_file(tmp_path / "README.md", text))
+    assert card is not None
+    assert [(c.name, c.data_files) for c in card.configs] == [("a", {"train": ["a.csv"]})]
+    assert any("named twice" in w for w in card.warnings)
+
+
+def test_declared_paths_outside_the_repository_are_not_listed(tmp_path: Path) -> None:
+    from unified_supply_chain.inspection.scan import scan
+    from unified_supply_chain.options import ScanOptions
+
+    write_file(
+        tmp_path / "ds" / "README.md",
+        "---\nconfigs:\n- config_name: default\n  data_files:\n"
+        "  - split: train\n    path: ../../etc/passwd.csv\n"
+        "  - split: test\n    path: /abs/test.csv\n"
+        "  - split: validation\n    path: val.csv\n---\n",
+    )
+    inventory = scan(ScanOptions(root=tmp_path)).inventory
+    paths = sorted(a.path for a in inventory.artifacts if a.path is not None)
+    assert paths == ["ds/val.csv"]
+    (config,) = [a for a in inventory.artifacts if a.path is None]
+    assert config.name == "ds/default" and not config.content_present

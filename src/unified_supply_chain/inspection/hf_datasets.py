@@ -135,7 +135,7 @@ def _apply_card(st: ScanState, rel: str, card: DatasetCard) -> None:
                 if hf_data_files.has_wildcards(p):
                     continue
                 path = posixpath.normpath(posixpath.join(prefix + base, p.removeprefix("./")))
-                if path.startswith("../") or path in st.by_path:
+                if path.startswith(("../", "/")) or path in ("..", ".") or path in st.by_path:
                     continue
                 absent = artifact_ref(ArtifactKind.DATASET, path)
                 if any(a.ref == absent for a in st.artifacts):
@@ -209,7 +209,11 @@ def apply_builder_script(st: ScanState, rel: str) -> None:
         st.problems.append(Problem(rel, f"dataset builder script not read ({type(exc).__name__})"))
         return
     stem = file_stem(rel).removesuffix("_dataset_builder")
+    seen: set[str] = set()
     for b in builders:
+        if b.class_name in seen:
+            continue  # a class defined twice: the module keeps one of them
+        seen.add(b.class_name)
         if not b.urls:
             if b.computed_downloads:
                 # Fail visibly: the script downloads data this SBOM cannot name.

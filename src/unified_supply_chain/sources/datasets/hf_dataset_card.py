@@ -166,7 +166,13 @@ def _configs(front: dict[Any, Any], warnings: list[str]) -> list[DatasetConfig]:
         warnings.append("configs: not a list, ignored")
     if not entries:
         entries = [{"config_name": "default"}]
-    names = [scalar_text(e["config_name"]) or "" for e in entries]
+    unique: dict[str, dict[Any, Any]] = {}
+    for e in entries:
+        name = scalar_text(e["config_name"]) or ""
+        if name in unique:
+            warnings.append(f"configs: {name!r} is named twice; the first is kept")
+        unique.setdefault(name, e)
+    names, entries = list(unique), list(unique.values())
     # `MetadataConfigs.get_default_config_name`: the only config, one named "default", or the one
     # marked `default: true`.
     marked = [n for n, e in zip(names, entries, strict=True) if e.get("default") is True]
