@@ -426,3 +426,36 @@ def test_declared_paths_outside_the_repository_are_not_listed(tmp_path: Path) ->
     assert paths == ["ds/val.csv"]
     (config,) = [a for a in inventory.artifacts if a.path is None]
     assert config.name == "ds/default" and not config.content_present
+
+
+def test_fast_matcher_agrees_with_the_per_pattern_rules() -> None:
+    paths = [
+        "data/train-00000-of-00002.parquet",
+        "data/train/shard_0.csv",
+        "train.csv",
+        "x/dev_0.csv",
+        ".hidden/train.csv",
+        "data/.train.csv",
+        "__pycache__/train.csv",
+        "a/__special__/test.csv",
+        "README.md",
+        "data/README.md",
+        "docs/config.json",
+        "a/b/c.txt",
+    ]
+    groups = [
+        *df.DEFAULT_PATTERNS_SPLIT_IN_DIR_NAME.values(),
+        *df.DEFAULT_PATTERNS_SPLIT_IN_FILENAME.values(),
+        ["**"],
+        ["**", ".*/*", "__pycache__/*"],
+        ["README.md", "data/*"],
+        [df.SPLIT_PATTERN_SHARDED.replace("{split}", "*")],
+    ]
+    for pats in groups:
+        expected = [p for p in paths if any(df.matches(q, p) for q in pats)]
+        assert df.resolve(pats, paths) == expected, pats
+    assert df.resolve(["**", ".*/*"], paths)[:2] == [
+        "data/train-00000-of-00002.parquet",
+        "data/train/shard_0.csv",
+    ]
+    assert ".hidden/train.csv" in df.resolve([".*/*"], paths)
