@@ -99,7 +99,7 @@ def _segment_regex(segment: str) -> str:
             negate = body[:1] in ("!", "^")
             if negate:
                 body = body[1:]
-            body = body.replace("\\", "\\\\")
+            body = "\\\\".join(body.split("\\"))  # a backslash in a class is literal (fnmatch)
             out.append(f"[^/{body}]" if negate else f"(?!/)[{body}]")
         else:
             out.append(re.escape(c))
