@@ -1112,6 +1112,60 @@ def _run_model_card(root: Path, rel: str) -> object:
     return read_model_card(root / rel, rel)
 
 
+HF_DATASET_CARD = b"""\
+---
+license: cc-by-4.0
+task_categories: [text-classification]
+configs:
+  - config_name: default
+    data_files:
+      - split: train
+        path: data/train-*
+dataset_info:
+  splits:
+    - name: train
+      num_examples: 2
+---
+# Reviews
+"""
+
+
+def _hf_dataset_card_seeds() -> list[Seed]:
+    return [Seed({"README.md": HF_DATASET_CARD}, "README.md")]
+
+
+def _run_hf_dataset_card(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.datasets.hf_dataset_card import read_dataset_card
+
+    return read_dataset_card(root / rel)
+
+
+BUILDER_SCRIPT = b"""\
+import datasets
+
+_URL = "https://example.org/squad/"
+_URLS = {"train": _URL + "train.json", "dev": f"{_URL}dev.json"}
+_LICENSE = "CC BY-SA 4.0"
+
+
+class Squad(datasets.GeneratorBasedBuilder):
+    VERSION = datasets.Version("1.0.0")
+
+    def _split_generators(self, dl_manager):
+        return dl_manager.download_and_extract(_URLS)
+"""
+
+
+def _builder_script_seeds() -> list[Seed]:
+    return [Seed({"squad/squad.py": BUILDER_SCRIPT}, "squad/squad.py")]
+
+
+def _run_builder_script(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.datasets.builder_scripts import read_builder_script
+
+    return read_builder_script(root / rel)
+
+
 HF_CONFIG = json.dumps(
     {
         "architectures": ["BertForSequenceClassification"],
@@ -1562,6 +1616,18 @@ TARGETS: dict[str, Target] = {
         *(_lockfile_target(fmt) for fmt in LOCKFILES),
         Target("model-card", _cached(_model_card_seeds), _run_model_card, formats=("model-card",)),
         Target("hf-config", _cached(_hf_config_seeds), _run_hf_config, formats=("hf-config",)),
+        Target(
+            "hf-dataset-card",
+            _cached(_hf_dataset_card_seeds),
+            _run_hf_dataset_card,
+            formats=("model-card",),
+        ),
+        Target(
+            "dataset-builder-script",
+            _cached(_builder_script_seeds),
+            _run_builder_script,
+            formats=("dataset-builder-script",),
+        ),
         Target("metrics", _cached(_metrics_seeds), _run_metrics, formats=("metrics-json",)),
         Target(
             "training-record",

@@ -209,6 +209,20 @@ SECRET_SOURCES: dict[str, dict[str, str]] = {
             "https://tom:CANARY-MLFLOW-TAG@github.com/o/r.git"
         ),
     },
+    "hf-dataset-card": {
+        "hfds/README.md": (
+            "---\nlicense: mit\nconfigs:\n- config_name: default\n  data_files:\n"
+            "  - split: train\n    path: https://yara:CANARY-HF-CARD@cdn.example.com/t.parquet\n"
+            "  - split: test\n    path: data/test.csv\n---\n"
+        ),
+        "hfds/data/test.csv": "a,b\n1,2\n",
+    },
+    "dataset-builder-script": {
+        "leaky/leaky.py": (
+            "import datasets\n_URL = 'https://zed:CANARY-BUILDER@files.example.com/d.zip'\n"
+            "class Leaky(datasets.GeneratorBasedBuilder):\n    pass\n"
+        ),
+    },
     "model-card": {
         "models/README.md": (
             "---\nlicense: mit\ndatasets:\n  - https://uma:CANARY-CARD@hub.example.com/ds\n---\n"
@@ -286,6 +300,8 @@ def test_redacted_urls_keep_their_host(secrets_run: tuple[str, str]) -> None:
     document, _ = secrets_run
     # Redaction removes the credential, not the evidence of where the data lives.
     assert "https://data.example.com/a.csv" in document
+    assert "https://cdn.example.com/t.parquet" in document  # a dataset card's data_files URL
+    assert "https://files.example.com/d.zip" in document  # a builder script's _URL
     assert "token=REDACTED" in document
 
 

@@ -110,3 +110,24 @@ def test_scan_completeness_is_recorded_and_fails_the_gate(tmp_path: Path) -> Non
     (repo / "models" / "cut.pkl").unlink()
     code, doc = _sbom(repo, "--fail-on", "high")
     assert code == 0
+
+
+def test_a_pickle_under_a_config_or_script_name_is_still_swept(tmp_path: Path) -> None:
+    # Names that classify as formats without a safety hook (a dataset builder script, a
+    # params file) do not hide a protocol 0 pickle: pickle.load reads it whatever its name.
+    repo = tmp_path / "repo"
+    (repo / "mydata").mkdir(parents=True)
+    payload = b"cposix\nsystem\n(S'id'\ntR."
+    (repo / "mydata" / "mydata.py").write_bytes(payload)
+    (repo / "params.yaml").write_bytes(payload)
+    code, doc = _sbom(repo, "--fail-on", "high")
+    assert code == 1
+    for path in ("mydata/mydata.py", "params.yaml"):
+        findings = [
+            p["value"]
+            for comp in doc["components"]  # type: ignore[union-attr]
+            for p in comp.get("properties", [])
+            if p["name"] == "usc:finding"
+            and {"name": "usc:path", "value": path} in comp.get("properties", [])
+        ]
+        assert any('"critical"' in f and "posix.system" in f for f in findings), path

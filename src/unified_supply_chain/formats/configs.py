@@ -23,6 +23,15 @@ def in_config_dir(name: str, parents: list[str]) -> bool:
     return suffix(name) in (".yaml", ".yml") and bool(_CONFIG_DIRS.intersection(parents))
 
 
+def is_dataset_builder_script(name: str, parents: list[str]) -> bool:
+    """A `datasets` loading script named after its directory (`squad/squad.py`), or a TFDS
+    builder (`<name>_dataset_builder.py`, as `tfds new` writes it)."""
+    if suffix(name) != ".py":
+        return False
+    stem = name[: -len(".py")]
+    return stem.endswith("_dataset_builder") or (bool(parents) and parents[-1] == stem)
+
+
 def _config(format_id: str, role: Role, description: str, **kwargs: object) -> FormatSpec:
     return FormatSpec(
         id=format_id,
@@ -80,6 +89,12 @@ SPECS = (
         "*.json files are recognised by content during inspection)",
         names=("croissant.json", "croissant.jsonld"),
         name_patterns=(r".*[._-]croissant\.json(ld)?",),
+    ),
+    _config(
+        "dataset-builder-script",
+        Role.DESCRIPTOR,
+        "<name>/<name>.py, *_dataset_builder.py (datasets / TFDS builder scripts, read with ast)",
+        path_rules=(is_dataset_builder_script,),
     ),
     _config(
         "requirements",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from collections.abc import Collection
 
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
@@ -121,9 +122,10 @@ def apply_model_cards(st: ScanState) -> None:
             )
 
 
-def apply_dataset_cards(st: ScanState) -> None:
+def apply_dataset_cards(st: ScanState, done: Collection[str] = ()) -> None:
     """A card (README.md with front matter) in a directory that holds datasets and no model is a
-    dataset card: its licence and description reach the data files under it that have none."""
+    dataset card: its licence and description reach the data files under it that have none.
+    Cards in `done` were already read as Hugging Face dataset cards (inspection/hf_datasets.py)."""
     from unified_supply_chain.sources.cards.hf_card import read_model_card
 
     model_dirs = {
@@ -133,7 +135,7 @@ def apply_dataset_cards(st: ScanState) -> None:
     }
     for rel, fmt in st.formats.items():
         directory = posixpath.dirname(rel)
-        if fmt != "model-card" or directory in model_dirs:
+        if fmt != "model-card" or directory in model_dirs or rel in done:
             continue
         prefix = directory + "/" if directory else ""
         idxs = [

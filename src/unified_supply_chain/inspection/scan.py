@@ -25,6 +25,10 @@ from unified_supply_chain.inspection.dataset_packages import apply_dataset_packa
 from unified_supply_chain.inspection.directories import group_artifact, group_directories
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
+from unified_supply_chain.inspection.hf_datasets import (
+    apply_builder_script,
+    apply_hf_dataset_cards,
+)
 from unified_supply_chain.inspection.safety import content_pickles, with_findings
 from unified_supply_chain.inspection.sources import (
     add_declared_present,
@@ -74,7 +78,9 @@ def scan(
     for f in walked.files:
         head, err = sniff(os.path.join(root, f.path))
         fmt = classify(head or b"", f.path)
-        if fmt is None and head:
+        if head and (fmt is None or registry()[fmt].safety is None):
+            # Files no safety hook covers (unclassified, configs, scripts) are swept by
+            # content: a pickle is a pickle to pickle.load whatever its name.
             unclassified[f.path] = head
         if err is not None:
             if fmt is not None:
@@ -172,9 +178,11 @@ def scan(
     for rel, fmt in st.formats.items():
         if fmt == "dataset-descriptor" and rel not in groups:
             apply_dataset_descriptor(st, rel)
+        elif fmt == "dataset-builder-script" and rel not in groups:
+            apply_builder_script(st, rel)
     apply_dataset_packages(st)
     apply_model_cards(st)
-    apply_dataset_cards(st)
+    apply_dataset_cards(st, apply_hf_dataset_cards(st))
     read_lineage_sources(st)
     add_declared_present(st)
     swept = content_pickles(st, unclassified)
