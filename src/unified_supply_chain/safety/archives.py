@@ -19,8 +19,8 @@ from unified_supply_chain.safety.scan import (
     Scanner,
     Source,
     scan_member,
-    unscannable,
 )
+from unified_supply_chain.safety.unverified import unverified
 
 
 def _scan_tar(src: Source) -> list[Finding]:
@@ -32,7 +32,7 @@ def _scan_tar(src: Source) -> list[Finding]:
             location = f"{src.location}!{member.name}"
             fh = tf.extractfile(member)
             if fh is None:
-                findings.append(unscannable(location, "member cannot be read"))
+                findings.append(unverified(location, "member cannot be read"))
                 continue
             name = posixpath.basename(member.name).lower()
             sub = Source(fh, member.size, location, name, "", src.depth + 1)  # type: ignore[arg-type]
@@ -41,7 +41,7 @@ def _scan_tar(src: Source) -> list[Finding]:
         tf.fileobj.seek(tf.offset)
         if tf.fileobj.read(1024) != bytes(1024):
             reason = "tar ends without its end-of-archive blocks (truncated)"
-            findings.append(unscannable(src.location, reason))
+            findings.append(unverified(src.location, reason))
     return findings
 
 
@@ -96,18 +96,18 @@ def _scan_7z(src: Source) -> list[Finding]:
         # requirements need not carry it; its absence is a reported outcome, never silent.
         py7zr = importlib.import_module("py7zr")
     except ImportError:
-        return [unscannable(src.location, "7z needs py7zr, which is not installed")]
+        return [unverified(src.location, "7z needs py7zr, which is not installed")]
     cap = limits.MAX_ZIP_MEMBER_READ
     findings: list[Finding] = []
     try:
         with py7zr.SevenZipFile(src.fh, "r") as archive:
             if archive.needs_password():
-                return [unscannable(src.location, "7z archive is encrypted")]
+                return [unverified(src.location, "7z archive is encrypted")]
             files = [f for f in archive.list() if not f.is_directory]
             total = sum(f.uncompressed for f in files)
             if total > limits.MAX_ARCHIVE_INFLATE:
                 return [
-                    unscannable(
+                    unverified(
                         src.location,
                         f"7z declares {total} bytes (limit {limits.MAX_ARCHIVE_INFLATE})",
                     )
@@ -115,13 +115,13 @@ def _scan_7z(src: Source) -> list[Finding]:
             factory = _CappedFactory(cap)
             archive.extractall(factory=factory)
     except Exception as exc:  # noqa: BLE001 - py7zr raises many types on hostile input
-        return [unscannable(src.location, f"{type(exc).__name__}: {exc}")]
+        return [unverified(src.location, f"{type(exc).__name__}: {exc}")]
     for f in files:
         location = f"{src.location}!{f.filename}"
         product = factory.products.get(f.filename)
         if product is None or product.over:
             why = "member was not extracted" if product is None else f"member over {cap} bytes"
-            findings.append(unscannable(location, why))
+            findings.append(unverified(location, why))
             continue
         data = product.buffer.getvalue()
         name = posixpath.basename(f.filename).lower()

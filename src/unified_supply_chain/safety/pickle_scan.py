@@ -300,11 +300,6 @@ def _picklescan_globals(
     return found, ("picklescan could not parse the stream" if result.scan_err else None)
 
 
-def walk_pickles(fh: BinaryIO, size: int, *, max_pickles: int | None = None) -> PickleWalk:
-    """Walk every pickle stream of `fh` (`size` bytes) to the end, never unpickling."""
-    return walk(fh, size, max_streams=max_pickles)
-
-
 def walk_reasons(found: PickleWalk, *, later_streams: bool = True) -> list[str]:
     """Why a walk does not prove the stream(s) safe (empty when it does)."""
     reasons: list[str] = []
@@ -431,11 +426,23 @@ def plain_view(
     return walk(fh, size, data=data, max_streams=max_pickles, joblib=False)
 
 
+def judge_bytes(
+    data: bytes, location: str, *, max_pickles: int | None = None, raw_tail: bool = False
+) -> tuple[list[Finding], PickleWalk]:
+    """Findings for the pickle stream(s) in `data`, and the walk they come from.
+
+    Both views (joblib's and a plain pickle.load's) and picklescan's second opinion; `raw_tail`:
+    raw bytes follow the last pickle (legacy torch storages after five pickles).
+    """
+    found = walk(None, len(data), data=data, max_streams=max_pickles)
+    plain = plain_view(None, len(data), found, data=data, max_pickles=max_pickles)
+    extra, why = second_opinion(data, location, found, multiple=max_pickles != 1, raw_tail=raw_tail)
+    findings = judge_walks(location, found, plain, extra, why, later_streams=not raw_tail)
+    return findings, found
+
+
 def scan_pickle_bytes(
     data: bytes, location: str, *, max_pickles: int | None = None
 ) -> list[Finding]:
     """Findings for the pickle stream(s) in `data`; never unpickles, never raises on bad input."""
-    found = walk(None, len(data), data=data, max_streams=max_pickles)
-    plain = plain_view(None, len(data), found, data=data, max_pickles=max_pickles)
-    extra, why = second_opinion(data, location, found, multiple=max_pickles != 1)
-    return judge_walks(location, found, plain, extra, why)
+    return judge_bytes(data, location, max_pickles=max_pickles)[0]

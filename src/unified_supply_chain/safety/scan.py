@@ -42,9 +42,9 @@ from unified_supply_chain.safety.keras import (
     zip_config_findings,
 )
 from unified_supply_chain.safety.pickle_scan import (
+    judge_bytes,
     judge_walks,
     plain_view,
-    second_opinion,
     unverified,
 )
 
@@ -60,7 +60,7 @@ __all__ = [
 
 _PICKLE_NAMES = (".pkl", ".pickle", ".joblib", "data.pkl")
 _PREFIX = 4096
-# Errors the standard library raises on hostile containers (all become "unscannable").
+# Errors the standard library raises on hostile containers (each: "could not be verified safe").
 INPUT_ERRORS = (
     OSError,
     EOFError,
@@ -79,11 +79,6 @@ INPUT_ERRORS = (
     MemoryError,
     UscError,
 )
-
-
-def unscannable(location: str, reason: str) -> Finding:
-    """What could not be read could not be verified safe (HIGH: it fails the gate)."""
-    return unverified(location, reason)
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,7 @@ class Scanner:
                 src = Source(fh, size, relpath, _basename(relpath), fmt, 0, path)
                 return self.scan(src)
         except INPUT_ERRORS as exc:
-            return [unscannable(relpath, f"{type(exc).__name__}: {exc}")]
+            return [unverified(relpath, f"{type(exc).__name__}: {exc}")]
 
     def scan(self, src: Source) -> list[Finding]:
         """Findings of `src`; what cannot be read is one "could not be verified" finding."""
@@ -136,7 +131,7 @@ class Scanner:
             src.fh.seek(0)
             return self.stream(src)
         except INPUT_ERRORS as exc:
-            return [unscannable(src.location, f"{type(exc).__name__}: {exc}")]
+            return [unverified(src.location, f"{type(exc).__name__}: {exc}")]
 
 
 def _basename(relpath: str) -> str:
@@ -154,7 +149,7 @@ def scan_file(path: Path, relpath: str, fmt: str) -> list[Finding]:
             fh.seek(0)
             return scan_source(Source(fh, size, relpath, _basename(relpath), fmt, 0, path))
     except INPUT_ERRORS as exc:
-        return [unscannable(relpath, f"{type(exc).__name__}: {exc}")]
+        return [unverified(relpath, f"{type(exc).__name__}: {exc}")]
 
 
 def _read_at_start(src: Source, n: int) -> bytes:
@@ -241,7 +236,7 @@ def scan_source(src: Source) -> list[Finding]:
 def scan_member(src: Source) -> list[Finding]:
     """Findings for one archive member: containers by the registry, pickles by name or shape."""
     if src.depth > limits.MAX_ARCHIVE_DEPTH:
-        return [unscannable(src.location, f"nested more than {limits.MAX_ARCHIVE_DEPTH} deep")]
+        return [unverified(src.location, f"nested more than {limits.MAX_ARCHIVE_DEPTH} deep")]
     prefix = _read_at_start(src, _PREFIX)
     spec = _sniffed(prefix, src.name)
     hook = resolve(spec.safety) if spec is not None and spec.safety is not None else None
@@ -288,26 +283,17 @@ def _pickle_findings(
     # Too large to hold in memory for picklescan: our own walk streams and seeks over weights.
     found = walk(src.fh, src.size, max_streams=max_pickles)
     plain = plain_view(src.fh, src.size, found, max_pickles=max_pickles)
-    return _judged(src, found, plain, lambda r: _window(src.fh, r), raw_tail=raw_tail)
+    findings = judge_walks(src.location, found, plain, later_streams=not raw_tail)
+    return findings + _nested_findings(src, found, lambda r: _window(src.fh, r))
 
 
 def pickle_data_findings(
     data: bytes, src: Source, *, max_pickles: int | None = None, raw_tail: bool = False
 ) -> list[Finding]:
     """Findings for pickle stream(s) held in memory (`src` names them and gives the depth)."""
-    found = walk(None, len(data), data=data, max_streams=max_pickles)
-    plain = plain_view(None, len(data), found, data=data, max_pickles=max_pickles)
-    extra, why = second_opinion(
-        data, src.location, found, multiple=max_pickles != 1, raw_tail=raw_tail
-    )
-    return _judged(
-        src,
-        found,
-        plain,
-        lambda r: io.BytesIO(data[r.offset : r.offset + r.length]),
-        extra,
-        why,
-        raw_tail=raw_tail,
+    findings, found = judge_bytes(data, src.location, max_pickles=max_pickles, raw_tail=raw_tail)
+    return findings + _nested_findings(
+        src, found, lambda r: io.BytesIO(data[r.offset : r.offset + r.length])
     )
 
 
@@ -316,27 +302,18 @@ def _window(fh: BinaryIO, r: ByteRange) -> BinaryIO:
     return io.BytesIO(fh.read(min(r.length, limits.MAX_PICKLE_DECOMPRESS)))
 
 
-def _judged(
-    src: Source,
-    found: PickleWalk,
-    plain: PickleWalk | None,
-    nested_bytes: Callable[[ByteRange], BinaryIO],
-    extra: set[tuple[str, str]] | None = None,
-    reasons: list[str] | None = None,
-    *,
-    raw_tail: bool = False,
+def _nested_findings(
+    src: Source, found: PickleWalk, nested_bytes: Callable[[ByteRange], BinaryIO]
 ) -> list[Finding]:
-    """Findings of a walk and its plain-loader view, then of the bytes it torch.loads."""
-    findings = judge_walks(
-        src.location, found, plain, extra or (), reasons or (), later_streams=not raw_tail
-    )
+    """Findings of the bytes the walked stream torch.loads (`_load_from_bytes`), as files."""
+    findings: list[Finding] = []
     for r in found.nested:
         location = f"{src.location}!<bytes at {r.offset}>"
         if r.length > limits.MAX_PICKLE_DECOMPRESS:
-            findings.append(unscannable(location, f"nested file of {r.length} bytes"))
+            findings.append(unverified(location, f"nested file of {r.length} bytes"))
             continue
         if src.depth >= limits.MAX_ARCHIVE_DEPTH:
-            findings.append(unscannable(location, "nested files too deep"))
+            findings.append(unverified(location, "nested files too deep"))
             continue
         sub = Source(nested_bytes(r), r.length, location, "", "pytorch", src.depth + 1)
         findings.extend(scan_source(sub))
@@ -366,15 +343,15 @@ def _scan_compressed(src: Source, kind: str) -> list[Finding]:
     src.fh.seek(0)
     found = decompress_prefix(src.fh, kind, cap)
     if found is None:
-        return [unscannable(src.location, f"{kind} compression is not supported by the scanner")]
+        return [unverified(src.location, f"{kind} compression is not supported by the scanner")]
     inner = _sniffed(found.data, src.name)
     hook = resolve(inner.safety) if inner is not None and inner.safety is not None else None
     if isinstance(hook, Scanner) and hook.reads_compressed:
         return hook.scan(src)  # a gzipped tar is a tar of members, not a pickle
     if found.more:
-        return [unscannable(src.location, f"{kind} stream inflates past {cap} bytes")]
+        return [unverified(src.location, f"{kind} stream inflates past {cap} bytes")]
     if not found.data:
-        return [unscannable(src.location, f"empty or corrupt {kind} stream")]
+        return [unverified(src.location, f"empty or corrupt {kind} stream")]
     # A stream cut short is walked as far as it goes (the walk then reports it truncated).
     return pickle_data_findings(found.data, src)
 
@@ -478,7 +455,7 @@ def zip_members(src: Source, reader: Any) -> list[Finding]:
                 )
                 findings.extend(scan_member(sub))
         except INPUT_ERRORS as exc:
-            findings.append(unscannable(location, f"{type(exc).__name__}: {exc}"))
+            findings.append(unverified(location, f"{type(exc).__name__}: {exc}"))
     return findings
 
 

@@ -18,9 +18,9 @@ from unified_supply_chain.safety.pickle_scan import RULE
 from unified_supply_chain.safety.scan import (
     Scanner,
     Source,
-    unscannable,
     zip_members,
 )
+from unified_supply_chain.safety.unverified import unverified
 
 
 def _code(location: str, severity: Severity, message: str, detail: str) -> Finding:
@@ -36,11 +36,11 @@ def _manifest_findings(src: Source, reader: Any, members: set[str]) -> list[Find
     )
 
     if MANIFEST not in members:
-        return [unscannable(src.location, f"no {MANIFEST}")]
+        return [unverified(src.location, f"no {MANIFEST}")]
     try:
         model = parse_manifest(reader.read(MANIFEST, limits.MAX_HDF5_SNIFF))["model"]
     except FormatError as exc:
-        return [unscannable(f"{src.location}!{MANIFEST}", str(exc))]
+        return [unverified(f"{src.location}!{MANIFEST}", str(exc))]
     findings: list[Finding] = []
     handler_member = None
     handler = model.get("handler")
@@ -68,7 +68,7 @@ def _manifest_findings(src: Source, reader: Any, members: set[str]) -> list[Find
                 )
             )
     else:
-        findings.append(unscannable(src.location, "manifest names no handler"))
+        findings.append(unverified(src.location, "manifest names no handler"))
     model_file = model.get("modelFile")
     for name in sorted(n for n in members if n.endswith(".py")):
         if name == handler_member:
