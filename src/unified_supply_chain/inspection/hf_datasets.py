@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
@@ -24,6 +27,8 @@ from unified_supply_chain.records import Artifact, ArtifactKind, Problem, Storag
 from unified_supply_chain.redact import redact_url
 from unified_supply_chain.sources.datasets import hf_data_files
 from unified_supply_chain.sources.datasets.hf_dataset_card import DatasetCard, read_dataset_card
+
+_T = TypeVar("_T")
 
 _URL_LIKE = ("://",)
 
@@ -50,14 +55,7 @@ def apply_hf_dataset_cards(st: ScanState) -> set[str]:
             continue
         if directory in model_dirs:
             continue
-        try:
-            card = read_dataset_card(st.abs(rel))
-        except FormatError as exc:
-            st.problems.append(Problem(rel, f"unreadable dataset card: {exc}"))
-            continue
-        except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
-            st.problems.append(Problem(rel, f"dataset card not read ({type(exc).__name__})"))
-            continue
+        card = _read_reported(st, rel, "dataset card", read_dataset_card)
         if card is None:
             continue
         _apply_card(st, rel, card)
@@ -200,13 +198,8 @@ def apply_builder_script(st: ScanState, rel: str) -> None:
     """One remote dataset component per builder class of a script that declares URLs."""
     from unified_supply_chain.sources.datasets.builder_scripts import read_builder_script
 
-    try:
-        builders = read_builder_script(st.abs(rel))
-    except FormatError as exc:
-        st.problems.append(Problem(rel, f"unreadable dataset builder script: {exc}"))
-        return
-    except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
-        st.problems.append(Problem(rel, f"dataset builder script not read ({type(exc).__name__})"))
+    builders = _read_reported(st, rel, "dataset builder script", read_builder_script)
+    if builders is None:
         return
     stem = file_stem(rel).removesuffix("_dataset_builder")
     seen: set[str] = set()
@@ -252,3 +245,15 @@ def apply_builder_script(st: ScanState, rel: str) -> None:
                 extra_properties=tuple(props),
             )
         )
+
+
+def _read_reported(st: ScanState, rel: str, what: str, read: Callable[[Path], _T]) -> _T | None:
+    """`read(file)`, or None with a problem of the run naming `what` (a bug must not lose the
+    SBOM: any exception is reported, a FormatError with its message)."""
+    try:
+        return read(st.abs(rel))
+    except FormatError as exc:
+        st.problems.append(Problem(rel, f"unreadable {what}: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - a bug here must not lose the SBOM
+        st.problems.append(Problem(rel, f"{what} not read ({type(exc).__name__})"))
+    return None
