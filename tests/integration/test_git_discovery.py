@@ -126,14 +126,34 @@ def test_blob_ids_are_the_index_object_ids(ml_repo: Path) -> None:
 
 
 def test_subdirectory_as_root(ml_repo: Path) -> None:
-    sub = ml_repo / "lightning_logs"
-    found = {f.path for f in discover(sub).files}
-    assert found == {"version_0/hparams.yaml", "version_0/metrics.csv"}
     data = {f.path for f in discover(ml_repo / "data").files}
     # The repository root's .gitignore applies to the subdirectory's untracked files.
     expected = {p.removeprefix("data/") for p in _git_expected(ml_repo) if p.startswith("data/")}
     assert data == expected
     assert "02_intermediate/clean.csv" not in data
+
+
+def test_an_ignored_directory_named_as_root_is_scanned(ml_repo: Path) -> None:
+    """`usc sbom outputs/` of a directory git ignores: the user asked for it, so it is walked."""
+    write_file(ml_repo / "lightning_logs/version_1/hparams.yaml", "lr: 0.2\n")
+    write_file(ml_repo / "lightning_logs/version_1/.gitignore", "*.tmp\n")
+    write_file(ml_repo / "lightning_logs/version_1/scratch.tmp", "x\n")
+    sub = ml_repo / "lightning_logs"
+    assert git(sub, "check-ignore", "--no-index", ".") == "."
+    # Git alone lists only the tracked files there.
+    assert set(git(sub, "ls-files", "--cached", "--others", "--exclude-standard").split()) == {
+        "version_0/hparams.yaml",
+        "version_0/metrics.csv",
+    }
+    found = {f.path: f for f in discover(sub).files}
+    assert set(found) == {
+        "version_0/hparams.yaml",
+        "version_0/metrics.csv",
+        "version_1/hparams.yaml",
+        "version_1/.gitignore",
+    }
+    assert found["version_0/metrics.csv"].blob == git(sub, "hash-object", "version_0/metrics.csv")
+    assert found["version_1/hparams.yaml"].blob is None
 
 
 def test_include_and_exclude_apply_on_top(ml_repo: Path) -> None:

@@ -26,6 +26,8 @@ root needs no mapping. What follows from this:
   skip-worktree (a sparse checkout). Names are bytes decoded like `os.scandir` decodes them
   (surrogate escapes), so odd names reach the same code as the walker's.
 - The index's object id of each tracked file is kept on its `FileEntry.blob`.
+- A scan root that git itself ignores (`usc sbom outputs/`) was asked for explicitly: its
+  tracked files come from git and its untracked ones from the walker (one `git check-ignore`).
 
 Outside a work tree the walker (`walk.py`) runs unchanged. Inside one, when git is missing or
 fails (a `safe.directory` refusal, a broken index), the walker runs too and a problem says why,
@@ -202,11 +204,53 @@ def discover(
     except GitListingError as exc:
         walked = walk(root, include=include, exclude=exclude)
         return WalkResult(walked.files, (_fallback_note(exc), *walked.problems))
-    found = _from_entries(root, entries, 0)
+    if _root_ignored(root):
+        found = _with_walked_untracked(root, entries)
+    else:
+        found = _from_entries(root, entries, 0)
     if not include and not exclude:
         return found
     return _filtered(
         found, glob_spec(include) if include else None, glob_spec(exclude) if exclude else None
+    )
+
+
+def _root_ignored(root: Path) -> bool:
+    """Whether git ignores the scanned directory itself (`usc sbom outputs/` of an ignored dir).
+
+    Asked only of a subdirectory (a repository's top level is never ignored): one more git call.
+    """
+    if os.path.lexists(os.path.join(root, ".git")):
+        return False
+    try:
+        done = subprocess.run(
+            ["git", "-c", "core.fsmonitor=false", "-C", os.path.abspath(root)]
+            + ["check-ignore", "-q", "--no-index", "."],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=GIT_LS_FILES_TIMEOUT,
+            env=_git_env(),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _with_walked_untracked(root: Path, entries: Sequence[GitEntry]) -> WalkResult:
+    """An ignored directory named as the root: its tracked files, plus what the walker finds.
+
+    Git lists no untracked file below an ignored directory, yet the user asked for this one;
+    its untracked files are taken as the walker sees them (its own `.gitignore` files apply).
+    """
+    tracked = _from_entries(root, [e for e in entries if e.tracked], 0)
+    walked = walk(root)
+    files = {f.path: f for f in walked.files}
+    files.update((f.path, f) for f in tracked.files)
+    problems = {(p.path, p.message): p for p in (*walked.problems, *tracked.problems)}
+    return WalkResult(
+        tuple(sorted(files.values(), key=lambda f: f.path)),
+        tuple(sorted(problems.values(), key=lambda p: p.path)),
     )
 
 
