@@ -55,7 +55,7 @@ class Hash:
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One regular file found by the walk (never a symlink target outside the root)."""
+    """One regular file found by discovery (never a symlink target outside the root)."""
 
     path: str
     """Repo-relative POSIX path."""
@@ -65,6 +65,9 @@ class FileEntry:
     """Modification time in ns at discovery (part of the hash cache key)."""
     inode: int
     """Inode number at discovery (part of the hash cache key)."""
+    blob: str | None = None
+    """Git object id of the file as staged in the index (`git ls-files -s`), None when untracked
+    or found without git. Equals the content's git hash only while the file is unmodified."""
 
 
 @dataclass(frozen=True)

@@ -478,14 +478,14 @@ def test_file_vanishing_after_the_walk(tmp_path: Path, monkeypatch: pytest.Monke
     from unified_supply_chain.inspection import scan
 
     root = _tiny_repo(tmp_path / "repo")
-    real_walk = scan.walk
+    real_walk = scan.discover
 
     def walk_then_delete(*args: Any, **kwargs: Any) -> Any:
         result = real_walk(*args, **kwargs)
         (root / "data" / "d.csv").unlink()  # gone before it is sniffed, read and hashed
         return result
 
-    monkeypatch.setattr(scan, "walk", walk_then_delete)
+    monkeypatch.setattr(scan, "discover", walk_then_delete)
     out = tmp_path / "sbom.cdx.json"
     code, stderr = _run(root, out)
     assert code == 0, stderr

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unified_supply_chain.discover.walk import _Spec
+from unified_supply_chain.discover.walk import GlobSpec as _Spec
 
 LINES = [
     "*.log",

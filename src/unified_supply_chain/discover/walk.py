@@ -56,7 +56,7 @@ class WalkResult:
     """Symlinks not followed because they leave the root, unreadable directories, ..."""
 
 
-class _Spec:
+class GlobSpec:
     """A gitignore-style spec with a one-regex pre-check.
 
     Most paths match no pattern at all, and then the answer ("not matched") needs no loop over
@@ -104,8 +104,9 @@ def _any_pattern(spec: pathspec.PathSpec[Any]) -> re.Pattern[str] | None:
         return None
 
 
-def _spec(lines: Sequence[str]) -> _Spec:
-    return _Spec(lines)
+def glob_spec(lines: Sequence[str]) -> GlobSpec:
+    """A gitignore-style spec of `lines` (with the one-regex pre-check)."""
+    return GlobSpec(lines)
 
 
 def _read_gitignore(path: str) -> list[str]:
@@ -116,7 +117,8 @@ def _read_gitignore(path: str) -> list[str]:
         return []
 
 
-def _is_venv(path: str) -> bool:
+def is_venv(path: str) -> bool:
+    """Whether the directory `path` is a Python virtual environment (holds `pyvenv.cfg`)."""
     return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
@@ -130,27 +132,27 @@ def walk(
     """Walk `root` and return its regular files (repo-relative POSIX paths), sorted."""
     root_str = os.path.abspath(root)
     root_real = os.path.realpath(root_str)
-    include_spec = _spec(include) if include else None
-    exclude_spec = _spec(exclude) if exclude else None
+    include_spec = glob_spec(include) if include else None
+    exclude_spec = glob_spec(exclude) if exclude else None
     files: list[FileEntry] = []
     problems: list[Problem] = []
 
     # Each stack item: (absolute dir, relative dir, [(base relative dir, gitignore spec), ...]).
     # Git applies .git/info/exclude like a root .gitignore: so do we.
-    root_ignores: tuple[tuple[str, _Spec], ...] = ()
+    root_ignores: tuple[tuple[str, GlobSpec], ...] = ()
     exclude_file = os.path.join(root_str, ".git", "info", "exclude")
     if use_gitignore and os.path.isfile(exclude_file):
         lines = _read_gitignore(exclude_file)
         if any(line.strip() and not line.startswith("#") for line in lines):
-            root_ignores = (("", _spec(lines)),)
-    stack: list[tuple[str, str, tuple[tuple[str, _Spec], ...]]] = [(root_str, "", root_ignores)]
+            root_ignores = (("", glob_spec(lines)),)
+    stack: list[tuple[str, str, tuple[tuple[str, GlobSpec], ...]]] = [(root_str, "", root_ignores)]
     while stack:
         abs_dir, rel_dir, ignores = stack.pop()
         if use_gitignore:
             gi = os.path.join(abs_dir, ".gitignore")
             lines = _read_gitignore(gi) if os.path.isfile(gi) else []
             if lines:
-                ignores = (*ignores, (rel_dir, _spec(lines)))
+                ignores = (*ignores, (rel_dir, glob_spec(lines)))
         try:
             with os.scandir(abs_dir) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -171,7 +173,7 @@ def walk(
                     continue
                 if _ignored(rel + "/", ignores, exclude_spec):
                     continue
-                if _is_venv(entry.path):
+                if is_venv(entry.path):
                     continue
                 subdirs.append((entry.path, rel))
                 continue
@@ -180,7 +182,7 @@ def walk(
             if include_spec is not None and not include_spec.match_file(rel):
                 continue
             if is_link:
-                problem = _symlink_problem(entry.path, rel, root_real)
+                problem = symlink_problem(entry.path, rel, root_real)
                 if problem is not None:
                     problems.append(problem)
                 continue
@@ -201,8 +203,8 @@ def walk(
 
 def _ignored(
     rel: str,
-    ignores: tuple[tuple[str, _Spec], ...],
-    exclude_spec: _Spec | None,
+    ignores: tuple[tuple[str, GlobSpec], ...],
+    exclude_spec: GlobSpec | None,
 ) -> bool:
     if exclude_spec is not None and exclude_spec.match_file(rel):
         return True
@@ -213,7 +215,8 @@ def _ignored(
     return False
 
 
-def _symlink_problem(abs_path: str, rel: str, root_real: str) -> Problem | None:
+def symlink_problem(abs_path: str, rel: str, root_real: str) -> Problem | None:
+    """Why the symlink at `abs_path` is not followed; None when its target is inside the root."""
     try:
         target = os.path.realpath(abs_path, strict=True)
     except (OSError, RuntimeError):

@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Callable, Sequence
 
 from unified_supply_chain import limits
-from unified_supply_chain.discover.walk import walk
+from unified_supply_chain.discover.gittree import discover
 from unified_supply_chain.errors import UsageError
 from unified_supply_chain.formats import Role, registry
 from unified_supply_chain.hashing.digests import HashCacheProtocol, HashResult, hash_files
@@ -67,7 +67,7 @@ def scan(
         raise UsageError(f"path is not a directory: {root}")
     if not os.access(root, os.R_OK | os.X_OK):
         raise UsageError(f"path is not readable: {root}")
-    walked = walk(root, include=options.include, exclude=options.exclude)
+    walked = discover(root, include=options.include, exclude=options.exclude)
     st = ScanState(
         root, walked.files, {f.path: f for f in walked.files}, {}, list(walked.problems), [], [], []
     )
