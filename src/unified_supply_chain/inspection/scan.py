@@ -21,6 +21,11 @@ from unified_supply_chain.inspection.cards import (
     apply_dataset_descriptor,
     apply_model_cards,
 )
+from unified_supply_chain.inspection.dataset_yaml import (
+    apply_kedro_catalog,
+    apply_yolo_datasets,
+    claim_yolo_datasets,
+)
 from unified_supply_chain.inspection.directories import group_artifact, group_directories
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
@@ -90,6 +95,8 @@ def scan(
                 Problem(f.path, "file name is not valid UTF-8; shown with replacement characters")
             )
 
+    # YOLO dataset YAML is known by content, before names decide what a YAML file becomes.
+    yolo_datasets = claim_yolo_datasets(st)
     groups = group_directories(st)
     grouped: dict[str, list[str]] = {}
     for member, (d, _) in groups.items():
@@ -171,6 +178,9 @@ def scan(
     for rel, fmt in st.formats.items():
         if fmt == "dataset-descriptor" and rel not in groups:
             apply_dataset_descriptor(st, rel)
+        elif fmt == "kedro-catalog":
+            apply_kedro_catalog(st, rel)
+    apply_yolo_datasets(st, yolo_datasets)
     apply_model_cards(st)
     apply_dataset_cards(st)
     read_lineage_sources(st)
