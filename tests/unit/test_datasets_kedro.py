@@ -87,7 +87,10 @@ dummy_confusion_matrix:
   filepath: data/08_reporting/{name}.json
 """
 
-CREDENTIALS = "dev_s3:\n  client_kwargs:\n    aws_access_key_id: AKIAEXAMPLE\n    aws_secret_access_key: wJalrXUtnFEMI\n"
+CREDENTIALS = (
+    "dev_s3:\n  client_kwargs:\n"
+    "    aws_access_key_id: AKIAEXAMPLE\n    aws_secret_access_key: wJalrXUtnFEMI\n"
+)
 PARAMETERS_DS = """\
 model_options:
   test_size: 0.2
