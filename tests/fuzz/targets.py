@@ -1511,6 +1511,85 @@ def format_target(
     return Target(name or format_id, seeds, run, formats=(format_id, *also))
 
 
+# Modelled on ultralytics/ultralytics ultralytics/cfg/datasets/coco8.yaml and yolov5's
+# data/coco128.yaml; the Kedro seeds on kedro-org/kedro-starters spaceflights-pandas conf/base.
+YOLO_DATASET_YAML = b"""\
+path: coco8 # dataset root dir
+train: images/train
+val: [images/val, lists/val.txt]
+test:
+names:
+  0: person
+  1: bicycle
+download: https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip
+"""
+KEDRO_CATALOG_YML = b"""\
+_base: data
+companies:
+  type: pandas.CSVDataset
+  filepath: ${_base}/01_raw/companies.csv
+  metadata:
+    kedro-viz:
+      layer: raw
+weather:
+  type: spark.SparkDataset
+  filepath: s3a://bucket/data/01_raw/weather*
+  credentials: dev_s3
+regressor:
+  type: pickle.PickleDataset
+  filepath: data/06_models/regressor.pickle
+  versioned: true
+"{name}_csv":
+  type: pandas.CSVDataset
+  filepath: data/01_raw/{name}.csv
+"""
+
+
+def _yolo_seeds() -> list[Seed]:
+    script = YOLO_DATASET_YAML.split(b"download:")[0] + (
+        b"download: |\n  from pathlib import Path\n  url = 'https://example.com/coco.zip'\n"
+    )
+    return [
+        Seed({"data/coco8.yaml": YOLO_DATASET_YAML}, "data/coco8.yaml"),
+        Seed({"datasets/coco-script.yaml": script}, "datasets/coco-script.yaml"),
+    ]
+
+
+def _run_yolo(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.datasets.yolo import read_yolo_dataset
+
+    return read_yolo_dataset(root / rel)
+
+
+def _kedro_seeds() -> list[Seed]:
+    return [Seed({"conf/base/catalog.yml": KEDRO_CATALOG_YML}, "conf/base/catalog.yml")]
+
+
+def _run_kedro_catalog(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.datasets.kedro import read_kedro_catalog
+
+    return read_kedro_catalog(root / rel)
+
+
+def _kedro_parameters_seeds() -> list[Seed]:
+    text = b"model_options:\n  test_size: 0.2\n  features:\n    - engines\n"
+    return [
+        Seed(
+            {"conf/base/parameters_data_science.yml": text}, "conf/base/parameters_data_science.yml"
+        ),
+        Seed(
+            {"conf/base/parameters/reporting.yml": b"a: {b: 1}\n"},
+            "conf/base/parameters/reporting.yml",
+        ),
+    ]
+
+
+def _run_kedro_parameters(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.params import read_params_file
+
+    return read_params_file(root / rel, "kedro-parameters")
+
+
 def _run_descriptor(root: Path, rel: str) -> object:
     from unified_supply_chain.sources.cards.descriptors import read_dataset_descriptor
 
@@ -1637,6 +1716,19 @@ TARGETS: dict[str, Target] = {
         ),
         Target("dvc", _cached(_dvc_seeds), _run_dvc, formats=("dvc-file", "dvc-yaml", "dvc-lock")),
         Target("mlflow", _cached(_mlflow_seeds), _run_mlflow, formats=("mlproject", "mlmodel")),
+        Target("yolo-dataset", _cached(_yolo_seeds), _run_yolo, formats=("yolo-dataset",)),
+        Target(
+            "kedro-catalog",
+            _cached(_kedro_seeds),
+            _run_kedro_catalog,
+            formats=("kedro-catalog",),
+        ),
+        Target(
+            "kedro-parameters",
+            _cached(_kedro_parameters_seeds),
+            _run_kedro_parameters,
+            formats=("kedro-parameters",),
+        ),
         Target("merge", _cached(_merge_seeds), _run_merge, allowed=(MergeError, FormatError)),
         # The pickle safety scanner promises never to raise on bad input at all.
         Target("safety-scan", _cached(_safety_scan_seeds), _run_safety_scan, allowed=()),

@@ -123,6 +123,23 @@ SECRET_SOURCES: dict[str, dict[str, str]] = {
             "  - s3://bucket/c.parquet?X-Amz-Signature=CANARY-DESC-AMZ\n"
         ),
     },
+    "yolo-dataset": {
+        "data/coco.yaml": (
+            "train: images/train\nval: images/val\nnames: [a]\n"
+            "download: https://ivy:CANARY-YOLO-USERINFO@assets.example.com/c.zip?token=CANARY-YOLO-Q\n"
+        ),
+    },
+    "kedro-catalog": {
+        "conf/base/catalog.yml": (
+            "raw:\n  type: pandas.CSVDataset\n"
+            "  filepath: s3://jim:CANARY-KEDRO-USERINFO@bucket/raw.csv\n"
+            "  credentials: CANARY-KEDRO-CREDENTIALS-NAME\n"
+            "  fs_args:\n    open_args_load:\n      password: CANARY-KEDRO-FS-ARGS\n"
+        ),
+        "conf/local/credentials.yml": (
+            "CANARY-KEDRO-CREDENTIALS-NAME:\n  key: CANARY-KEDRO-CREDENTIALS-VALUE\n"
+        ),
+    },
     "requirements": {
         "requirements.txt": (
             "--index-url https://bob:CANARY-REQ-INDEX@pypi.example.com/simple\n"

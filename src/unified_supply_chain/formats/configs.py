@@ -7,7 +7,7 @@ is a training record before it is a `*metrics*.json`).
 
 from __future__ import annotations
 
-from unified_supply_chain.formats import DirectoryModelSpec, FormatSpec, Kind, Role
+from unified_supply_chain.formats import DirectoryModelSpec, FormatSpec, Kind, PathRule, Role
 from unified_supply_chain.formats._names import suffix
 
 _CONFIG_DIRS = frozenset({"conf", "config", "configs"})
@@ -30,6 +30,40 @@ def is_dataset_builder_script(name: str, parents: list[str]) -> bool:
         return False
     stem = name[: -len(".py")]
     return stem.endswith("_dataset_builder") or (bool(parents) and parents[-1] == stem)
+
+
+def _kedro_conf_rule(prefix: str) -> PathRule:
+    """Kedro's config patterns `<prefix>*`, `<prefix>*/**`, `**/<prefix>*` inside an environment
+    directory of `conf/` (kedro/config/omegaconf_config.py)."""
+
+    def rule(name: str, parents: list[str]) -> bool:
+        if suffix(name) not in (".yaml", ".yml") or "conf" not in parents:
+            return False
+        below = parents[len(parents) - parents[::-1].index("conf") :]
+        if not below:
+            return False  # conf/<file>: no environment, not read by Kedro
+        return name.startswith(prefix) or (len(below) > 1 and below[1].startswith(prefix))
+
+    rule.__doc__ = f"`conf/<env>/{prefix}*.yml`, `conf/<env>/{prefix}*/**.yml`, ...: Kedro."
+    return rule
+
+
+in_kedro_catalog = _kedro_conf_rule("catalog")
+in_kedro_parameters = _kedro_conf_rule("parameters")
+
+
+def in_dataset_yaml_dir(name: str, parents: list[str]) -> bool:
+    """YAML directly in a `data/` or `datasets/` directory (YOLO: `data/coco128.yaml`,
+    `ultralytics/cfg/datasets/coco8.yaml`); confirmed by content at inspection."""
+    return (
+        suffix(name) in (".yaml", ".yml")
+        and bool(parents)
+        and parents[-1]
+        in (
+            "data",
+            "datasets",
+        )
+    )
 
 
 def _config(format_id: str, role: Role, description: str, **kwargs: object) -> FormatSpec:
@@ -116,10 +150,28 @@ SPECS = (
     _config("mlproject", Role.LINEAGE, "MLproject", names=("mlproject",)),
     _config("mlmodel", Role.LINEAGE, "MLmodel", names=("mlmodel",)),
     _config(
+        "kedro-catalog",
+        Role.DESCRIPTOR,
+        "conf/<env>/catalog*.yml, conf/<env>/catalog*/**.yml (Kedro data catalog)",
+        path_rules=(in_kedro_catalog,),
+    ),
+    _config(
+        "kedro-parameters",
+        Role.HYPERPARAMETERS,
+        "conf/<env>/parameters*.yml, conf/<env>/parameters*/**.yml (Kedro parameters)",
+        path_rules=(in_kedro_parameters,),
+    ),
+    _config(
         "hydra-config",
         Role.HYPERPARAMETERS,
         "*.yaml / *.yml under a conf/, config/ or configs/ directory",
         path_rules=(in_config_dir,),
+    ),
+    _config(
+        "yolo-dataset",
+        Role.DESCRIPTOR,
+        "Ultralytics/YOLO dataset YAML (`names` and `train`/`val`), by content; data/*.yaml",
+        path_rules=(in_dataset_yaml_dir,),
     ),
     _config(
         "hf-config",

@@ -33,8 +33,11 @@ def with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
             if r.changed:
                 warnings.append(f"{path}: changed while it was being hashed")
             files.append((path, r.size, r.sha256))
+            # Members below the artifact's path are named relative to it; the files a dataset
+            # declaration names (its path is the declaring file) keep their repo-relative path.
+            inside = bool(a.path) and path.startswith(f"{a.path}/")
             combined.update(
-                f"{r.sha256}  {path[len(a.path or '') :].lstrip('/')}\n".encode(
+                f"{r.sha256}  {path[len(a.path or '') :].lstrip('/') if inside else path}\n".encode(
                     "utf-8", "surrogateescape"
                 )
             )

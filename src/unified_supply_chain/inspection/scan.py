@@ -22,6 +22,11 @@ from unified_supply_chain.inspection.cards import (
     apply_model_cards,
 )
 from unified_supply_chain.inspection.dataset_packages import apply_dataset_packages
+from unified_supply_chain.inspection.dataset_yaml import (
+    apply_kedro_catalog,
+    apply_yolo_datasets,
+    claim_yolo_datasets,
+)
 from unified_supply_chain.inspection.directories import group_artifact, group_directories
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
@@ -97,6 +102,8 @@ def scan(
                 Problem(f.path, "file name is not valid UTF-8; shown with replacement characters")
             )
 
+    # YOLO dataset YAML is known by content, before names decide what a YAML file becomes.
+    yolo_datasets = claim_yolo_datasets(st)
     groups = group_directories(st)
     grouped: dict[str, list[str]] = {}
     for member, (d, _) in groups.items():
@@ -180,7 +187,10 @@ def scan(
             apply_dataset_descriptor(st, rel)
         elif fmt == "dataset-builder-script" and rel not in groups:
             apply_builder_script(st, rel)
+        elif fmt == "kedro-catalog":
+            apply_kedro_catalog(st, rel)
     apply_dataset_packages(st)
+    apply_yolo_datasets(st, yolo_datasets)
     apply_model_cards(st)
     apply_dataset_cards(st, apply_hf_dataset_cards(st))
     read_lineage_sources(st)
