@@ -210,7 +210,7 @@ def discover(
         found = _from_entries(root, entries, 0)
     if not include and not exclude:
         return found
-    return _filtered(
+    return filter_result(
         found, glob_spec(include) if include else None, glob_spec(exclude) if exclude else None
     )
 
@@ -362,7 +362,9 @@ def _under_symlink(root: str, rel_dir: str, cache: dict[str, bool]) -> bool:
     return linked
 
 
-def _filtered(found: WalkResult, include: GlobSpec | None, exclude: GlobSpec | None) -> WalkResult:
+def filter_result(
+    found: WalkResult, include: GlobSpec | None, exclude: GlobSpec | None
+) -> WalkResult:
     """`found` narrowed by `--include`/`--exclude`, as the walker applies them."""
     excluded_dir: dict[str, bool] = {}
 

@@ -45,7 +45,15 @@ from unified_supply_chain.inspection.sources import (
 from unified_supply_chain.inspection.state import ScanState, file_stem, model_name
 from unified_supply_chain.lineage.resolve import Resolved, artifact_ref, resolve
 from unified_supply_chain.options import ScanOptions
-from unified_supply_chain.records import Artifact, ArtifactKind, Hash, Inventory, Problem, Storage
+from unified_supply_chain.records import (
+    Artifact,
+    ArtifactKind,
+    FileEntry,
+    Hash,
+    Inventory,
+    Problem,
+    Storage,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,31 +84,10 @@ def scan(
     st = ScanState(
         root, walked.files, {f.path: f for f in walked.files}, {}, list(walked.problems), [], [], []
     )
-    from unified_supply_chain.discover.classify import classify
-
     unreadable: dict[str, str] = {}
     unclassified: dict[str, bytes] = {}
-    for f in walked.files:
-        head, err = sniff(os.path.join(root, f.path))
-        fmt = classify(head or b"", f.path)
-        if head and (fmt is None or registry()[fmt].safety is None):
-            # Files no safety hook covers (unclassified, configs, scripts) are swept by
-            # content: a pickle is a pickle to pickle.load whatever its name.
-            unclassified[f.path] = head
-        if err is not None:
-            if fmt is not None:
-                unreadable[f.path] = err
-            else:
-                st.problems.append(Problem(f.path, err))
-        if fmt is not None:
-            st.formats[f.path] = fmt
-    for f in walked.files:
-        try:
-            f.path.encode("utf-8")
-        except UnicodeEncodeError:
-            st.problems.append(
-                Problem(f.path, "file name is not valid UTF-8; shown with replacement characters")
-            )
+    _classify(st, walked.files, unreadable, unclassified)
+    _admit(st, options, unreadable, unclassified)
 
     # YOLO dataset YAML is known by content, before names decide what a YAML file becomes.
     yolo_datasets = claim_yolo_datasets(st)
@@ -193,7 +180,6 @@ def scan(
     apply_yolo_datasets(st, yolo_datasets)
     apply_model_cards(st)
     apply_dataset_cards(st, apply_hf_dataset_cards(st))
-    read_lineage_sources(st)
     add_declared_present(st)
     swept = content_pickles(st, unclassified)
     st.artifacts.extend(swept)
@@ -226,10 +212,78 @@ def scan(
         edges=resolved.edges,
         tasks=resolved.tasks,
         problems=_capped(st.problems),
-        files_seen=len(walked.files),
+        files_seen=len(st.files),
         bytes_hashed=bytes_hashed,
     )
     return ScanResult(inventory, resolved)
+
+
+def _classify(
+    st: ScanState,
+    files: Sequence[FileEntry],
+    unreadable: dict[str, str],
+    unclassified: dict[str, bytes],
+) -> None:
+    """Sniff and classify `files` into `st.formats`; note unreadable and unclassified heads."""
+    from unified_supply_chain.discover.classify import classify
+
+    for f in files:
+        head, err = sniff(os.path.join(st.root, f.path))
+        fmt = classify(head or b"", f.path)
+        if head and (fmt is None or registry()[fmt].safety is None):
+            # Files no safety hook covers (unclassified, configs, scripts) are swept by
+            # content: a pickle is a pickle to pickle.load whatever its name.
+            unclassified[f.path] = head
+        if err is not None:
+            if fmt is not None:
+                unreadable[f.path] = err
+            else:
+                st.problems.append(Problem(f.path, err))
+        if fmt is not None:
+            st.formats[f.path] = fmt
+        try:
+            f.path.encode("utf-8")
+        except UnicodeEncodeError:
+            st.problems.append(
+                Problem(f.path, "file name is not valid UTF-8; shown with replacement characters")
+            )
+
+
+def _admit(
+    st: ScanState,
+    options: ScanOptions,
+    unreadable: dict[str, str],
+    unclassified: dict[str, bytes],
+) -> None:
+    """Read the lineage records, then admit the files they declare (and `--include` names) that
+    discovery left out as ignored (`discover/declared.py`); re-read the records if any came in,
+    so what they say about presence matches the files the scan now has."""
+    from unified_supply_chain.discover.declared import (
+        admit_declared,
+        declared_paths,
+        included_ignored,
+    )
+
+    problems_before, libraries_before = len(st.problems), len(st.libraries)
+    read_lineage_sources(st)
+    include, exclude = options.include, options.exclude
+    extra = admit_declared(
+        st.root, declared_paths(st.contributions), st.by_path, include=include, exclude=exclude
+    )
+    known = set(st.by_path) | {f.path for f in extra.files}
+    more = included_ignored(st.root, known, include=include, exclude=exclude)
+    admitted = {f.path: f for f in (*extra.files, *more.files)}
+    seen = {(p.path, p.message) for p in st.problems}
+    new_problems = [p for p in (*extra.problems, *more.problems) if (p.path, p.message) not in seen]
+    if not admitted and not new_problems:
+        return
+    del st.problems[problems_before:], st.libraries[libraries_before:]
+    st.contributions.clear()
+    st.problems.extend(dict.fromkeys(new_problems))
+    st.files = tuple(sorted((*st.files, *admitted.values()), key=lambda f: f.path))
+    st.by_path.update(admitted)
+    _classify(st, list(admitted.values()), unreadable, unclassified)
+    read_lineage_sources(st)
 
 
 def _lfs_artifact(st: ScanState, rel: str) -> Artifact:
