@@ -131,4 +131,7 @@ def _test_for(name: str) -> Any:
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_mutated_inputs_raise_only_format_error(name: str) -> None:
+    # Seeds come from unit-test modules, some defining @given tests: import them (and build the
+    # seeds) before Hypothesis runs, or defining those tests inside this one is a nested @given.
+    _warm_up(name)
     _test_for(name)()

@@ -519,7 +519,8 @@ TREE_FILES = 200_000
 
 
 def test_tree_of_200000_files(tmp_path: Path) -> None:
-    """The walk finishes and the SBOM is written for a tree of 200,000 files (run once).
+    """The walk finishes and the SBOM, with every dataset, is written for a tree of 200,000 files
+    (run once; its speed is benchmarks/discovery.py's and benchmarks/run.py's business).
 
     The tree lives on tmpfs when there is one (creating 200,000 files on a shared disk takes
     longer than scanning them) and is removed at the end, so no later pytest session has to.
@@ -554,8 +555,8 @@ def _scan_big_tree(base: Path) -> None:
     document = json.loads(out.read_text())
     datasets = [c for c in document["components"] if c["type"] == "data"]
     assert len(datasets) == 200 * (TREE_FILES // 200 // 1000)
+    # How fast is measured by benchmarks/ (no timed tests: load would make this flaky).
     print(f"200,000-file tree: created in {created:.1f} s, usc sbom in {elapsed:.1f} s")
-    assert elapsed < 120, f"scan took {elapsed:.1f} s (tree created in {created:.1f} s)"
 
 
 def test_warnings_per_file_are_bounded(tmp_path: Path) -> None:
