@@ -159,10 +159,14 @@ def test_hydra_composition_exact_keys(tmp_path: Path) -> None:
         ("seed", "42"),
     )
     # Composition order (the Final Defaults List): `_self_` is last, so config.yaml comes last.
-    assert result.sources == result.members == (
-        "conf/model/small.yaml",
-        "conf/optimizer/adam.yaml",
-        "conf/config.yaml",
+    assert (
+        result.sources
+        == result.members
+        == (
+            "conf/model/small.yaml",
+            "conf/optimizer/adam.yaml",
+            "conf/config.yaml",
+        )
     )
     assert result.warnings == ()
     standalone = read_params_file(tmp_path / "conf" / "config.yaml", "hydra-config")
