@@ -63,8 +63,8 @@ def _hydra_repo(root: Path) -> None:
         root / "conf/experiment/short.yaml",
         "# @package _global_\ndefaults:\n  - override /optimizer: sgd\n\nepochs: 2\n",
     )
-    from safetensors.numpy import save_file
     import numpy as np
+    from safetensors.numpy import save_file
 
     (root / "hf").mkdir()
     save_file({"w": np.zeros((2, 2), dtype=np.float32)}, str(root / "hf/model.safetensors"))

@@ -25,11 +25,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 # Hydra trees are composed in `sources/hydra.py`; re-exported here, where callers look first.
 from unified_supply_chain.sources.hydra import META_KEYS as _HYDRA_META_KEYS
-from unified_supply_chain.sources.hydra import (  # noqa: F401 - re-exported
-    ComposedConfig,
-    compose_hydra,
-    is_hydra_primary,
-)
+from unified_supply_chain.sources.hydra import ComposedConfig as ComposedConfig
+from unified_supply_chain.sources.hydra import compose_hydra as compose_hydra
+from unified_supply_chain.sources.hydra import is_hydra_primary as is_hydra_primary
 
 
 def _load_toml(path: Path) -> Any:
