@@ -897,8 +897,11 @@ train:
   epochs: 3
 """,
     "conf/model/resnet.yaml": b"# @package _global_\ndepth: 50\nwidth: 64\n",
+    # An override of `/model` from a group file must be `_global_`: otherwise its key is
+    # `model@optimizer.model`, which Hydra refuses (hydra/core/default_element.py get_override_key).
     "conf/optimizer/adam.yaml": (
-        b"defaults:\n  - override /model: resnet\nlr: 0.001\nbetas: [0.9, 0.99]\n"
+        b"# @package _global_\ndefaults:\n  - override /model: resnet\n"
+        b"optimizer:\n  lr: 0.001\n  betas: [0.9, 0.99]\n"
     ),
 }
 

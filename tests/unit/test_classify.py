@@ -327,3 +327,42 @@ def test_classify_never_raises(head: bytes, relpath: str) -> None:
 def test_classify_never_raises_on_near_magic(prefix: bytes, rest: bytes, relpath: str) -> None:
     found = classify(prefix + rest, relpath)
     assert found is None or found in FORMATS
+
+
+def test_ci_and_hugo_config_directories_hold_no_ml_configs() -> None:
+    # GitHub Actions workflows named like ML files; a GitLab CI include; Hugo's site params
+    # (https://gohugo.io/getting-started/configuration/#configuration-directory).
+    from unified_supply_chain.discover.classify import classify as _classify
+
+    for path in (
+        ".github/workflows/hypothesis.yml",
+        ".github/workflows/params-check.yml",
+        ".github/workflows/data.yaml",
+        ".gitlab/ci/params.yml",
+        ".circleci/config.yml",
+        "site/config/_default/params.yaml",
+        "config/production/params.toml",
+    ):
+        assert _classify(b"name: x\n", path) is None, path
+    # The same names elsewhere keep their meaning; libraries in CI directories still count.
+    assert _classify(b"lr: 1\n", "params.yaml") == "params-yaml"
+    assert _classify(b"lr: 1\n", "config/params.yaml") == "params-yaml"
+    assert _classify(b"lr0: 1\n", "data/hyps/hyp.scratch-low.yaml") == "hyp-yaml"
+    assert _classify(b"numpy\n", ".github/requirements.txt") == "requirements"
+
+
+def test_test_fixture_rule() -> None:
+    from unified_supply_chain.discover.classify import is_test_fixture
+
+    for path in (
+        "tests/fixtures/tiny.onnx",
+        "tests/data/sample.csv",
+        "pkg/tests/unit/data/x.parquet",
+        "test/resources/m.pt",
+        "__tests__/fixtures/sample.csv",
+        "internal/testdata/model.gguf",
+        "src/__fixtures__/a.json",
+    ):
+        assert is_test_fixture(path), path
+    for path in ("data/train.csv", "tests/test_model.py", "models/tests.onnx", "fixtures/x.csv"):
+        assert not is_test_fixture(path), path

@@ -158,10 +158,15 @@ def test_hydra_composition_exact_keys(tmp_path: Path) -> None:
         ("optimizer.betas", "[0.9, 0.999]"),
         ("seed", "42"),
     )
-    assert result.members == (
-        "conf/config.yaml",
-        "conf/model/small.yaml",
-        "conf/optimizer/adam.yaml",
+    # Composition order (the Final Defaults List): `_self_` is last, so config.yaml comes last.
+    assert (
+        result.sources
+        == result.members
+        == (
+            "conf/model/small.yaml",
+            "conf/optimizer/adam.yaml",
+            "conf/config.yaml",
+        )
     )
     assert result.warnings == ()
     standalone = read_params_file(tmp_path / "conf" / "config.yaml", "hydra-config")
@@ -205,17 +210,20 @@ model:
         "max_steps": "10",
         "common": "true",
     }
-    assert result.members == (
+    # `_self_` first; resnet's own `_self_` follows its backbone.
+    assert result.sources == (
         "cfg/train.yaml",
-        "cfg/model/resnet.yaml",
         "cfg/model/backbone/r101.yaml",
+        "cfg/model/resnet.yaml",
         "cfg/trainer/gpu.yaml",
         "cfg/experiment/fast.yaml",
         "cfg/base.yaml",
     )
-    assert len(result.warnings) == 2
-    assert "missing_group/nothing not found" in result.warnings[0]
-    assert "not a plain relative name" in result.warnings[1]
+    # Hydra refuses an override before non-override entries; here it is a warning.
+    assert len(result.warnings) == 3
+    assert "requires overrides at the end" in result.warnings[0]
+    assert any("missing_group/nothing not found" in w for w in result.warnings)
+    assert any("not a plain relative name" in w for w in result.warnings)
 
 
 def test_hydra_depth_cap_and_bad_members(tmp_path: Path) -> None:

@@ -195,7 +195,13 @@ def _artifact_component(a: Artifact) -> Any:
     )
     evidence = None
     if a.path is not None:
-        evidence = ComponentEvidence(occurrences=[Occurrence(location=clean_text(a.path))])
+        # A composed config is found at each file it was composed from (`usc:config:source`).
+        locations = dict.fromkeys(
+            [a.path, *(v for k, v in a.extra_properties if k == Prop.CONFIG_SOURCE.value)]
+        )
+        evidence = ComponentEvidence(
+            occurrences=[Occurrence(location=clean_text(loc)) for loc in locations]
+        )
     purl = None
     if a.purl:
         from packageurl import PackageURL

@@ -97,6 +97,26 @@ def data_entry(artifact: Artifact) -> dict[str, Any]:
     return entry
 
 
+def _composition_order(comp: dict[str, Any], artifact: Artifact) -> None:
+    """Put `usc:config:source` properties and evidence occurrences back in composition order.
+
+    cyclonedx-python-lib keeps properties and occurrences in sorted sets; for a composed config
+    (Hydra) the order of its files is the merge order, so it is restored here, in place.
+    """
+    order = [clean_text(v) for k, v in artifact.extra_properties if k == Prop.CONFIG_SOURCE.value]
+    if len(order) < 2:
+        return
+    props = comp.get("properties") or []
+    slots = [i for i, p in enumerate(props) if p.get("name") == Prop.CONFIG_SOURCE.value]
+    if len(slots) == len(order):
+        for i, value in zip(slots, order, strict=True):
+            props[i] = {"name": Prop.CONFIG_SOURCE.value, "value": value}
+    occurrences = (comp.get("evidence") or {}).get("occurrences")
+    if isinstance(occurrences, list):
+        rank = {loc: n for n, loc in reversed(list(enumerate(order)))}
+        occurrences.sort(key=lambda o: rank.get(o.get("location"), len(rank)))
+
+
 def _run_properties(run: RunContext | None) -> list[dict[str, str]]:
     if run is None:
         return []
@@ -228,6 +248,7 @@ def add_ml_fields(
             )
         else:
             comp["data"] = [data_entry(a)]
+            _composition_order(comp, a)
     known = {str(ref) for ref in by_ref if ref}
     form = formulation(inventory.tasks, runs, known)
     if form:

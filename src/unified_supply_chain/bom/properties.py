@@ -46,6 +46,9 @@ class Prop(str, enum.Enum):
     """Prefix: `usc:hash-source:<ALG>` says where a digest came from (computed, dvc-lock, ...)."""
     METRICS_SOURCE = "usc:metrics-source"
     """Repo-relative file the model's metrics came from."""
+    CONFIG_SOURCE = "usc:config:source"
+    """Repo-relative file a composed config (Hydra) was composed from, one property per file, in
+    composition order (Hydra's Final Defaults List)."""
     SOURCE = "usc:source"
     """Manifest or record a component was read from."""
     DEPENDENCY = "usc:dependency"

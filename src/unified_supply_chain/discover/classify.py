@@ -33,21 +33,54 @@ def sniff_format(head: bytes, name: str) -> FormatSpec | None:
 
 
 def _by_name(relpath: str) -> str | None:
+    spec = _spec_by_name(relpath)
+    if spec is None:
+        return None
+    if spec.kind is Kind.CONFIG and spec.role is not Role.LIBRARIES:
+        from unified_supply_chain.formats.configs import is_non_ml_config_dir
+
+        if is_non_ml_config_dir([p.lower() for p in split(relpath)[1]]):
+            return None  # a CI workflow called hypothesis.yml, a Hugo site's params.toml
+    return spec.id
+
+
+#: Directories that hold tests (pytest's `tests/` layout, `test/`, Jest's `__tests__/`).
+_TEST_DIRS = frozenset({"tests", "test", "__tests__"})
+#: Their data directories (`tests/fixtures/`, `tests/data/`, `tests/testdata/`, `tests/resources/`).
+_FIXTURE_DIRS = frozenset({"fixtures", "data", "testdata", "resources", "assets"})
+#: Fixture directories wherever they are: Go's `testdata/` (which `go help packages` says the go
+#: tool ignores) and Jest's `__fixtures__/`.
+_ANYWHERE_FIXTURE_DIRS = frozenset({"testdata", "__fixtures__"})
+
+
+def is_test_fixture(relpath: str) -> bool:
+    """Whether a file is test data: under a fixture directory of a test directory, or under a
+    `testdata/` or `__fixtures__/` directory. Such files are inputs of a test suite, not the
+    project's models, datasets or hyperparameters (they are still safety-scanned)."""
+    parts = [p.lower() for p in split(relpath)[1]]
+    if _ANYWHERE_FIXTURE_DIRS.intersection(parts):
+        return True
+    for i, part in enumerate(parts):
+        if part in _TEST_DIRS and _FIXTURE_DIRS.intersection(parts[i + 1 :]):
+            return True
+    return False
+
+
+def _spec_by_name(relpath: str) -> FormatSpec | None:
     reg = registry()
     name, parent_parts = split(relpath)
     name = name.lower()
     exact = reg.names.get(name)
     if exact is not None:
-        return exact.id
+        return exact
     for pattern, spec in reg.patterns:
         if pattern.fullmatch(name):
-            return spec.id
+            return spec
     parents = [p.lower() for p in parent_parts]
     for rule, spec in reg.path_rules:
         if rule(name, parents):
-            return spec.id
-    by_suffix = reg.extensions.get(suffix(name))
-    return by_suffix.id if by_suffix is not None else None
+            return spec
+    return reg.extensions.get(suffix(name))
 
 
 def classify(head: bytes, relpath: str) -> str | None:

@@ -13,6 +13,22 @@ from unified_supply_chain.formats._names import suffix
 _CONFIG_DIRS = frozenset({"conf", "config", "configs"})
 
 
+#: Directories of CI services' own configuration (GitHub Actions, GitLab CI, CircleCI, Buildkite,
+#: Azure Pipelines): a `hypothesis.yml` workflow or a `params.yml` CI include there is not ML.
+CI_DIRS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".azure-pipelines"})
+#: Hugo's configuration directory `config/<environment>/` (`config/_default/params.toml` is the
+#: site's `.Site.Params`, https://gohugo.io/getting-started/configuration/#configuration-directory).
+_HUGO_ENVIRONMENTS = frozenset({"_default", "production", "staging", "development"})
+
+
+def is_non_ml_config_dir(parents: list[str]) -> bool:
+    """Whether files in this directory (lower-case parts) configure CI or a Hugo site: their
+    names (`params.yaml`, `hyp*.yml`, `data.yaml`) say nothing about hyperparameters or data."""
+    if parents and parents[0] in CI_DIRS:
+        return True
+    return len(parents) >= 2 and parents[-2] == "config" and parents[-1] in _HUGO_ENVIRONMENTS
+
+
 def in_requirements_dir(name: str, parents: list[str]) -> bool:
     """`requirements/*.txt`."""
     return suffix(name) == ".txt" and bool(parents) and parents[-1] == "requirements"

@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Callable, Sequence
 
 from unified_supply_chain import limits
+from unified_supply_chain.discover.classify import is_test_fixture
 from unified_supply_chain.discover.gittree import discover
 from unified_supply_chain.errors import UsageError
 from unified_supply_chain.formats import Role, registry
@@ -199,6 +200,10 @@ def scan(
     st.artifacts = [with_hashes(a, hashed) for a in st.artifacts]
     scanned = {a.ref for a in swept}
     st.artifacts = [a if a.ref in scanned else with_findings(st, a) for a in st.artifacts]
+    # Test fixtures are not the project's artifacts; one the safety scan flags stays (fail closed).
+    st.artifacts = [
+        a for a in st.artifacts if a.findings or a.path is None or not is_test_fixture(a.path)
+    ]
 
     st.artifacts = with_declared_md5(st)
     resolved = resolve(st.artifacts, st.contributions, frozenset(st.by_path))

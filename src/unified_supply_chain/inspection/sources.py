@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.inspection.state import ScanState, file_stem
 from unified_supply_chain.lineage.resolve import artifact_ref
@@ -30,6 +31,7 @@ def hyperparameter_artifact(st: ScanState, rel: str, fmt: str) -> Artifact | Non
     path = st.abs(rel)
     warnings: list[str] = []
     members: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
     values: tuple[tuple[str, str], ...] = ()
     try:
         if fmt == "hydra-config":
@@ -48,6 +50,7 @@ def hyperparameter_artifact(st: ScanState, rel: str, fmt: str) -> Artifact | Non
                 return None
             composed = params_mod.compose_hydra(st.root, rel)
             values, members, warnings = composed.params, composed.members, list(composed.warnings)
+            sources = tuple(dict.fromkeys(composed.sources))
         else:
             values = params_mod.read_params_file(path, fmt)
     except FormatError as exc:
@@ -67,6 +70,7 @@ def hyperparameter_artifact(st: ScanState, rel: str, fmt: str) -> Artifact | Non
         if len(members) > 1
         else (),
         warnings=tuple(warnings),
+        extra_properties=tuple((Prop.CONFIG_SOURCE.value, s) for s in sources),
     )
 
 
