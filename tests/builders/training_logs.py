@@ -18,6 +18,7 @@ Sources, read at these commits:
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 
@@ -136,7 +137,13 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 def training_logs_tree() -> dict[str, bytes]:
-    """A repository with one run of every logger, and the negatives beside them."""
+    """A repository with one run of every logger, and the negatives beside them (built once: the
+    zip members carry the build time, and tests compare digests)."""
+    return dict(_training_logs_tree())
+
+
+@functools.cache
+def _training_logs_tree() -> dict[str, bytes]:
     hparams_event = session_start_event({"lr": 0.001, "batch_size": 32, "optimizer": "adam"})
     return {
         # Lightning: CSVLogger + TensorBoardLogger in one version dir; save_hparams_to_yaml writes
