@@ -126,3 +126,12 @@ MAX_PADDLE_PROGRAM_BYTES = 64 * 1024 * 1024
 MAX_PADDLE_FIELDS = 4_000_000
 #: Tar and 7z archives: bytes inflated from one compressed archive by the reader or the scan.
 MAX_ARCHIVE_INFLATE = 4 * 1024 * 1024 * 1024
+#: Training logs (Lightning, Keras, W&B, TensorBoard): run directories read per repository.
+MAX_TRAINING_LOG_RUNS = 10_000
+#: Lightning `metrics.csv`: rows streamed (only the latest value per column is kept).
+MAX_LOG_METRIC_ROWS = 1_000_000
+#: TensorBoard event files: records walked, record payloads larger than this are seeked over
+#: unread (hparams summaries are a few kB), and payload bytes read in all.
+MAX_TFEVENTS_RECORDS = 1_000_000
+MAX_TFEVENTS_RECORD = 1024 * 1024
+MAX_TFEVENTS_BYTES = 64 * 1024 * 1024

@@ -1629,6 +1629,40 @@ def _run_croissant(root: Path, rel: str) -> object:
     return read_croissant(root / rel, rel)
 
 
+def _training_logs_seeds() -> list[Seed]:
+    from tests.builders.training_logs import training_logs_tree
+
+    tree = training_logs_tree()
+    return [Seed(dict(tree), victim) for victim in sorted(tree)]
+
+
+def _run_training_logs(root: Path, rel: str) -> object:
+    """The whole training-log read (every run of the tree), then the victim's own reader when it
+    is a hyperparameter file (the scan reads those with read_params_file)."""
+    from tests.builders.training_logs import training_logs_tree
+    from unified_supply_chain.discover.classify import classify
+    from unified_supply_chain.sources.lineage.training_logs import read_training_logs
+    from unified_supply_chain.sources.params import read_params_file
+
+    contribution = read_training_logs(root, sorted(training_logs_tree()))
+    fmt = classify(b"", rel)
+    if fmt in ("lightning-hparams", "wandb-config"):
+        return contribution, read_params_file(root / rel, fmt)
+    return contribution
+
+
+def _tfevents_seeds() -> list[Seed]:
+    return [s for s in _training_logs_seeds() if "events.out.tfevents." in s.victim]
+
+
+def _run_tfevents(root: Path, rel: str) -> object:
+    from unified_supply_chain.sources.lineage.training_logs.tfevents import (
+        read_hparams_session,
+    )
+
+    return read_hparams_session(root / rel)
+
+
 def _cached(build: Callable[[], list[Seed]]) -> Callable[[], list[Seed]]:
     return functools.lru_cache(maxsize=1)(build)
 
@@ -1686,6 +1720,22 @@ TARGETS: dict[str, Target] = {
             formats=("frictionless-datapackage",),
         ),
         Target("croissant", _cached(_croissant_seeds), _run_croissant, formats=("croissant",)),
+        # read_training_logs promises problems, never exceptions, for bad input.
+        Target(
+            "training-logs",
+            _cached(_training_logs_seeds),
+            _run_training_logs,
+            formats=(
+                "lightning-hparams",
+                "lightning-metrics",
+                "wandb-config",
+                "wandb-summary",
+                "wandb-metadata",
+            ),
+        ),
+        Target(
+            "tfevents", _cached(_tfevents_seeds), _run_tfevents, formats=("tensorboard-events",)
+        ),
         Target("params", _cached(_params_seeds), _run_params, formats=("params-yaml", "hyp-yaml")),
         Target("hydra", _cached(_hydra_seeds), _run_hydra, formats=("hydra-config",)),
         Target(

@@ -880,3 +880,79 @@ def test_max_archive_inflate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         read_tar_archive(path)
     findings = scan_file(path, "big.tar.gz", "tar")
     assert [f.severity.value for f in findings] == ["high"]
+
+
+# --- training logs (sources/lineage/training_logs/): TFRecord walk, Lightning metrics.csv ---
+# TFRecord framing: tensorflow/tensorboard tensorboard/summary/writer/record_writer.py.
+
+
+def _session_event() -> bytes:
+    from tests.builders.training_logs import session_start_event
+
+    return session_start_event({"lr": 0.5})
+
+
+_SESSION = _session_event()
+
+
+def test_max_tfevents_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.builders.training_logs import file_version_event, tfrecord
+    from unified_supply_chain.sources.lineage.training_logs.tfevents import read_hparams_session
+
+    path = tmp_path / "events.out.tfevents.1.h.1.0"
+    path.write_bytes(tfrecord(file_version_event(), _SESSION))
+    assert read_hparams_session(path) is not None
+    monkeypatch.setattr(limits, "MAX_TFEVENTS_RECORD", len(_SESSION) - 1)
+    assert read_hparams_session(path) is None  # seeked over, never parsed
+
+
+def test_max_tfevents_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_TFEVENTS_RECORDS", 2)
+    from tests.builders.training_logs import file_version_event, tfrecord
+    from unified_supply_chain.sources.lineage.training_logs.tfevents import read_hparams_session
+
+    path = tmp_path / "events.out.tfevents.1.h.1.0"
+    path.write_bytes(tfrecord(*(file_version_event() for _ in range(3)), _SESSION))
+    with pytest.raises(FormatError, match="not read to its end"):
+        read_hparams_session(path)
+
+
+def test_max_log_metric_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unified_supply_chain.sources.lineage.training_logs.lightning import read_metrics_csv
+    from unified_supply_chain.sources.lineage.training_logs.state import Collector
+
+    (tmp_path / "m.csv").write_text("epoch,step,loss,acc\n0,1,0.9,\n0,1,,0.5\n1,2,0.4,nan\n")
+    out = Collector(root=tmp_path, files=frozenset({"m.csv"}))
+    metrics = {m.type: m.value for m in read_metrics_csv(out, "m.csv")}
+    assert metrics == {"loss": "0.4", "acc": "0.5"}  # nan is no result; step/epoch index rows
+    monkeypatch.setattr(limits, "MAX_LOG_METRIC_ROWS", 1)
+    metrics = {m.type: m.value for m in read_metrics_csv(out, "m.csv")}
+    assert metrics == {"loss": "0.9"}
+    assert "more than 1 rows" in out.problems[0].message
+
+
+def test_max_tfevents_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.builders.training_logs import file_version_event, tfrecord
+    from unified_supply_chain.sources.lineage.training_logs.tfevents import read_hparams_session
+
+    path = tmp_path / "events.out.tfevents.1.h.1.0"
+    path.write_bytes(tfrecord(file_version_event(), _SESSION))
+    assert read_hparams_session(path) is not None
+    monkeypatch.setattr(limits, "MAX_TFEVENTS_BYTES", len(file_version_event()) + 1)
+    with pytest.raises(FormatError, match="bytes of records"):
+        read_hparams_session(path)
+
+
+def test_max_training_log_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.builders.training_logs import tfrecord
+    from unified_supply_chain.sources.lineage.training_logs import read_training_logs
+
+    files = [f"runs/{i}/events.out.tfevents.1.h.1.0" for i in range(3)]
+    for rel in files:
+        (tmp_path / rel).parent.mkdir(parents=True)
+        (tmp_path / rel).write_bytes(tfrecord(_SESSION))
+    assert len(read_training_logs(tmp_path, files).artifacts) == 3
+    monkeypatch.setattr(limits, "MAX_TRAINING_LOG_RUNS", 2)
+    contribution = read_training_logs(tmp_path, files)
+    assert len(contribution.artifacts) == 2
+    assert "more than 2 event files" in contribution.problems[0].message

@@ -165,6 +165,20 @@ class Prop(str, enum.Enum):
     """Outcome of a recorded training command (succeeded, failed, ...), on its task."""
     EXIT_CODE = "usc:exit-code"
     """Exit code of a recorded training command, on its task."""
+    TRACKER = "usc:tracker"
+    """Logger or tracker that wrote a run (lightning, keras, wandb, tensorboard), on its task and
+    on the models and hyperparameter sets it recorded."""
+    TRAINING_LOG = "usc:training-log"
+    """Repo-relative run or log directory a model or hyperparameter set was recorded in."""
+    CHECKPOINT = "usc:checkpoint"
+    """Prefix: `usc:checkpoint:<field>` of a checkpoint of a run (epoch, step, last, sequence,
+    position)."""
+    HYPERPARAMETERS_TYPE = "usc:hyperparameters:type"
+    """"search-space" on a set that declares ranges to search rather than values used."""
+    WANDB_RUN_ID = "usc:wandb:run-id"
+    """Weights & Biases run id (from the run directory's name)."""
+    TENSORBOARD_GROUP = "usc:tensorboard:group"
+    """`group_name` of a TensorBoard hparams session."""
     HYPERPARAMETER = "cdx:ai-ml:model:hyperparameter"
     """Prefix on modelCard properties: `cdx:ai-ml:model:hyperparameter:<dotted key>`."""
 

@@ -25,7 +25,14 @@ class Walker:
     """Protobuf fields read from a file region; skipped fields are seeked over, never read."""
 
     def __init__(
-        self, fh: BinaryIO, size: int, *, max_bytes: int, max_fields: int, what: str
+        self,
+        fh: BinaryIO,
+        size: int,
+        *,
+        max_bytes: int,
+        max_fields: int,
+        what: str,
+        read_fixed: bool = False,
     ) -> None:
         self.fh = fh
         self.size = size
@@ -36,6 +43,8 @@ class Walker:
         self.fields_left = max_fields
         self.what = what
         """What the bytes read are, for the LimitExceeded message."""
+        self.read_fixed = read_fixed
+        """Yield fixed32/fixed64 fields' little-endian value (a double's bits) instead of 0."""
 
     def _read(self, n: int) -> bytes:
         self.budget -= n
@@ -84,8 +93,11 @@ class Walker:
                 width = 8 if wire == FIXED64 else 4
                 if width > end - self.pos:
                     raise FormatError(f"truncated fixed field at byte {self.pos}")
-                self.seek(self.pos + width)
-                yield number, wire, 0
+                if self.read_fixed:
+                    yield number, wire, int.from_bytes(self._read(width), "little")
+                else:
+                    self.seek(self.pos + width)
+                    yield number, wire, 0
             elif wire == LEN:
                 length = self.varint(end)
                 start = self.pos

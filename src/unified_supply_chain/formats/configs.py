@@ -7,6 +7,8 @@ is a training record before it is a `*metrics*.json`).
 
 from __future__ import annotations
 
+import re
+
 from unified_supply_chain.formats import DirectoryModelSpec, FormatSpec, Kind, PathRule, Role
 from unified_supply_chain.formats._names import suffix
 
@@ -80,6 +82,57 @@ def in_dataset_yaml_dir(name: str, parents: list[str]) -> bool:
             "datasets",
         )
     )
+
+
+_LIGHTNING_VERSION = re.compile(r"version_\d+")
+_WANDB_RUN = re.compile(r"(?:offline-)?run-\d{8}_\d{6}-[^/]+")
+
+
+def in_lightning_log_dir(parents: list[str]) -> bool:
+    """A Lightning logger's `log_dir`: `<save_dir>/<name>/version_<n>` (the version may be a
+    string when the name is the default `lightning_logs`); lightning/pytorch/loggers/csv_logs.py
+    and tensorboard.py `log_dir`."""
+    if not parents:
+        return False
+    return bool(_LIGHTNING_VERSION.fullmatch(parents[-1])) or (
+        len(parents) > 1 and parents[-2] == "lightning_logs"
+    )
+
+
+def is_lightning_hparams(name: str, parents: list[str]) -> bool:
+    """`hparams.yaml` in a Lightning log directory (`NAME_HPARAMS_FILE`)."""
+    return name == "hparams.yaml" and in_lightning_log_dir(parents)
+
+
+def is_lightning_metrics(name: str, parents: list[str]) -> bool:
+    """`metrics.csv` in a Lightning log directory (CSVLogger's `NAME_METRICS_FILE`)."""
+    return name == "metrics.csv" and in_lightning_log_dir(parents)
+
+
+def in_wandb_run_files(parents: list[str]) -> bool:
+    """`wandb/run-<YYYYmmdd_HHMMSS>-<id>/files/` (wandb/sdk/wandb_settings.py `sync_dir`,
+    `files_dir`; `wandb` or `.wandb` per wandb/sdk/lib/filenames.py `WANDB_DIRS`)."""
+    return (
+        len(parents) >= 3
+        and parents[-1] == "files"
+        and bool(_WANDB_RUN.fullmatch(parents[-2]))
+        and parents[-3] in ("wandb", ".wandb")
+    )
+
+
+def is_wandb_config(name: str, parents: list[str]) -> bool:
+    """A W&B run's `config.yaml` (`CONFIG_FNAME`)."""
+    return name == "config.yaml" and in_wandb_run_files(parents)
+
+
+def is_wandb_summary(name: str, parents: list[str]) -> bool:
+    """A W&B run's `wandb-summary.json` (`SUMMARY_FNAME`)."""
+    return name == "wandb-summary.json" and in_wandb_run_files(parents)
+
+
+def is_wandb_metadata(name: str, parents: list[str]) -> bool:
+    """A W&B run's `wandb-metadata.json` (`METADATA_FNAME`)."""
+    return name == "wandb-metadata.json" and in_wandb_run_files(parents)
 
 
 def _config(format_id: str, role: Role, description: str, **kwargs: object) -> FormatSpec:
@@ -165,6 +218,42 @@ SPECS = (
     _config("dvc-lock", Role.LINEAGE, "dvc.lock", names=("dvc.lock",)),
     _config("mlproject", Role.LINEAGE, "MLproject", names=("mlproject",)),
     _config("mlmodel", Role.LINEAGE, "MLmodel", names=("mlmodel",)),
+    _config(
+        "tensorboard-events",
+        Role.LINEAGE,
+        "events.out.tfevents.* (TensorBoard event files; hparams sessions by content)",
+        name_patterns=(r"events\.out\.tfevents\..*",),
+    ),
+    _config(
+        "lightning-hparams",
+        Role.HYPERPARAMETERS,
+        "hparams.yaml in a Lightning log directory (lightning_logs/version_<n>/)",
+        path_rules=(is_lightning_hparams,),
+    ),
+    _config(
+        "lightning-metrics",
+        Role.METRICS,
+        "metrics.csv in a Lightning log directory (CSVLogger)",
+        path_rules=(is_lightning_metrics,),
+    ),
+    _config(
+        "wandb-config",
+        Role.HYPERPARAMETERS,
+        "config.yaml of a Weights & Biases run (wandb/run-<date>_<time>-<id>/files/)",
+        path_rules=(is_wandb_config,),
+    ),
+    _config(
+        "wandb-summary",
+        Role.METRICS,
+        "wandb-summary.json of a Weights & Biases run",
+        path_rules=(is_wandb_summary,),
+    ),
+    _config(
+        "wandb-metadata",
+        Role.LINEAGE,
+        "wandb-metadata.json of a Weights & Biases run (program, git commit)",
+        path_rules=(is_wandb_metadata,),
+    ),
     _config(
         "kedro-catalog",
         Role.DESCRIPTOR,

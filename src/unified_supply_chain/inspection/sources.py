@@ -105,19 +105,24 @@ def read_library_sources(st: ScanState, rel: str, fmt: str) -> None:
 
 
 def read_lineage_sources(st: ScanState) -> None:
-    """Contributions of lineage records: DVC, MLflow, training records, lone metrics files."""
+    """Contributions of lineage records: DVC, MLflow, training logs (Lightning, Keras, W&B,
+    TensorBoard), training records, lone metrics files."""
     all_paths = [f.path for f in st.files]
     fmts = set(st.formats.values())
-    from unified_supply_chain.sources.lineage import dvc, mlflow
+    from unified_supply_chain.sources.lineage import dvc, mlflow, training_logs
 
     readers: tuple[
         tuple[frozenset[str], str, Callable[[Path, Sequence[str]], Contribution]], ...
     ] = (
         (frozenset({"dvc-file", "dvc-yaml", "dvc-lock"}), "dvc", dvc.read_dvc),
         (frozenset({"mlproject", "mlmodel"}), "mlflow", mlflow.read_mlflow),
+        (frozenset(), "training logs", training_logs.read_training_logs),
     )
     for fmt_set, source_name, read in readers:
-        if not fmts & fmt_set and not (
+        if source_name == "training logs":
+            if not any(training_logs.is_training_log(p) for p in all_paths):
+                continue
+        elif not fmts & fmt_set and not (
             source_name == "mlflow" and any("mlruns/" in p for p in all_paths)
         ):
             continue

@@ -53,7 +53,8 @@ def read_params_file(path: Path, fmt: str) -> tuple[tuple[str, str], ...]:
 
     `fmt` is the classifier's format id: "params-yaml", "hyp-yaml", "hydra-config" (YAML; the
     `defaults` and `hydra` keys are left out) or "hf-config" (JSON; keys starting with `_`, such
-    as `_name_or_path`, are left out). A `.json` or `.toml` file is parsed as such whatever `fmt`.
+    as `_name_or_path`, are left out), "wandb-config" (each key's `value:`, without `_wandb`) or
+    "lightning-hparams". A `.json` or `.toml` file is parsed as such whatever `fmt`.
     An empty document has no parameters; any other non-mapping top level is a FormatError.
     """
     data = _load_any(path, fmt)
@@ -65,4 +66,8 @@ def read_params_file(path: Path, fmt: str) -> tuple[tuple[str, str], ...]:
         data = {k: v for k, v in data.items() if not str(k).startswith("_")}
     elif fmt == "hydra-config":
         data = {k: v for k, v in data.items() if k not in _HYDRA_META_KEYS}
+    elif fmt == "wandb-config":
+        from unified_supply_chain.sources.lineage.training_logs.wandb import config_values
+
+        data = config_values(data)
     return tuple(flatten(data)) if data else ()
