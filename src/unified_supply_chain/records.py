@@ -26,6 +26,9 @@ class ArtifactKind(str, enum.Enum):
     """A `data` component with data type `dataset`."""
     HYPERPARAMETERS = "hyperparameters"
     """A `data` component with data type `configuration`."""
+    OTHER = "other"
+    """A `data` component with data type `other`: content whose kind nothing tells (a Git LFS
+    pointer no name, rule or neighbour explains; media kept in LFS)."""
 
 
 class Storage(str, enum.Enum):

@@ -86,6 +86,8 @@ def data_entry(artifact: Artifact) -> dict[str, Any]:
         if artifact.description:
             entry["description"] = clean_text(artifact.description)
         return entry
+    if artifact.kind is ArtifactKind.OTHER:
+        return {"type": "other", "name": clean_text(artifact.name)}
     entry = {"type": "dataset", "name": clean_text(artifact.name)}
     if artifact.url:
         entry["contents"] = {"url": artifact.url}

@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from unified_supply_chain import limits
 from unified_supply_chain.discover.gittree import discover
 from unified_supply_chain.errors import UsageError
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.formats import Role, registry
+from unified_supply_chain.formats._gitattributes import LfsRule
 from unified_supply_chain.hashing.digests import HashCacheProtocol, HashResult, hash_files
 from unified_supply_chain.inspection.cards import (
     apply_dataset_cards,
@@ -30,6 +32,7 @@ from unified_supply_chain.inspection.dataset_yaml import (
 from unified_supply_chain.inspection.directories import group_artifact, group_directories
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
+from unified_supply_chain.inspection.lfs_context import attribute_rules, pointer_kind
 from unified_supply_chain.inspection.hf_datasets import (
     apply_builder_script,
     apply_hf_dataset_cards,
@@ -125,6 +128,7 @@ def scan(
         hydra_done.add(rel)
 
     # Single-file artifacts.
+    lfs_rules = attribute_rules(st)
     for rel, fmt in st.formats.items():
         if rel in groups or rel in hydra_done:
             continue
@@ -147,7 +151,7 @@ def scan(
                 st.problems.append(Problem(rel, unreadable[rel]))
             continue
         if fmt == "git-lfs-pointer":
-            st.artifacts.append(_lfs_artifact(st, rel))
+            st.artifacts.append(_lfs_artifact(st, rel, lfs_rules))
             continue
         spec = registry()[fmt]
         if spec.role is Role.HYPERPARAMETERS:
@@ -232,12 +236,8 @@ def scan(
     return ScanResult(inventory, resolved)
 
 
-def _lfs_artifact(st: ScanState, rel: str) -> Artifact:
-    from unified_supply_chain.discover.classify import guess_kind_from_name
-
+def _lfs_artifact(st: ScanState, rel: str, rules: dict[str, list[LfsRule]]) -> Artifact:
     header, warning = read_header(st.abs(rel), "git-lfs-pointer")
-    guess = guess_kind_from_name(rel)
-    kind = ArtifactKind.MODEL if guess == "model" else ArtifactKind.DATASET
     hashes: tuple[Hash, ...] = ()
     size = None
     if header is not None:
@@ -248,6 +248,11 @@ def _lfs_artifact(st: ScanState, rel: str) -> Artifact:
             size = int(header.properties.get("lfs.size", ""))
         except ValueError:
             size = None
+    kind, evidence, rule, unknown = pointer_kind(st, rel, size, rules)
+    extra = [(Prop.KIND_EVIDENCE.value, evidence)]
+    if rule is not None:
+        extra.append((Prop.LFS_RULE.value, rule.describe()))
+    warnings = tuple(w for w in (warning, unknown) if w)
     return Artifact(
         kind=kind,
         ref=artifact_ref(kind, rel),
@@ -259,9 +264,11 @@ def _lfs_artifact(st: ScanState, rel: str) -> Artifact:
         storage=Storage.GIT_LFS_POINTER,
         content_present=False,
         header=header,
+        extra_properties=tuple(extra),
         # A pointer is not a fault of the file: `usc:content-present: false` says it, and one
-        # line for the whole run (commands/sbom.py) says how to fetch the content.
-        warnings=(warning,) if warning else (),
+        # line for the whole run (commands/sbom.py) says how to fetch the content. A pointer
+        # of unknown kind is a warning: nothing says what it is.
+        warnings=warnings,
     )
 
 
