@@ -128,6 +128,19 @@ def ggml_repo(root: Path) -> Path:
     write_file(root / "models/ggml-model-q4_0.bin", pointer("ggml-model-q4_0.bin", 3_791_725_184))
     write_file(root / "models/ggml-model-f16", pointer("ggml-model-f16", 13_478_104_576))
     write_file(root / "models/download-ggml-model.sh", "#!/bin/sh\necho fetch\n")
+    # TheBloke/Llama-2-7B-GGML as the hub holds it: a config.json naming the model type and
+    # quantised weights whose names no Hugging Face convention lists.
+    hub = root / "hub/Llama-2-7B-GGML"
+    write_file(hub / "config.json", json.dumps({"model_type": "llama"}) + "\n")
+    write_file(
+        hub / "README.md", "---\nlicense: llama2\nmodel_type: llama\n---\n# Llama 2 7B - GGML\n"
+    )
+    write_file(
+        hub / "llama-2-7b.ggmlv3.q4_0.bin", pointer("llama-2-7b.ggmlv3.q4_0.bin", 3_791_725_184)
+    )
+    write_file(
+        hub / "llama-2-7b.ggmlv3.q8_0.bin", pointer("llama-2-7b.ggmlv3.q8_0.bin", 7_160_799_872)
+    )
     # A lone pointer nothing explains: neither its name, its rule nor its neighbours.
     write_file(root / "assets/blob.dat", pointer("assets/blob.dat", 2_048))
     write_file(
@@ -152,7 +165,6 @@ def android_app(root: Path, tflite: bytes) -> Path:
 def onnx_bytes() -> bytes:
     """A real ONNX model written by `onnx` (x @ W -> y, opset 17)."""
     import numpy as np
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     weight = numpy_helper.from_array(np.ones((4, 2), dtype=np.float32), name="W")

@@ -18,7 +18,14 @@ from typing import Any
 
 from unified_supply_chain import __version__
 from unified_supply_chain.bom.properties import Prop
-from unified_supply_chain.records import Artifact, ArtifactKind, Inventory, Library, finding_to_json
+from unified_supply_chain.records import (
+    Artifact,
+    ArtifactKind,
+    Inventory,
+    Library,
+    Storage,
+    finding_to_json,
+)
 
 TOOL_NAME = "unified-supply-chain"
 TOOL_URL = "https://github.com/org/unified-supply-chain"
@@ -195,7 +202,13 @@ def _artifact_component(a: Artifact) -> Any:
     )
     evidence = None
     if a.path is not None:
-        evidence = ComponentEvidence(occurrences=[Occurrence(location=clean_text(a.path))])
+        # A model of several files is found by any of them (`usc trace`, BomView).
+        locations = [a.path] + (
+            [f[0] for f in a.files if f[0] != a.path] if a.kind is ArtifactKind.MODEL else []
+        )
+        evidence = ComponentEvidence(
+            occurrences=[Occurrence(location=clean_text(loc)) for loc in locations]
+        )
     purl = None
     if a.purl:
         from packageurl import PackageURL
@@ -212,7 +225,14 @@ def _artifact_component(a: Artifact) -> Any:
                     name=clean_text(fpath),
                     bom_ref=f"file:{clean_text(fpath)}",
                     hashes=[HashType(alg=HashAlgorithm.SHA_256, content=fsha)] if fsha else [],
-                    properties=_props([(Prop.PATH.value, fpath), (Prop.SIZE.value, str(fsize))]),
+                    properties=_props(
+                        [(Prop.PATH.value, fpath), (Prop.SIZE.value, str(fsize))]
+                        + (
+                            [(Prop.FILE_STORAGE.value, Storage.GIT_LFS_POINTER.value)]
+                            if fpath in a.pointer_files
+                            else []
+                        )
+                    ),
                 )
             )
     return Component(

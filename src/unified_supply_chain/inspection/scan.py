@@ -12,9 +12,9 @@ import posixpath
 from collections.abc import Callable, Sequence
 
 from unified_supply_chain import limits
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.discover.gittree import discover
 from unified_supply_chain.errors import UsageError
-from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.formats import Role, registry
 from unified_supply_chain.formats._gitattributes import LfsRule
 from unified_supply_chain.hashing.digests import HashCacheProtocol, HashResult, hash_files
@@ -29,14 +29,20 @@ from unified_supply_chain.inspection.dataset_yaml import (
     apply_yolo_datasets,
     claim_yolo_datasets,
 )
-from unified_supply_chain.inspection.directories import group_artifact, group_directories
+from unified_supply_chain.inspection.directories import (
+    android_binding,
+    companion_artifact,
+    companion_files,
+    group_artifact,
+    group_directories,
+)
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
-from unified_supply_chain.inspection.lfs_context import attribute_rules, pointer_kind
 from unified_supply_chain.inspection.hf_datasets import (
     apply_builder_script,
     apply_hf_dataset_cards,
 )
+from unified_supply_chain.inspection.lfs_context import attribute_rules, pointer_kind
 from unified_supply_chain.inspection.safety import content_pickles, with_findings
 from unified_supply_chain.inspection.sources import (
     add_declared_present,
@@ -127,10 +133,12 @@ def scan(
             hydra_done.update(f[0] for f in hp.files)
         hydra_done.add(rel)
 
-    # Single-file artifacts.
+    # Single-file artifacts (with the companions a format names: `model.xml` + `model.bin`).
     lfs_rules = attribute_rules(st)
+    companions = companion_files(st, groups)
+    claimed = {c for cs in companions.values() for c in cs}
     for rel, fmt in st.formats.items():
-        if rel in groups or rel in hydra_done:
+        if rel in groups or rel in hydra_done or rel in claimed:
             continue
         entry = st.by_path[rel]
         if rel in unreadable:
@@ -168,6 +176,9 @@ def scan(
         kind = kind_of(fmt, rel, header)
         if kind is None:
             continue
+        if rel in companions:
+            st.artifacts.append(companion_artifact(st, rel, fmt, header, companions[rel]))
+            continue
         st.artifacts.append(
             Artifact(
                 kind=kind,
@@ -179,6 +190,7 @@ def scan(
                 header=header,
                 licenses=(header.license,) if header and header.license else (),
                 warnings=(warning,) if warning else (),
+                extra_properties=android_binding(rel) if kind is ArtifactKind.MODEL else (),
             )
         )
 
@@ -208,7 +220,9 @@ def scan(
         if not a.content_present or a.storage is Storage.REMOTE:
             continue
         if a.files:
-            to_hash.extend(f[0] for f in a.files if f[0] in st.by_path)
+            to_hash.extend(
+                f[0] for f in a.files if f[0] in st.by_path and f[0] not in a.pointer_files
+            )
         elif a.path in st.by_path and a.path not in unreadable:
             to_hash.append(a.path)
     to_hash = list(dict.fromkeys(to_hash))
