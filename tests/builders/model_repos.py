@@ -145,7 +145,9 @@ def ggml_repo(root: Path) -> Path:
     write_file(root / "assets/blob.dat", pointer("assets/blob.dat", 2_048))
     write_file(
         root / ".gitattributes",
-        "*.bin filter=lfs diff=lfs merge=lfs -text\nggml-model-* filter=lfs diff=lfs merge=lfs -text\n*.dat filter=lfs diff=lfs merge=lfs -text\n",
+        "*.bin filter=lfs diff=lfs merge=lfs -text\n"
+        "ggml-model-* filter=lfs diff=lfs merge=lfs -text\n"
+        "*.dat filter=lfs diff=lfs merge=lfs -text\n",
     )
     return _commit(root)
 

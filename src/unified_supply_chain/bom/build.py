@@ -202,13 +202,8 @@ def _artifact_component(a: Artifact) -> Any:
     )
     evidence = None
     if a.path is not None:
-        # A model of several files is found by any of them (`usc trace`, BomView).
-        locations = [a.path] + (
-            [f[0] for f in a.files if f[0] != a.path] if a.kind is ArtifactKind.MODEL else []
-        )
-        evidence = ComponentEvidence(
-            occurrences=[Occurrence(location=clean_text(loc)) for loc in locations]
-        )
+        # A multi-file model lists every file (bom/mlbom.py, in order: the library sorts).
+        evidence = ComponentEvidence(occurrences=[Occurrence(location=clean_text(a.path))])
     purl = None
     if a.purl:
         from packageurl import PackageURL

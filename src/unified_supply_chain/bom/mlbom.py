@@ -225,6 +225,14 @@ def add_ml_fields(
         if comp is None:
             continue
         if a.kind is ArtifactKind.MODEL:
+            if a.path is not None and a.files:
+                # Every file of a multi-file model is an occurrence, so a reader finds the model
+                # by any of them; written here because the library orders occurrences by a
+                # random identity.
+                locations = dict.fromkeys([a.path, *(f[0] for f in a.files)])
+                comp.setdefault("evidence", {})["occurrences"] = [
+                    {"location": clean_text(loc)} for loc in locations
+                ]
             comp["modelCard"] = model_card(
                 a, datasets_for.get(a.ref, []), hyperparameters_for.get(a.ref, [])
             )

@@ -37,7 +37,8 @@ from unified_supply_chain.records import ArtifactKind
 #: Declared size from which a pointer with a weight-like name is taken for weights.
 MODEL_SIZE_HINT = 1024 * 1024
 _MEDIA = frozenset(
-    [".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".ico", ".tif", ".tiff", ".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v", ".mp3", ".ogg", ".flac", ".pdf", ".ttf", ".otf", ".woff", ".woff2", ".psd"]
+    ".png .jpg .jpeg .gif .webp .svg .bmp .ico .tif .tiff .mp4 .mov .webm .avi .mkv .m4v "
+    ".mp3 .ogg .flac .pdf .ttf .otf .woff .woff2 .psd".split()
 )
 _DATA_DIRS = frozenset({"data", "dataset", "datasets", "images", "samples", "corpus"})
 _MODEL_DIRS = frozenset({"model", "models", "weights", "checkpoints", "ckpt", "saved_model"})
