@@ -69,8 +69,9 @@ class Prop(str, enum.Enum):
     COVERS = "usc:dataset:covers"
     """Repo-relative path of a present file a Croissant FileObject or FileSet covers."""
     KIND_EVIDENCE = "usc:kind-evidence"
-    """Why a file whose bytes are absent (a Git LFS pointer) got its kind: `model-directory:<dir>`,
-    `name`, `gitattributes:<file>:<line>:<pattern>`, `siblings`, `media`, or `unknown`."""
+    """Why a file whose bytes are absent (a Git LFS pointer) got its kind:
+    `name`, `gitattributes:<file>:<line>: <pattern>`, `name+siblings`, `name+size`, `media`,
+    `media+data-directory`, or `unknown` (inspection/lfs_context.py)."""
     LFS_RULE = "usc:lfs:attributes-rule"
     """`<.gitattributes path>:<line>: <pattern>`: the `filter=lfs` rule that covers a pointer."""
     LFS_POINTERS = "usc:lfs:pointers"

@@ -4,7 +4,8 @@ A pointer carries no bytes of its content (https://github.com/git-lfs/git-lfs/bl
 spec.md: only `version`, `oid sha256:<hex>` and `size`), so its kind comes from around it, in
 this order, and the reason is written to the SBOM (`usc:kind-evidence`):
 
-1. media (images, video, audio, documents) outside a data directory: `other`, never a model;
+1. media (images, video, audio, documents): a dataset in a data directory (`data/`,
+   `images/`), else `other`; never a model;
 2. its name, by the same rules as a present file (`pytorch_model.bin`, `x.onnx`, `data/x.npy`);
 3. the `.gitattributes` rule that put it in LFS, when the rule itself names a kind
    (`*.ckpt`, `saved_model/**/*`, `models/** filter=lfs`);
@@ -37,8 +38,33 @@ from unified_supply_chain.records import ArtifactKind
 #: Declared size from which a pointer with a weight-like name is taken for weights.
 MODEL_SIZE_HINT = 1024 * 1024
 _MEDIA = frozenset(
-    ".png .jpg .jpeg .gif .webp .svg .bmp .ico .tif .tiff .mp4 .mov .webm .avi .mkv .m4v "
-    ".mp3 .ogg .flac .pdf .ttf .otf .woff .woff2 .psd".split()
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".svg",
+        ".bmp",
+        ".ico",
+        ".tif",
+        ".tiff",
+        ".mp4",
+        ".mov",
+        ".webm",
+        ".avi",
+        ".mkv",
+        ".m4v",
+        ".mp3",
+        ".ogg",
+        ".flac",
+        ".pdf",
+        ".ttf",
+        ".otf",
+        ".woff",
+        ".woff2",
+        ".psd",
+    }
 )
 _DATA_DIRS = frozenset({"data", "dataset", "datasets", "images", "samples", "corpus"})
 _MODEL_DIRS = frozenset({"model", "models", "weights", "checkpoints", "ckpt", "saved_model"})
@@ -103,7 +129,9 @@ def pointer_kind(
     name = posixpath.basename(rel).lower()
     parents = {p.lower() for p in posixpath.dirname(rel).split("/") if p}
     ext = posixpath.splitext(name)[1]
-    if ext in _MEDIA and not _DATA_DIRS.intersection(parents):
+    if ext in _MEDIA:
+        if _DATA_DIRS.intersection(parents):
+            return ArtifactKind.DATASET, "media+data-directory", rule, None
         return ArtifactKind.OTHER, "media", rule, None
     guess = guess_kind_from_name(rel)
     if guess == "model":
