@@ -78,6 +78,8 @@ def test_hf_repository_cloned_without_lfs(tmp_path: Path) -> None:
     assert prop(model, "usc:main-file") == "model.safetensors"
     assert prop(model, "usc:storage") == "git-lfs-pointer"
     assert prop(model, "usc:lfs:pointers") == "5"
+    # Every weight file is a pointer: the model's content is not in the checkout.
+    assert prop(model, "usc:content-present") == "false"
     assert prop(model, "usc:size") == str(
         sum(BERT_POINTERS.values()) + sum((root / p).stat().st_size for p in BERT_PRESENT)
     )
@@ -151,6 +153,10 @@ def test_ggml_repository(tmp_path: Path) -> None:
     # weights are called.
     llama = comps[f"model:{hub}"]
     assert prop(llama, "usc:format") == "huggingface"
+    assert (prop(llama, "usc:storage"), prop(llama, "usc:content-present")) == (
+        "git-lfs-pointer",
+        "false",
+    )
     weights = [f"{hub}/llama-2-7b.ggmlv3.q4_0.bin", f"{hub}/llama-2-7b.ggmlv3.q8_0.bin"]
     assert _occurrences(llama) == [hub, f"{hub}/README.md", f"{hub}/config.json", *weights]
     assert {c["name"]: c["hashes"][0]["content"] for c in llama["components"]}[weights[1]] == (
@@ -236,6 +242,9 @@ def test_multi_file_models_list_every_file(tmp_path: Path) -> None:
         for name, hashes in nested.items():
             assert hashes == [{"alg": "SHA-256", "content": _sha(root / name)}], name
     assert prop(comps[f"model:{hf}"], "usc:header:tensor_count") == "3"
+    for ref in expected:
+        assert prop(comps[ref], "usc:content-present") is None, ref
+        assert prop(comps[ref], "usc:storage") == "git", ref
     # Extension-less files by their bytes: TFLite (`TFL3` at offset 4) and ONNX (ModelProto).
     assert prop(comps["model:bin/classifier"], "usc:format") == "tflite"
     assert prop(comps["model:bin/encoder"], "usc:format") == "onnx"

@@ -152,7 +152,10 @@ def group_artifact(st: ScanState, d: str, fmt: str, members: list[str]) -> Artif
         size=size,
         files=files,
         pointer_files=frozenset(pointers),
-        storage=Storage.GIT_LFS_POINTER if main in pointers else Storage.GIT,
+        # Weights only as pointers: the model's content is not in the checkout (fail closed:
+        # `artifact-without-content`); any weight in LFS makes its storage git-lfs-pointer.
+        storage=Storage.GIT_LFS_POINTER if pointers.keys() & set(weights) else Storage.GIT,
+        content_present=not weights or bool(set(weights) - pointers.keys()),
         header=header,
         licenses=licenses,
         model_architecture=arch,

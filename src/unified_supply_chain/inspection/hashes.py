@@ -13,7 +13,7 @@ from unified_supply_chain.records import Artifact, Hash
 
 def with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
     """The artifact with the digests of its bytes, or warnings where they could not be read."""
-    if not a.content_present:
+    if not a.content_present and not a.pointer_files:
         return a
     if a.files:
         files: list[tuple[str, int, str | None]] = []

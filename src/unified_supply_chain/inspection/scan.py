@@ -217,7 +217,7 @@ def scan(
     # Hash every artifact file whose content is here.
     to_hash: list[str] = []
     for a in st.artifacts:
-        if not a.content_present or a.storage is Storage.REMOTE:
+        if (not a.content_present and not a.pointer_files) or a.storage is Storage.REMOTE:
             continue
         if a.files:
             to_hash.extend(
