@@ -56,7 +56,8 @@ def _class(pattern: str, i: int) -> tuple[str, int]:
     body = pattern[i + 1 : j]
     negate = body[:1] in ("!", "^")
     body = body[1:] if negate else body
-    body = body.replace("\\", "\\\\").replace("[", "\\[")
+    # Inside a regex class only a backslash and '[' need escaping (']' ends the expression).
+    body = "".join("\\" + c if c in "\\[" else c for c in body)
     return ("[^/" if negate else "[") + body + "]", j + 1
 
 

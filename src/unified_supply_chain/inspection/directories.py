@@ -252,8 +252,10 @@ def companion_artifact(
 def android_binding(rel: str) -> tuple[tuple[str, str], ...]:
     """Properties of a model under an Android module's `src/<sourceSet>/ml/` directory, where
     Android Studio's ML model binding generates a class for it
-    (https://developer.android.com/studio/write/tflite-ml-model-binding: models are imported
-    into the module's `ml` directory, `app/src/main/ml` for the `app` module)."""
+    (https://developer.android.com/studio/write/tflite-ml-model-binding and
+    https://www.tensorflow.org/lite/inference_with_metadata/codegen: File > New > Other >
+    TensorFlow Lite Model imports the model into the module's `ml` directory, `app/src/main/ml`
+    for the `app` module, and generates a wrapper class for it)."""
     parts = rel.split("/")
     if not rel.lower().endswith(".tflite"):
         return ()
