@@ -26,6 +26,9 @@ class ArtifactKind(str, enum.Enum):
     """A `data` component with data type `dataset`."""
     HYPERPARAMETERS = "hyperparameters"
     """A `data` component with data type `configuration`."""
+    OTHER = "other"
+    """A `data` component with data type `other`: content whose kind nothing tells (a Git LFS
+    pointer no name, rule or neighbour explains; media kept in LFS)."""
 
 
 class Storage(str, enum.Enum):
@@ -127,7 +130,10 @@ class Artifact:
     files: tuple[tuple[str, int, str | None], ...] = ()
     """Member files of a multi-file artifact: (repo-relative path, size, sha256 or None)."""
     storage: Storage = Storage.GIT
-    """How the bytes are stored."""
+    """How the bytes are stored (a multi-file model: how its main file is)."""
+    pointer_files: frozenset[str] = frozenset()
+    """Member files that are Git LFS pointers: their entry in `files` holds the declared size
+    and the oid as SHA-256, and they are not hashed."""
     content_present: bool = True
     """False for LFS pointers and absent DVC outputs."""
     version: str | None = None

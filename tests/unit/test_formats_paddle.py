@@ -111,11 +111,13 @@ def test_scan_records_program_and_weights(tmp_path: Path) -> None:
     _write(tmp_path / "models", PaddleProgram(), params=b"\0" * 40)
     result = scan(ScanOptions(root=tmp_path, jobs=1))
     formats = {a.path: a.format for a in result.inventory.artifacts}
-    assert formats == {
-        "models/inference.pdmodel": "paddle-inference",
-        "models/inference.pdiparams": "paddle-params",
-    }
-    (program,) = [a for a in result.inventory.artifacts if a.format == "paddle-inference"]
+    # The program and its weights are one model of two files (paddle.jit.save writes both).
+    assert formats == {"models/inference.pdmodel": "paddle-inference"}
+    (program,) = result.inventory.artifacts
+    assert [f[0] for f in program.files] == [
+        "models/inference.pdmodel",
+        "models/inference.pdiparams",
+    ]
     assert program.header is not None
     assert program.header.properties["params_bytes"] == "40"
 

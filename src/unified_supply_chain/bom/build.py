@@ -18,7 +18,14 @@ from typing import Any
 
 from unified_supply_chain import __version__
 from unified_supply_chain.bom.properties import Prop
-from unified_supply_chain.records import Artifact, ArtifactKind, Inventory, Library, finding_to_json
+from unified_supply_chain.records import (
+    Artifact,
+    ArtifactKind,
+    Inventory,
+    Library,
+    Storage,
+    finding_to_json,
+)
 
 TOOL_NAME = "unified-supply-chain"
 TOOL_URL = "https://github.com/org/unified-supply-chain"
@@ -218,7 +225,14 @@ def _artifact_component(a: Artifact) -> Any:
                     name=clean_text(fpath),
                     bom_ref=f"file:{clean_text(fpath)}",
                     hashes=[HashType(alg=HashAlgorithm.SHA_256, content=fsha)] if fsha else [],
-                    properties=_props([(Prop.PATH.value, fpath), (Prop.SIZE.value, str(fsize))]),
+                    properties=_props(
+                        [(Prop.PATH.value, fpath), (Prop.SIZE.value, str(fsize))]
+                        + (
+                            [(Prop.FILE_STORAGE.value, Storage.GIT_LFS_POINTER.value)]
+                            if fpath in a.pointer_files
+                            else []
+                        )
+                    ),
                 )
             )
     return Component(

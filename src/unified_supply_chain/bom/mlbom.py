@@ -86,6 +86,8 @@ def data_entry(artifact: Artifact) -> dict[str, Any]:
         if artifact.description:
             entry["description"] = clean_text(artifact.description)
         return entry
+    if artifact.kind is ArtifactKind.OTHER:
+        return {"type": "other", "name": clean_text(artifact.name)}
     entry = {"type": "dataset", "name": clean_text(artifact.name)}
     if artifact.url:
         entry["contents"] = {"url": artifact.url}
@@ -243,6 +245,14 @@ def add_ml_fields(
         if comp is None:
             continue
         if a.kind is ArtifactKind.MODEL:
+            if a.path is not None and a.files:
+                # Every file of a multi-file model is an occurrence, so a reader finds the model
+                # by any of them; written here because the library orders occurrences by a
+                # random identity.
+                locations = dict.fromkeys([a.path, *(f[0] for f in a.files)])
+                comp.setdefault("evidence", {})["occurrences"] = [
+                    {"location": clean_text(loc)} for loc in locations
+                ]
             comp["modelCard"] = model_card(
                 a, datasets_for.get(a.ref, []), hyperparameters_for.get(a.ref, [])
             )

@@ -71,6 +71,21 @@ class Prop(str, enum.Enum):
     """`<name>: <field count>` of a Croissant record set, one property per record set."""
     COVERS = "usc:dataset:covers"
     """Repo-relative path of a present file a Croissant FileObject or FileSet covers."""
+    KIND_EVIDENCE = "usc:kind-evidence"
+    """Why a file whose bytes are absent (a Git LFS pointer) got its kind:
+    `name`, `gitattributes:<file>:<line>: <pattern>`, `name+siblings`, `name+size`, `media`,
+    `media+data-directory`, or `unknown` (inspection/lfs_context.py)."""
+    LFS_RULE = "usc:lfs:attributes-rule"
+    """`<.gitattributes path>:<line>: <pattern>`: the `filter=lfs` rule that covers a pointer."""
+    LFS_POINTERS = "usc:lfs:pointers"
+    """Number of a multi-file model's files that are Git LFS pointers (content not checked out)."""
+    FILE_STORAGE = "usc:file-storage"
+    """On a nested file: `git-lfs-pointer` when the file is a pointer (its SHA-256 is the oid)."""
+    ANDROID_ML_BINDING = "usc:android:ml-binding"
+    """"true" on a `.tflite` under an Android module's `src/<sourceSet>/ml/` (Android Studio ML
+    model binding generates a class for it); `usc:android:module` names the module."""
+    ANDROID_MODULE = "usc:android:module"
+    """The Android module directory (`app`) a bound ML model belongs to."""
     HF_CONFIG = "usc:hf:config"
     """A Hugging Face dataset card's config (subset): its `config_name` on the config's
     component, `<dataset>/<config>` on each data file a split of it covers."""

@@ -78,14 +78,17 @@ def kind_of(raw: Mapping[str, Any]) -> Kind:
     application depends on, so they count as libraries.
     """
     declared = next((v for k, v in property_list(raw) if k == Prop.KIND.value), None)
-    if declared in (Kind.MODEL, Kind.DATASET, Kind.HYPERPARAMETERS, Kind.LIBRARY):
+    if declared in (Kind.MODEL, Kind.DATASET, Kind.HYPERPARAMETERS, Kind.LIBRARY, Kind.OTHER):
         return Kind(declared)
     ctype = raw.get("type")
     if ctype == "machine-learning-model":
         return Kind.MODEL
     if ctype == "data":
         types = {d.get("type") for d in dicts(raw.get("data"))}
-        return Kind.HYPERPARAMETERS if "configuration" in types else Kind.DATASET
+        if "configuration" in types:
+            return Kind.HYPERPARAMETERS
+        # `other` alone: content of unknown kind (usc:kind other), not a dataset.
+        return Kind.OTHER if types == {"other"} else Kind.DATASET
     if ctype in ("library", "framework"):
         return Kind.LIBRARY
     if ctype == "file":

@@ -190,7 +190,11 @@ def run(args: argparse.Namespace) -> int:
         _write_sarif(args.sarif, findings)
     for p in generated.inventory.problems:
         console.say(f"usc: warning: {clean_text(p.path)}: {clean_text(p.message)}")
-    pointers = sum(1 for a in generated.inventory.artifacts if a.storage.value == "git-lfs-pointer")
+    pointers = sum(
+        len(a.pointer_files) or 1
+        for a in generated.inventory.artifacts
+        if a.storage.value == "git-lfs-pointer"
+    )
     if pointers:
         console.say(
             f"usc: note: {pointers} Git LFS pointer(s) without their content; listed with the "

@@ -289,44 +289,92 @@ def _header(m: _Model) -> HeaderInfo:
 
 from unified_supply_chain.formats import FormatSpec, Kind, Sniff  # noqa: E402
 
-#: ModelProto field numbers and wire types that can follow ir_version in a real file.
+#: ModelProto field numbers and wire types that can follow ir_version in a real file
+#: (onnx/onnx.proto `message ModelProto`).
 _NEXT_FIELDS = {2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2}
+#: Repeated ModelProto fields (opset_import, metadata_props, training_info, functions,
+#: configuration): the only ones that may appear twice in a row.
+_REPEATED = frozenset({8, 14, 20, 25, 26})
+#: Text fields: producer_name, producer_version, domain, doc_string.
+_TEXT = frozenset({2, 3, 4, 6})
+#: The fields that can open each sub-message the sniff looks into (onnx.proto): GraphProto
+#: (node, name, initializer, doc_string, input, output, value_info, quantization_annotation,
+#: sparse_initializer, metadata_props), OperatorSetIdProto (domain, version) and
+#: StringStringEntryProto (key, value).
+_FIRST_INNER = {
+    7: {1: 2, 2: 2, 5: 2, 10: 2, 11: 2, 12: 2, 13: 2, 14: 2, 15: 2, 16: 2},
+    8: {1: 2, 2: 0},
+    14: {1: 2, 2: 2},
+}
+
+
+def _text_ok(data: bytes, cut: bool) -> bool:
+    """Printable UTF-8 (a doc string may hold newlines and tabs); a cut tail may split a
+    multi-byte character, so the complete part is judged."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        if not cut:
+            return False
+        text = data[:-3].decode("utf-8", "ignore")
+    return all(c.isprintable() or c in "\n\r\t" for c in text)
+
+
+def _inner_ok(number: int, payload: bytes) -> bool:
+    """The first field of a sub-message is one its schema has, with the right wire type."""
+    allowed = _FIRST_INNER.get(number)
+    if allowed is None or not payload:
+        return True
+    got = sniff_varint(payload, 0)
+    if got is None:
+        return True  # cut by the head: nothing more to judge
+    tag = got[0]
+    return allowed.get(tag >> 3) == tag & 7
 
 
 def sniff_onnx(head: bytes, name: str) -> bool:
-    """A ModelProto as onnx.save writes it: ir_version first, then a known field."""
+    """A ModelProto as onnx.save writes it: ir_version first, then every field of the head a
+    ModelProto field of the right wire type, in field order (repeated fields may repeat), text
+    fields printable, sub-messages opening with one of their own fields. Random bytes and other
+    protobufs (a SavedModel, a Paddle program) fail one of these within the first fields."""
     got = sniff_first_varint(head, 0x08)
     if got is None:
         return False
     ir_version, pos = got
     if not 1 <= ir_version <= 64:
         return False
-    got = sniff_varint(head, pos)
-    if got is None:
-        return False
-    tag, pos = got
-    number, wire = tag >> 3, tag & 7
-    if _NEXT_FIELDS.get(number) != wire:
-        return False
-    if wire != 2:
-        return True
-    got = sniff_varint(head, pos)
-    if got is None:
-        return False
-    length, pos = got
-    if number in (2, 3, 4):
-        # producer_name / producer_version / domain are short text; protobufs of other
-        # schemas (a TF SavedModel's meta graphs) fail here.
-        if length > 1024:
+    last, fields = 1, 0
+    while pos < len(head):
+        got = sniff_varint(head, pos)
+        if got is None:
+            break
+        tag, pos = got
+        number, wire = tag >> 3, tag & 7
+        if _NEXT_FIELDS.get(number) != wire:
             return False
-        text = head[pos : pos + length]
-        try:
-            decoded = text.decode("utf-8")
-        except UnicodeDecodeError:
-            # The head may cut a multi-byte character; judge the part that is complete.
-            decoded = text[:-3].decode("utf-8", "ignore")
-        return decoded.isprintable()
-    return True
+        if number < last or (number == last and number not in _REPEATED):
+            return False
+        last = number
+        got = sniff_varint(head, pos)
+        if got is None:
+            break
+        value, pos = got
+        fields += 1
+        if wire == 0:
+            continue
+        payload = head[pos : pos + value]
+        cut = pos + value > len(head)
+        if number in _TEXT:
+            if number != 6 and value > 1024:
+                return False
+            if not _text_ok(payload, cut):
+                return False
+        elif not _inner_ok(number, payload):
+            return False
+        if cut:
+            break
+        pos += value
+    return fields >= 1
 
 
 SPECS = (

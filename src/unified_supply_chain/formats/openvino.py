@@ -125,5 +125,8 @@ SPECS = (
         description='XML whose root is <net ... version="10|11"> (weights in the <stem>.bin)',
         sniffs=(Sniff(151, sniff_openvino),),
         reader=read_openvino,
+        # The weights beside the network: one model of two files (OpenVINO docs, "OpenVINO
+        # IR format": `model.xml` describes the topology, `model.bin` holds the weights).
+        extra={"companions": (".bin",)},
     ),
 )

@@ -325,6 +325,9 @@ SPECS = (
         extensions=(".pdmodel",),
         sniffs=(Sniff(190, sniff_paddle_program),),
         reader=read_paddle_program,
+        # paddle.jit.save writes <stem>.pdmodel, <stem>.pdiparams and <stem>.pdiparams.info:
+        # one inference model of several files.
+        extra={"companions": (".pdiparams", ".pdiparams.info")},
     ),
     FormatSpec(
         id="paddle-params",

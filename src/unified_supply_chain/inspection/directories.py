@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from collections.abc import Mapping
 
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.formats import Kind, registry
 from unified_supply_chain.formats import resolve as resolve_hook
 from unified_supply_chain.inspection.headers import read_header
-from unified_supply_chain.inspection.state import ScanState
+from unified_supply_chain.inspection.state import ScanState, model_name
 from unified_supply_chain.lineage.resolve import artifact_ref
-from unified_supply_chain.records import Artifact, ArtifactKind, HeaderInfo
+from unified_supply_chain.records import Artifact, ArtifactKind, HeaderInfo, Storage
 
 
 def group_directories(st: ScanState) -> dict[str, tuple[str, str]]:
@@ -36,6 +37,9 @@ def group_directories(st: ScanState) -> dict[str, tuple[str, str]]:
                 continue
             roots.append((d, spec.id))
             break
+        else:
+            if "config.json" in names and _hf_dir_by_content(st, d, names):
+                roots.append((d, "huggingface"))
     recursive = {spec.id: spec.recursive for spec in kinds}
     for d, fmt in sorted(roots, key=lambda r: len(r[0])):
         prefix = d + "/" if d else ""
@@ -59,8 +63,10 @@ def group_artifact(st: ScanState, d: str, fmt: str, members: list[str]) -> Artif
     if fmt == "tf-savedmodel":
         main = next((m for m in members if posixpath.basename(m) == "saved_model.pb"), None)
     else:
-        main = next((m for m in weights if st.formats.get(m) == "safetensors"), None) or (
-            weights[0] if weights else None
+        main = (
+            next((m for m in weights if st.formats.get(m) == "safetensors"), None)
+            or next((m for m in weights if m.lower().endswith(".safetensors")), None)
+            or (weights[0] if weights else None)
         )
     if main is not None and main not in ("",):
         header, warning = read_header(st.abs(main), st.formats.get(main, fmt))
@@ -124,7 +130,17 @@ def group_artifact(st: ScanState, d: str, fmt: str, members: list[str]) -> Artif
             warnings.append(f"{cfg_rel}: unreadable config: {exc}")
     if header is not None and header.license:
         licenses = (header.license,)
-    size = sum(st.by_path[m].size for m in members)
+    # Pointer members stand for their content: declared size, and the oid as the file's
+    # SHA-256 (the digest of the bytes `git lfs pull` brings), so the model is found by any of
+    # its files' digests and the directory manifest equals the checked-out directory's.
+    pointers = {m: p for m in members if (p := _pointer(st, m)) is not None}
+    files = tuple(
+        (m, pointers[m][0], pointers[m][1]) if m in pointers else (m, st.by_path[m].size, None)
+        for m in members
+    )
+    size = sum(f[1] for f in files)
+    if pointers:
+        props[Prop.LFS_POINTERS.value] = str(len(pointers))
     if header is not None and param_total:
         header = dataclasses.replace(header, parameter_count=param_total)
     return Artifact(
@@ -134,7 +150,12 @@ def group_artifact(st: ScanState, d: str, fmt: str, members: list[str]) -> Artif
         path=d,
         format=fmt,
         size=size,
-        files=tuple((m, st.by_path[m].size, None) for m in members),
+        files=files,
+        pointer_files=frozenset(pointers),
+        # Weights only as pointers: the model's content is not in the checkout (fail closed:
+        # `artifact-without-content`); any weight in LFS makes its storage git-lfs-pointer.
+        storage=Storage.GIT_LFS_POINTER if pointers.keys() & set(weights) else Storage.GIT,
+        content_present=not weights or bool(set(weights) - pointers.keys()),
         header=header,
         licenses=licenses,
         model_architecture=arch,
@@ -143,6 +164,33 @@ def group_artifact(st: ScanState, d: str, fmt: str, members: list[str]) -> Artif
         extra_properties=tuple(props.items()) + (((Prop.MAIN_FILE.value, main),) if main else ()),
         warnings=tuple(warnings),
     )
+
+
+def _hf_dir_by_content(st: ScanState, d: str, names: set[str]) -> bool:
+    """A Hugging Face model directory whose weights have names the hub's conventions do not
+    list (`ggml-model-q4_0.bin`, `pytorch_model_bin`): its `config.json` names `architectures`
+    or a `model_type`, and a file beside it is a model or a Git LFS pointer."""
+    from unified_supply_chain.sources.cards.hf_config import read_hf_config
+
+    prefix = d + "/" if d else ""
+    if not any(_is_weight_file(st, prefix + n) for n in names):
+        return False
+    try:
+        cfg = read_hf_config(st.abs(prefix + "config.json"))
+    except FormatError:
+        return False
+    return bool(cfg.architectures or cfg.model_type)
+
+
+def _pointer(st: ScanState, rel: str) -> tuple[int, str] | None:
+    """(declared size, oid) of a Git LFS pointer member, or None for any other file."""
+    if st.formats.get(rel) != "git-lfs-pointer":
+        return None
+    header, _ = read_header(st.abs(rel), "git-lfs-pointer")
+    if header is None:
+        return None  # a malformed pointer is hashed as the file it is
+    size = header.properties.get("lfs.size", "")
+    return (int(size), header.properties["lfs.oid"]) if size.isdigit() else None
 
 
 def _is_weight_file(st: ScanState, rel: str) -> bool:
@@ -154,3 +202,67 @@ def _is_weight_file(st: ScanState, rel: str) -> bool:
 def _is_shard_format(fmt: str | None) -> bool:
     spec = registry().get(fmt)
     return spec is not None and spec.shards
+
+
+def companion_files(st: ScanState, groups: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    """Model files whose format names companion files (`FormatSpec.extra["companions"]`: an
+    OpenVINO `model.xml` and its `model.bin`, a Paddle `.pdmodel` and its `.pdiparams`): main
+    file -> the companions present beside it (a pointer counts), outside directory models."""
+    out: dict[str, tuple[str, ...]] = {}
+    for rel, fmt in st.formats.items():
+        spec = registry().get(fmt)
+        suffixes = spec.extra.get("companions", ()) if spec is not None else ()
+        if not suffixes or rel in groups:
+            continue
+        stem = posixpath.splitext(rel)[0]
+        found = tuple(
+            stem + s for s in suffixes if stem + s in st.by_path and stem + s not in groups
+        )
+        if found:
+            out[rel] = found
+    return out
+
+
+def companion_artifact(
+    st: ScanState, rel: str, fmt: str, header: HeaderInfo | None, companions: tuple[str, ...]
+) -> Artifact:
+    """One model component for a main file and its companions (every file nested)."""
+    members = (rel, *companions)
+    pointers = {m: p for m in members if (p := _pointer(st, m)) is not None}
+    files = tuple(
+        (m, pointers[m][0], pointers[m][1]) if m in pointers else (m, st.by_path[m].size, None)
+        for m in members
+    )
+    return Artifact(
+        kind=ArtifactKind.MODEL,
+        ref=artifact_ref(ArtifactKind.MODEL, rel),
+        name=model_name(rel),
+        path=rel,
+        format=fmt,
+        size=sum(f[1] for f in files),
+        files=files,
+        pointer_files=frozenset(pointers),
+        header=header,
+        licenses=(header.license,) if header and header.license else (),
+        extra_properties=((Prop.MAIN_FILE.value, rel),)
+        + (((Prop.LFS_POINTERS.value, str(len(pointers))),) if pointers else ()),
+    )
+
+
+def android_binding(rel: str) -> tuple[tuple[str, str], ...]:
+    """Properties of a model under an Android module's `src/<sourceSet>/ml/` directory, where
+    Android Studio's ML model binding generates a class for it
+    (https://developer.android.com/studio/write/tflite-ml-model-binding and
+    https://www.tensorflow.org/lite/inference_with_metadata/codegen: File > New > Other >
+    TensorFlow Lite Model imports the model into the module's `ml` directory, `app/src/main/ml`
+    for the `app` module, and generates a wrapper class for it)."""
+    parts = rel.split("/")
+    if not rel.lower().endswith(".tflite"):
+        return ()
+    for i in range(len(parts) - 3):
+        if parts[i + 1] == "src" and parts[i + 3] == "ml" and i + 4 < len(parts):
+            return (
+                (Prop.ANDROID_ML_BINDING.value, "true"),
+                (Prop.ANDROID_MODULE.value, "/".join(parts[: i + 1])),
+            )
+    return ()

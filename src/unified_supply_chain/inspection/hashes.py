@@ -13,7 +13,7 @@ from unified_supply_chain.records import Artifact, Hash
 
 def with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
     """The artifact with the digests of its bytes, or warnings where they could not be read."""
-    if not a.content_present:
+    if not a.content_present and not a.pointer_files:
         return a
     if a.files:
         files: list[tuple[str, int, str | None]] = []
@@ -22,8 +22,10 @@ def with_hashes(a: Artifact, hashed: dict[str, HashResult]) -> Artifact:
 
         combined = hashlib.sha256()
         complete = True
-        for path, size, _ in a.files:
+        for path, size, declared in a.files:
             r = hashed.get(path)
+            if path in a.pointer_files and declared is not None:
+                r = HashResult(path=path, size=size, sha256=declared)
             if r is None or r.sha256 is None:
                 complete = False
                 files.append((path, size, None))

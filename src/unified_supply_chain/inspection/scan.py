@@ -12,10 +12,12 @@ import posixpath
 from collections.abc import Callable, Sequence
 
 from unified_supply_chain import limits
+from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.discover.classify import is_test_fixture
 from unified_supply_chain.discover.gittree import discover
 from unified_supply_chain.errors import UsageError
 from unified_supply_chain.formats import Role, registry
+from unified_supply_chain.formats._gitattributes import LfsRule
 from unified_supply_chain.hashing.digests import HashCacheProtocol, HashResult, hash_files
 from unified_supply_chain.inspection.cards import (
     apply_dataset_cards,
@@ -28,13 +30,20 @@ from unified_supply_chain.inspection.dataset_yaml import (
     apply_yolo_datasets,
     claim_yolo_datasets,
 )
-from unified_supply_chain.inspection.directories import group_artifact, group_directories
+from unified_supply_chain.inspection.directories import (
+    android_binding,
+    companion_artifact,
+    companion_files,
+    group_artifact,
+    group_directories,
+)
 from unified_supply_chain.inspection.hashes import with_declared_md5, with_hashes
 from unified_supply_chain.inspection.headers import kind_of, read_header, sniff
 from unified_supply_chain.inspection.hf_datasets import (
     apply_builder_script,
     apply_hf_dataset_cards,
 )
+from unified_supply_chain.inspection.lfs_context import attribute_rules, pointer_kind
 from unified_supply_chain.inspection.safety import content_pickles, with_findings
 from unified_supply_chain.inspection.sources import (
     add_declared_present,
@@ -112,9 +121,12 @@ def scan(
             hydra_done.update(f[0] for f in hp.files)
         hydra_done.add(rel)
 
-    # Single-file artifacts.
+    # Single-file artifacts (with the companions a format names: `model.xml` + `model.bin`).
+    lfs_rules = attribute_rules(st)
+    companions = companion_files(st, groups)
+    claimed = {c for cs in companions.values() for c in cs}
     for rel, fmt in st.formats.items():
-        if rel in groups or rel in hydra_done:
+        if rel in groups or rel in hydra_done or rel in claimed:
             continue
         entry = st.by_path[rel]
         if rel in unreadable:
@@ -135,7 +147,7 @@ def scan(
                 st.problems.append(Problem(rel, unreadable[rel]))
             continue
         if fmt == "git-lfs-pointer":
-            st.artifacts.append(_lfs_artifact(st, rel))
+            st.artifacts.append(_lfs_artifact(st, rel, lfs_rules))
             continue
         spec = registry()[fmt]
         if spec.role is Role.HYPERPARAMETERS:
@@ -152,6 +164,9 @@ def scan(
         kind = kind_of(fmt, rel, header)
         if kind is None:
             continue
+        if rel in companions:
+            st.artifacts.append(companion_artifact(st, rel, fmt, header, companions[rel]))
+            continue
         st.artifacts.append(
             Artifact(
                 kind=kind,
@@ -163,6 +178,7 @@ def scan(
                 header=header,
                 licenses=(header.license,) if header and header.license else (),
                 warnings=(warning,) if warning else (),
+                extra_properties=android_binding(rel) if kind is ArtifactKind.MODEL else (),
             )
         )
 
@@ -188,10 +204,12 @@ def scan(
     # Hash every artifact file whose content is here.
     to_hash: list[str] = []
     for a in st.artifacts:
-        if not a.content_present or a.storage is Storage.REMOTE:
+        if (not a.content_present and not a.pointer_files) or a.storage is Storage.REMOTE:
             continue
         if a.files:
-            to_hash.extend(f[0] for f in a.files if f[0] in st.by_path)
+            to_hash.extend(
+                f[0] for f in a.files if f[0] in st.by_path and f[0] not in a.pointer_files
+            )
         elif a.path in st.by_path and a.path not in unreadable:
             to_hash.append(a.path)
     to_hash = list(dict.fromkeys(to_hash))
@@ -291,12 +309,8 @@ def _admit(
     read_lineage_sources(st)
 
 
-def _lfs_artifact(st: ScanState, rel: str) -> Artifact:
-    from unified_supply_chain.discover.classify import guess_kind_from_name
-
+def _lfs_artifact(st: ScanState, rel: str, rules: dict[str, list[LfsRule]]) -> Artifact:
     header, warning = read_header(st.abs(rel), "git-lfs-pointer")
-    guess = guess_kind_from_name(rel)
-    kind = ArtifactKind.MODEL if guess == "model" else ArtifactKind.DATASET
     hashes: tuple[Hash, ...] = ()
     size = None
     if header is not None:
@@ -307,6 +321,11 @@ def _lfs_artifact(st: ScanState, rel: str) -> Artifact:
             size = int(header.properties.get("lfs.size", ""))
         except ValueError:
             size = None
+    kind, evidence, rule, unknown = pointer_kind(st, rel, size, rules)
+    extra = [(Prop.KIND_EVIDENCE.value, evidence)]
+    if rule is not None:
+        extra.append((Prop.LFS_RULE.value, rule.describe()))
+    warnings = tuple(w for w in (warning, unknown) if w)
     return Artifact(
         kind=kind,
         ref=artifact_ref(kind, rel),
@@ -318,9 +337,11 @@ def _lfs_artifact(st: ScanState, rel: str) -> Artifact:
         storage=Storage.GIT_LFS_POINTER,
         content_present=False,
         header=header,
+        extra_properties=tuple(extra),
         # A pointer is not a fault of the file: `usc:content-present: false` says it, and one
-        # line for the whole run (commands/sbom.py) says how to fetch the content.
-        warnings=(warning,) if warning else (),
+        # line for the whole run (commands/sbom.py) says how to fetch the content. A pointer
+        # of unknown kind is a warning: nothing says what it is.
+        warnings=warnings,
     )
 
 
