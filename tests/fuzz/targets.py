@@ -1349,6 +1349,16 @@ utc_time_created: '2026-11-20 10:00:00.123456'
     "mlruns/1/datasets/ds1/meta.yaml": (
         b'digest: abc\nname: train\nsource: \'{"uri": "data/train.csv"}\'\nsource_type: local\n'
     ),
+    # An MLflow 3 logged model (shapes: tests/builders/mlflow3.py).
+    "mlruns/1/models/m-4e2799ca3b374957b4822aed318d5ca3/meta.yaml": (
+        b"artifact_location: s3://b/mlruns/1/models/m-4e2799ca3b374957b4822aed318d5ca3/artifacts\n"
+        b"experiment_id: '1'\nmodel_id: m-4e2799ca3b374957b4822aed318d5ca3\nname: churn-model\n"
+        + f"source_run_id: {RUN_ID}\nstatus: 2\n".encode()
+    ),
+    "mlruns/1/models/m-4e2799ca3b374957b4822aed318d5ca3/params/solver": b"lbfgs",
+    "mlruns/1/models/m-4e2799ca3b374957b4822aed318d5ca3/metrics/acc": (
+        f"1 0.9 0 {RUN_ID}\n2 0.93 1 {RUN_ID} eval d41d8cd9\n".encode()
+    ),
     "mlruns/models/churn/version-3/meta.yaml": (
         f"name: churn\nversion: 3\nrun_id: {RUN_ID}\n".encode()
     ),
@@ -1367,6 +1377,8 @@ def _mlflow_seeds() -> list[Seed]:
         f"mlruns/1/{RUN_ID}/inputs/in1/meta.yaml",
         "mlruns/1/datasets/ds1/meta.yaml",
         "mlruns/models/churn/version-3/meta.yaml",
+        "mlruns/1/models/m-4e2799ca3b374957b4822aed318d5ca3/meta.yaml",
+        "mlruns/1/models/m-4e2799ca3b374957b4822aed318d5ca3/metrics/acc",
     ]
     return [Seed(dict(MLFLOW_TREE), v) for v in victims]
 

@@ -956,3 +956,29 @@ def test_max_training_log_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     contribution = read_training_logs(tmp_path, files)
     assert len(contribution.artifacts) == 2
     assert "more than 2 event files" in contribution.problems[0].message
+
+
+def test_max_mlflow_logged_models_and_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.builders.mlflow3 import Logged, write_store
+    from unified_supply_chain.sources.lineage.mlflow import read_mlflow
+
+    ids = [f"m-{i:032x}" for i in range(3)]
+    write_store(
+        tmp_path,
+        [
+            Logged(m, f"model-{i}", None, metrics={"acc": ["1 0.1 0", "2 0.2 1"]})
+            for i, m in enumerate(ids)
+        ],
+    )
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    monkeypatch.setattr(limits, "MAX_MLFLOW_RUNS", 2)
+    result = read_mlflow(tmp_path, files)
+    logged = [d for d in result.declared if d.source.endswith("/meta.yaml")]
+    assert [d.name for d in logged] == ["model-0", "model-1"]
+    assert any("more than 2 logged models" in p.message for p in result.problems)
+    monkeypatch.setattr(limits, "MAX_MLFLOW_METRIC_LINES", 1)
+    result = read_mlflow(tmp_path, files)
+    assert not [m for s in result.metrics for m in s.metrics]  # cut histories give no value
+    assert any("more than 1 points" in p.message for p in result.problems)

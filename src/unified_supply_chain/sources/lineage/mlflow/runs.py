@@ -1,20 +1,26 @@
 """The `mlruns/` file store: a run (`<experiment>/<run id>/meta.yaml` with `params/`, `tags/`,
-`metrics/` and `inputs/`) becomes a stage and a metrics source; `models/<name>/version-N/` gives
-registered model versions."""
+`metrics/`, `inputs/` and `outputs/`) becomes a stage and a metrics source;
+`models/<name>/version-N/` gives registered model versions."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.errors import FormatError
+from unified_supply_chain.sources.lineage.mlflow.logged_models import LoggedModel, models_of_run
 from unified_supply_chain.sources.lineage.mlflow.model import MlflowModel
-from unified_supply_chain.sources.lineage.mlflow.state import Collector, inside, text_value
+from unified_supply_chain.sources.lineage.mlflow.state import (
+    Collector,
+    inside,
+    metric_lines,
+    text_value,
+)
 
 #: Largest params/tags/meta file of a run read (MLflow caps param values at 6000 characters).
 _SMALL_FILE = 1024 * 1024
@@ -52,27 +58,13 @@ def _iso_ms(value: Any) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _metric_lines(fh: TextIO) -> Iterator[str]:
-    """Lines of a metric history, each cut to 512 characters (a huge line is never held whole)."""
-    while True:
-        line = fh.readline(512)
-        if not line:
-            return
-        if not line.endswith("\n"):
-            while True:  # skip the rest of an over-long line
-                rest = fh.readline(65536)
-                if not rest or rest.endswith("\n"):
-                    break
-        yield line
-
-
 def _latest_metric(path: Path) -> str | None:
     """Value of the latest point ("timestamp value step" lines; highest step, then time)."""
     best: tuple[int, int, int] | None = None
     value: str | None = None
     try:
         with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for index, line in enumerate(_metric_lines(fh)):
+            for index, line in enumerate(metric_lines(fh)):
                 if index >= limits.MAX_MLFLOW_METRIC_LINES:
                     raise FormatError(f"more than {limits.MAX_MLFLOW_METRIC_LINES} points")
                 parts = line.split()
@@ -104,15 +96,17 @@ def read_run(
     run_files: Sequence[str],
     models: list[MlflowModel],
     projects: Sequence[str],
-) -> None:
+    logged: Sequence[LoggedModel] = (),
+) -> list[LoggedModel]:
     """One run (skipped when deleted) as a stage, and its latest metrics as a metrics source for
-    the models it logged."""
+    the models it logged (MLmodel directories and MLflow 3 logged models); returns the logged
+    models it made."""
     run_dir = posixpath.dirname(meta_rel)
     meta = safeparse.load_yaml_file(out.root / meta_rel, _SMALL_FILE)
     if not isinstance(meta, dict):
         raise FormatError("run meta.yaml is not a mapping")
     if meta.get("lifecycle_stage") == "deleted":
-        return
+        return []
     run_id = str(meta.get("run_id") or meta.get("run_uuid") or posixpath.basename(run_dir))
 
     params: list[tuple[str, str]] = []
@@ -153,6 +147,18 @@ def read_run(
         for m in models
         if m.directory.startswith(run_dir + "/artifacts/") and m.directory not in outputs
     ]
+    made = models_of_run(logged, run_id, run_files, run_dir)
+    outputs += [lm.artifact_dir for lm in made if lm.artifact_dir not in outputs]
+    deleted = {lm.artifact_dir for lm in logged if lm.deleted}
+    outputs = [o for o in outputs if o not in deleted]
+    # A logged model's params are the run's too (MLflow 3 logs them on the model); the run's own
+    # value of a key wins.
+    keys = {k for k, _ in params}
+    for lm in made:
+        for key, value in lm.params:
+            if key not in keys and len(params) < limits.MAX_PARAMS:
+                params.append((key, value))
+                keys.add(key)
     inputs = _dataset_inputs(out, run_dir, run_files)
 
     name = tags.get("mlflow.runName") or meta.get("run_name") or run_id
@@ -175,12 +181,17 @@ def read_run(
             run=records.RunContext(commit=commit) if commit else None,
         )
     )
-    if metrics:
+    # A logged model with metrics of its own has exactly those (MLflow 3 links each point to
+    # the model it was logged for); the run's metrics go to its other models.
+    own = {lm.artifact_dir for lm in made if lm.metrics}
+    targets = tuple(o for o in outputs if o not in own)
+    if metrics and (targets or not outputs):
         out.metrics.append(
             records.MetricsSource(
-                path=f"{run_dir}/metrics", metrics=tuple(metrics), for_paths=tuple(outputs)
+                path=f"{run_dir}/metrics", metrics=tuple(metrics), for_paths=targets
             )
         )
+    return made
 
 
 def _dataset_inputs(out: Collector, run_dir: str, run_files: Sequence[str]) -> list[str]:
@@ -241,8 +252,9 @@ def _repo_path_of_uri(out: Collector, uri: Any) -> str | None:
 
 
 def run_of(rel: str, runs: dict[str, list[str]]) -> str | None:
-    """The run directory `rel` is a params/tags/metrics/inputs file of (keys may contain "/")."""
-    for marker in ("/params/", "/tags/", "/metrics/", "/inputs/"):
+    """The run directory `rel` is a params/tags/metrics/inputs/outputs file of (keys may
+    contain "/")."""
+    for marker in ("/params/", "/tags/", "/metrics/", "/inputs/", "/outputs/"):
         idx = rel.find(marker)
         while idx > 0:
             if rel[:idx] in runs:

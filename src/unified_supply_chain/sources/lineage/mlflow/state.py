@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from unified_supply_chain import records
 
@@ -51,3 +52,17 @@ def inside(base_dir: str, rel: str) -> str | None:
     if joined in (".", "..") or joined.startswith("../"):
         return None
     return joined
+
+
+def metric_lines(fh: TextIO) -> Iterator[str]:
+    """Lines of a metric history, each cut to 512 characters (a huge line is never held whole)."""
+    while True:
+        line = fh.readline(512)
+        if not line:
+            return
+        if not line.endswith("\n"):
+            while True:  # skip the rest of an over-long line
+                rest = fh.readline(65536)
+                if not rest or rest.endswith("\n"):
+                    break
+        yield line
