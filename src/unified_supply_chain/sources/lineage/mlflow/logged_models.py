@@ -37,7 +37,7 @@ from unified_supply_chain import limits, records, safeparse
 from unified_supply_chain.bom.properties import Prop
 from unified_supply_chain.errors import FormatError
 from unified_supply_chain.redact import redact_url
-from unified_supply_chain.sources.lineage.mlflow.state import Collector, metric_lines, text_value
+from unified_supply_chain.sources.lineage.mlflow.state import Collector, metric_points, text_value
 
 #: Largest meta/params/tags file of a logged model read (MLflow caps param values at 6000).
 _SMALL_FILE = 1024 * 1024
@@ -87,29 +87,16 @@ def _latest_points(out: Collector, rel: str, key: str) -> list[records.Metric]:
     """The latest point of one metric file per dataset (highest step, then time, then value)."""
     best: dict[str | None, tuple[tuple[int, int, float], str]] = {}
     try:
-        with (out.root / rel).open("r", encoding="utf-8", errors="replace") as fh:
-            for index, line in enumerate(metric_lines(fh)):
-                if index >= limits.MAX_MLFLOW_METRIC_LINES:
-                    # A history cut short has no known latest point: no value is given.
-                    out.problem(
-                        rel, f"metric not read: more than {limits.MAX_MLFLOW_METRIC_LINES} points"
-                    )
-                    return []
-                parts = line.split()
-                if len(parts) not in (4, 6):
-                    continue  # MLflow itself rejects other shapes as malformed
-                try:
-                    stamp, number, step = int(parts[0]), float(parts[1]), int(parts[2])
-                except ValueError:
-                    continue
-                if number != number or number in (float("inf"), float("-inf")):
-                    continue
-                dataset = parts[4] if len(parts) == 6 else None
-                rank = (step, stamp, number)
-                if dataset not in best or rank > best[dataset][0]:
-                    best[dataset] = (rank, parts[1])
-    except OSError as exc:
-        out.problem(rel, f"metric not read: {exc.strerror or exc}")
+        for stamp, number, step, parts in metric_points(out.root / rel):
+            if len(parts) not in (4, 6):
+                continue  # MLflow itself rejects other shapes as malformed
+            dataset = parts[4] if len(parts) == 6 else None
+            rank = (step, stamp, number)
+            if dataset not in best or rank > best[dataset][0]:
+                best[dataset] = (rank, parts[1])
+    except FormatError as exc:
+        # A history cut short has no known latest point: no value is given.
+        out.problem(rel, f"metric not read: {exc}")
         return []
     return [
         records.Metric(type=key, value=value, slice=dataset, source=rel)
@@ -117,13 +104,16 @@ def _latest_points(out: Collector, rel: str, key: str) -> list[records.Metric]:
     ]
 
 
-def _entries(out: Collector, directory: str, section: str) -> list[tuple[str, str]]:
+def _entries(members: Sequence[str], directory: str, section: str) -> list[tuple[str, str]]:
     """`(key, repository path)` of the files under `<directory>/<section>/` (keys may hold "/")."""
     prefix = f"{directory}/{section}/"
-    return sorted((f[len(prefix) :], f) for f in out.files if f.startswith(prefix))
+    return sorted((f[len(prefix) :], f) for f in members if f.startswith(prefix))
 
 
-def _read_one(out: Collector, meta_rel: str, model_dir: str, exp_dir: str) -> LoggedModel:
+def _read_one(
+    out: Collector, meta_rel: str, model_dir: str, exp_dir: str, members: Sequence[str]
+) -> LoggedModel:
+    """One logged model; `members` are the files under its directory."""
     meta = safeparse.load_yaml_file(out.root / meta_rel, _SMALL_FILE)
     if not isinstance(meta, dict):
         raise FormatError("logged model meta.yaml is not a mapping")
@@ -138,13 +128,13 @@ def _read_one(out: Collector, meta_rel: str, model_dir: str, exp_dir: str) -> Lo
         else str(status or "UNSPECIFIED").upper()
     )
     params: list[tuple[str, str]] = []
-    for key, rel in _entries(out, model_dir, "params")[: limits.MAX_PARAMS]:
+    for key, rel in _entries(members, model_dir, "params")[: limits.MAX_PARAMS]:
         try:
             params.append((key, safeparse.read_text_bounded(out.root / rel, _SMALL_FILE)))
         except FormatError as exc:
             out.problem(rel, f"not read: {exc}")
     metrics: list[records.Metric] = []
-    for key, rel in _entries(out, model_dir, "metrics"):
+    for key, rel in _entries(members, model_dir, "metrics"):
         metrics.extend(_latest_points(out, rel, key))
     artifact_dir = f"{model_dir}/artifacts"
     location = _text(meta.get("artifact_location"))
@@ -160,7 +150,7 @@ def _read_one(out: Collector, meta_rel: str, model_dir: str, exp_dir: str) -> Lo
         source_run_id=_text(meta.get("source_run_id")),
         status=status_name,
         model_type=_text(meta.get("model_type")),
-        present=any(f.startswith(artifact_dir + "/") for f in out.files),
+        present=any(f.startswith(artifact_dir + "/") for f in members),
         remote_location=remote,
         deleted=meta.get("lifecycle_stage") == "deleted",
         params=tuple(params),
@@ -171,6 +161,21 @@ def _read_one(out: Collector, meta_rel: str, model_dir: str, exp_dir: str) -> Lo
 
 def collect_logged_models(out: Collector, ordered: Sequence[str]) -> list[LoggedModel]:
     """Every logged model among `ordered`; unreadable ones become problems."""
+    # Each file under a model directory, found in one pass (not one pass per model); a file of
+    # a store nested inside another's artifacts belongs to both model directories.
+    model_dirs = {
+        posixpath.dirname(rel)
+        for rel in ordered
+        if (m := LOGGED_META.match(rel)) is not None and m.group("exp") not in NOT_EXPERIMENTS
+    }
+    members: dict[str, list[str]] = {}
+    for rel in ordered:
+        at = rel.find("/models/")
+        while at != -1:
+            end = rel.find("/", at + len("/models/"))
+            if end != -1 and rel[:end] in model_dirs:
+                members.setdefault(rel[:end], []).append(rel)
+            at = rel.find("/models/", at + 1)
     found: list[LoggedModel] = []
     for rel in ordered:
         m = LOGGED_META.match(rel)
@@ -181,7 +186,8 @@ def collect_logged_models(out: Collector, ordered: Sequence[str]) -> list[Logged
             break
         model_dir = posixpath.dirname(rel)
         try:
-            model = _read_one(out, rel, model_dir, posixpath.dirname(posixpath.dirname(model_dir)))
+            exp_dir = posixpath.dirname(posixpath.dirname(model_dir))
+            model = _read_one(out, rel, model_dir, exp_dir, members.get(model_dir, []))
         except FormatError as exc:
             out.problem(rel, f"MLflow logged model not read: {exc}")
             continue

@@ -18,7 +18,7 @@ from unified_supply_chain.sources.lineage.mlflow.model import MlflowModel
 from unified_supply_chain.sources.lineage.mlflow.state import (
     Collector,
     inside,
-    metric_lines,
+    metric_points,
     text_value,
 )
 
@@ -59,30 +59,13 @@ def _iso_ms(value: Any) -> str | None:
 
 
 def _latest_metric(path: Path) -> str | None:
-    """Value of the latest point ("timestamp value step" lines; highest step, then time)."""
+    """Value of the latest point (highest step, then time, then the later line)."""
     best: tuple[int, int, int] | None = None
     value: str | None = None
-    try:
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for index, line in enumerate(metric_lines(fh)):
-                if index >= limits.MAX_MLFLOW_METRIC_LINES:
-                    raise FormatError(f"more than {limits.MAX_MLFLOW_METRIC_LINES} points")
-                parts = line.split()
-                if len(parts) < 2:
-                    continue
-                try:
-                    stamp = int(parts[0])
-                    step = int(parts[2]) if len(parts) > 2 else 0
-                    number = float(parts[1])
-                except ValueError:
-                    continue
-                if number != number or number in (float("inf"), float("-inf")):
-                    continue  # NaN/inf points are not a result
-                key = (step, stamp, index)
-                if best is None or key > best:
-                    best, value = key, parts[1]
-    except OSError as exc:
-        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    for index, (stamp, _, step, parts) in enumerate(metric_points(path)):
+        key = (step, stamp, index)
+        if best is None or key > best:
+            best, value = key, parts[1]
     return value
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from unified_supply_chain import records
+from unified_supply_chain import limits, records
+from unified_supply_chain.errors import FormatError
 
 
 def artifact_ref(kind: records.ArtifactKind, path: str) -> str:
@@ -54,7 +55,7 @@ def inside(base_dir: str, rel: str) -> str | None:
     return joined
 
 
-def metric_lines(fh: TextIO) -> Iterator[str]:
+def _metric_lines(fh: TextIO) -> Iterator[str]:
     """Lines of a metric history, each cut to 512 characters (a huge line is never held whole)."""
     while True:
         line = fh.readline(512)
@@ -66,3 +67,31 @@ def metric_lines(fh: TextIO) -> Iterator[str]:
                 if not rest or rest.endswith("\n"):
                     break
         yield line
+
+
+def metric_points(path: Path) -> Iterator[tuple[int, float, int, list[str]]]:
+    """`(timestamp, value, step, fields)` of each finite point of a metric history, in file
+    order. Runs write "<ts> <value> <step>" (older stores omit the step: 0); MLflow 3 logged
+    models append the run id and, for dataset metrics, the dataset name and digest. Lines that
+    do not parse are skipped; NaN/inf points are not a result. Raises FormatError for a history
+    over `limits.MAX_MLFLOW_METRIC_LINES` lines (its latest point is unknown) or an unreadable
+    file."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            for index, line in enumerate(_metric_lines(fh)):
+                if index >= limits.MAX_MLFLOW_METRIC_LINES:
+                    raise FormatError(f"more than {limits.MAX_MLFLOW_METRIC_LINES} points")
+                parts = line.split()
+                if len(parts) < 2:
+                    continue
+                try:
+                    stamp = int(parts[0])
+                    step = int(parts[2]) if len(parts) > 2 else 0
+                    number = float(parts[1])
+                except ValueError:
+                    continue
+                if number != number or number in (float("inf"), float("-inf")):
+                    continue
+                yield stamp, number, step, parts
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
