@@ -52,6 +52,16 @@ def run_usc(
     )
 
 
+def sbom_of(root: Path, out: Path) -> dict[str, Any]:
+    """`usc sbom ROOT -o OUT -q --no-cache`, which must exit 0; the document, checked against
+    the official CycloneDX schema."""
+    result = run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(out.read_text())
+    assert_valid_cyclonedx(document)
+    return document
+
+
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
     """Run `python -c CODE` with only our sources on the path (a fresh interpreter)."""
     return subprocess.run(

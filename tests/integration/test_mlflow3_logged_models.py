@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.builders.mlflow3 import EXPERIMENT, Logged, write_store
-from tests.helpers import assert_valid_cyclonedx, prop, run_usc
+from tests.helpers import prop, sbom_of
 from unified_supply_chain.sources.lineage.mlflow import read_mlflow
 from unified_supply_chain.sources.lineage.mlflow.logged_models import read_logged_models
 
@@ -24,12 +24,7 @@ def _files(root: Path) -> list[str]:
 
 
 def _sbom(root: Path, tmp_path: Path) -> dict[str, Any]:
-    out = tmp_path / "out.cdx.json"
-    result = run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache")
-    assert result.returncode == 0, result.stderr
-    document: dict[str, Any] = json.loads(out.read_text())
-    assert_valid_cyclonedx(document)
-    return document
+    return sbom_of(root, tmp_path / "out.cdx.json")
 
 
 def _models(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

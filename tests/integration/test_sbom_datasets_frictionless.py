@@ -15,18 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.fuzz import datapackage_seeds as dp
-from tests.helpers import assert_valid_cyclonedx, prop, props, run_usc
+from tests.helpers import prop, props, sbom_of
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 
 
 def _sbom(root: Path, tmp_path: Path) -> dict[str, Any]:
-    out = tmp_path / "out.cdx.json"
-    result = run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache")
-    assert result.returncode == 0, result.stderr
-    document: dict[str, Any] = json.loads(out.read_text())
-    assert_valid_cyclonedx(document)
-    return document
+    return sbom_of(root, tmp_path / "out.cdx.json")
 
 
 def _write(root: Path, files: dict[str, bytes]) -> None:

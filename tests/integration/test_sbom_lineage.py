@@ -8,18 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import assert_valid_cyclonedx, components_by_path, prop, props, run_usc
+from tests.helpers import components_by_path, prop, props, sbom_of
 
 MODEL_MD5 = "0123456789abcdef0123456789abcdef"
 
 
 def _sbom(root: Path, tmp_path: Path) -> dict[str, Any]:
-    out = tmp_path / "out.cdx.json"
-    result = run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache")
-    assert result.returncode == 0, result.stderr
-    document: dict[str, Any] = json.loads(out.read_text())
-    assert_valid_cyclonedx(document)
-    return document
+    return sbom_of(root, tmp_path / "out.cdx.json")
 
 
 def _deps(document: dict[str, Any]) -> dict[str, set[str]]:

@@ -17,17 +17,12 @@ from typing import Any
 
 from tests.builders import model_repos as mr
 from tests.builders import tflite
-from tests.helpers import assert_valid_cyclonedx, prop, props, run_usc
+from tests.helpers import prop, props, run_usc, sbom_of
 from unified_supply_chain.bom.view import BomView, Kind
 
 
 def _sbom(root: Path) -> dict[str, Any]:
-    out = root.parent / f"{root.name}.cdx.json"
-    result = run_usc("sbom", str(root), "-o", str(out), "--no-cache", "-q")
-    assert result.returncode == 0, result.stderr
-    document: dict[str, Any] = json.loads(out.read_text())
-    assert_valid_cyclonedx(document)
-    return document
+    return sbom_of(root, root.parent / f"{root.name}.cdx.json")
 
 
 def _ml(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

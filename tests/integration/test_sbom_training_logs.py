@@ -27,7 +27,13 @@ from tests.builders.training_logs import (
     WANDB_RUN,
     training_logs_tree,
 )
-from tests.helpers import assert_valid_cyclonedx, commit_all, components_by_path, git, prop, run_usc
+from tests.helpers import (
+    commit_all,
+    components_by_path,
+    git,
+    prop,
+    sbom_of,
+)
 
 TB_LIGHTNING = f"{LIGHTNING_DIR}/events.out.tfevents.1767225600.host.1.0"
 TB_TUNING = f"{TB_RUN}/events.out.tfevents.1767225601.host.2.0"
@@ -56,12 +62,7 @@ def _repo(tmp_path: Path, tree: dict[str, bytes]) -> Path:
 
 
 def _sbom(root: Path, tmp_path: Path) -> dict[str, Any]:
-    out = tmp_path / "out.cdx.json"
-    result = run_usc("sbom", str(root), "-o", str(out), "-q", "--no-cache")
-    assert result.returncode == 0, result.stderr
-    document: dict[str, Any] = json.loads(out.read_text())
-    assert_valid_cyclonedx(document)
-    return document
+    return sbom_of(root, tmp_path / "out.cdx.json")
 
 
 @pytest.fixture(scope="module")
